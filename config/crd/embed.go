@@ -1,0 +1,11 @@
+// Package crd embeds the AggregatedAPI CustomResourceDefinition that controller-gen
+// renders from fn/config, so the function validates its input against the same
+// schema that users install for their editors and for kubeconform.
+package crd
+
+import _ "embed"
+
+// AggregatedAPI is the CRD of aggapi.dev/v1alpha1 AggregatedAPI.
+//
+//go:embed aggapi.dev_aggregatedapis.yaml
+var AggregatedAPI []byte

@@ -1,0 +1,92 @@
+// Package cli is the aggapi command line: with no arguments it is the KRM function
+// (ResourceList on stdin, ResourceList on stdout, diagnostics on stderr).
+package cli
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/render"
+)
+
+// Now is the clock of a render; tests replace it.
+var Now = time.Now
+
+const usage = `aggapi: a KRM function that renders an extension API server behind the kube-aggregator.
+
+Usage:
+  aggapi            read a ResourceList on stdin, write it with the generated objects on stdout
+  aggapi help       show this help
+
+Run it from kustomize (build --enable-alpha-plugins --enable-exec) or kpt (fn render --allow-exec,
+fn eval --exec). See the README for the config reference.
+`
+
+// Main runs the command and returns the process exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "help", "-h", "--help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		default:
+			fmt.Fprintf(stderr, "aggapi: unknown command %q\n\n%s", args[0], usage)
+			return 2
+		}
+	}
+	return Function(stdin, stdout, stderr)
+}
+
+// Function is the KRM function. Every error result is also written to stderr,
+// because kustomize shows a failing function's stderr but not its results.
+func Function(stdin io.Reader, stdout, stderr io.Writer) int {
+	rw := &kio.ByteReadWriter{
+		Reader:                stdin,
+		Writer:                stdout,
+		OmitReaderAnnotations: true,
+		KeepReaderAnnotations: true,
+	}
+	items, err := rw.Read()
+	if err != nil {
+		fmt.Fprintf(stderr, "aggapi: error: reading the ResourceList from stdin: %v\n", err)
+		return 1
+	}
+	out := render.Process(items, rw.FunctionConfig, Now())
+	if len(out.Results) > 0 {
+		node, err := resultsNode(out.Results)
+		if err != nil {
+			fmt.Fprintf(stderr, "aggapi: error: %v\n", err)
+			return 1
+		}
+		rw.Results = node
+	}
+	if rw.WrappingKind == "" {
+		rw.WrappingKind, rw.WrappingAPIVersion = kio.ResourceListKind, kio.ResourceListAPIVersion
+	}
+	if err := rw.Write(out.Items); err != nil {
+		fmt.Fprintf(stderr, "aggapi: error: writing the ResourceList: %v\n", err)
+		return 1
+	}
+	if out.Failed {
+		for _, res := range out.Results {
+			if res.Severity == framework.Error {
+				fmt.Fprintf(stderr, "aggapi: error: %s\n", res.Message)
+			}
+		}
+		return 1
+	}
+	return 0
+}
+
+func resultsNode(results framework.Results) (*yaml.RNode, error) {
+	b, err := yaml.Marshal(results)
+	if err != nil {
+		return nil, fmt.Errorf("encoding results: %w", err)
+	}
+	return yaml.Parse(string(b))
+}

@@ -1,0 +1,107 @@
+package config
+
+import "time"
+
+// Defaults of the optional fields; the README's config reference lists the same values.
+const (
+	DefaultGroupPriorityMinimum = 1000
+	DefaultVersionPriority      = 15
+	DefaultServicePort          = 443
+	DefaultServerPort           = 8443
+	DefaultReplicas             = 1
+	DefaultImagePullPolicy      = "IfNotPresent"
+	DefaultValidity             = "8760h"
+	DefaultRenewBefore          = "720h"
+	DefaultKeyAlgorithm         = "ECDSA-P256"
+	DefaultSecurePortFlag       = "--secure-port"
+	DefaultTLSCertFileFlag      = "--tls-cert-file"
+	DefaultTLSPrivateKeyFlag    = "--tls-private-key-file"
+	DefaultCPURequest           = "100m"
+	DefaultMemoryRequest        = "128Mi"
+)
+
+// Default fills every optional field that is unset.
+func (a *AggregatedAPI) Default() {
+	s := &a.Spec
+	if s.Namespace == "" {
+		s.Namespace = a.Name
+	}
+	if s.GroupPriorityMinimum == 0 {
+		s.GroupPriorityMinimum = DefaultGroupPriorityMinimum
+	}
+	for i := range s.Versions {
+		if s.Versions[i].VersionPriority == 0 {
+			s.Versions[i].VersionPriority = DefaultVersionPriority
+		}
+	}
+	if s.Service.Name == "" {
+		s.Service.Name = a.Name
+	}
+	if s.Service.Port == 0 {
+		s.Service.Port = DefaultServicePort
+	}
+	sv := &s.Server
+	if sv.Port == 0 {
+		sv.Port = DefaultServerPort
+	}
+	if sv.Replicas == 0 {
+		sv.Replicas = DefaultReplicas
+	}
+	if sv.ImagePullPolicy == "" {
+		sv.ImagePullPolicy = DefaultImagePullPolicy
+	}
+	if sv.Flags == nil {
+		sv.Flags = &ServerFlags{}
+	}
+	defaultString(&sv.Flags.SecurePort, DefaultSecurePortFlag)
+	defaultString(&sv.Flags.TLSCertFile, DefaultTLSCertFileFlag)
+	defaultString(&sv.Flags.TLSPrivateKeyFile, DefaultTLSPrivateKeyFlag)
+	if sv.Resources == nil {
+		sv.Resources = &Resources{Requests: map[string]string{"cpu": DefaultCPURequest, "memory": DefaultMemoryRequest}}
+	}
+	c := &s.Certificate
+	if c.Validity == "" {
+		c.Validity = DefaultValidity
+	}
+	if c.RenewBefore == "" {
+		c.RenewBefore = DefaultRenewBefore
+	}
+	if c.KeyAlgorithm == "" {
+		c.KeyAlgorithm = DefaultKeyAlgorithm
+	}
+}
+
+func defaultString(p **string, v string) {
+	if *p == nil {
+		*p = &v
+	}
+}
+
+// ValidityDuration is the parsed certificate.validity; call it on a validated config.
+func (c Certificate) ValidityDuration() time.Duration {
+	d, _ := time.ParseDuration(c.Validity)
+	return d
+}
+
+// RenewBeforeDuration is the parsed certificate.renewBefore; call it on a validated config.
+func (c Certificate) RenewBeforeDuration() time.Duration {
+	d, _ := time.ParseDuration(c.RenewBefore)
+	return d
+}
+
+// ServingDNSNames are the names the serving certificate must carry; the first is the
+// one the kube-aggregator verifies (<service>.<namespace>.svc) and the certificate's CN.
+func (a *AggregatedAPI) ServingDNSNames() []string {
+	svc, ns := a.Spec.Service.Name, a.Spec.Namespace
+	return []string{
+		svc + "." + ns + ".svc",
+		svc,
+		svc + "." + ns,
+		svc + "." + ns + ".svc.cluster.local",
+	}
+}
+
+// APIServiceName is the name the kube-aggregator requires for a version: <version>.<group>.
+func (a *AggregatedAPI) APIServiceName(version string) string {
+	return version + "." + a.Spec.Group
+}

@@ -1,0 +1,255 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	openapierrors "k8s.io/kube-openapi/pkg/validation/errors"
+	"k8s.io/kube-openapi/pkg/validation/spec"
+	"k8s.io/kube-openapi/pkg/validation/strfmt"
+	"k8s.io/kube-openapi/pkg/validation/validate"
+	sigsjson "sigs.k8s.io/json"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/aggapi/aggapi/config/crd"
+)
+
+const (
+	// APIVersion is the apiVersion of the function config.
+	APIVersion = "aggapi.dev/v1alpha1"
+	// Kind is the kind of the function config.
+	Kind = "AggregatedAPI"
+)
+
+// Load turns a function config document (YAML or JSON) into a defaulted, valid
+// AggregatedAPI. It runs one pipeline: schema check, strict decode, Default, Validate,
+// and returns every problem found, each with its field path.
+func Load(doc []byte) (*AggregatedAPI, field.ErrorList) {
+	raw, err := sigsyaml.YAMLToJSON(doc)
+	if err != nil {
+		return nil, field.ErrorList{field.Invalid(field.NewPath(""), nil, fmt.Sprintf("not valid YAML: %v", err))}
+	}
+	var generic map[string]any
+	if err := json.Unmarshal(raw, &generic); err != nil || generic == nil {
+		return nil, field.ErrorList{field.Invalid(field.NewPath(""), nil, "the function config must be a YAML mapping")}
+	}
+	if errs := checkTypeMeta(generic); len(errs) > 0 {
+		return nil, errs
+	}
+
+	errs := schemaErrors(generic)
+	if len(errs) > 0 {
+		// Drop the values the schema rejected, so the strict decode below still reports
+		// unknown fields and Validate still sees the rest of the config: every problem at once.
+		for _, e := range errs {
+			dropPath(generic, segments(e.Field))
+		}
+		if raw, err = json.Marshal(generic); err != nil {
+			return nil, append(errs, field.InternalError(field.NewPath(""), err))
+		}
+	}
+	var api AggregatedAPI
+	strictErrs, decodeErr := sigsjson.UnmarshalStrict(raw, &api)
+	for _, e := range strictErrs {
+		errs = append(errs, strictError(e))
+	}
+	if decodeErr != nil {
+		// The schema catches type errors first; this is the safety net.
+		return nil, append(errs, field.Invalid(field.NewPath(""), nil, decodeErr.Error()))
+	}
+	api.Default()
+	errs = mergeByField(errs, api.Validate())
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &api, nil
+}
+
+// mergeByField appends the errors of b whose field a has not already reported, so a
+// value the schema rejected is not reported twice by Validate.
+func mergeByField(a, b field.ErrorList) field.ErrorList {
+	seen := map[string]bool{}
+	for _, e := range a {
+		seen[e.Field] = true
+	}
+	for _, e := range b {
+		if !seen[e.Field] {
+			a = append(a, e)
+		}
+	}
+	return a
+}
+
+func checkTypeMeta(generic map[string]any) field.ErrorList {
+	var errs field.ErrorList
+	if v, _ := generic["apiVersion"].(string); v != APIVersion {
+		errs = append(errs, field.Invalid(field.NewPath("apiVersion"), generic["apiVersion"], "must be "+APIVersion))
+	}
+	if v, _ := generic["kind"].(string); v != Kind {
+		errs = append(errs, field.Invalid(field.NewPath("kind"), generic["kind"], "must be "+Kind))
+	}
+	return errs
+}
+
+var (
+	schemaOnce sync.Once
+	schema     *spec.Schema
+	schemaErr  error
+)
+
+// crdSchema extracts the v1alpha1 openAPIV3Schema from the embedded CRD once.
+func crdSchema() (*spec.Schema, error) {
+	schemaOnce.Do(func() {
+		var def struct {
+			Spec struct {
+				Versions []struct {
+					Name   string `json:"name"`
+					Schema struct {
+						OpenAPIV3Schema *spec.Schema `json:"openAPIV3Schema"`
+					} `json:"schema"`
+				} `json:"versions"`
+			} `json:"spec"`
+		}
+		if err := sigsyaml.Unmarshal(crd.AggregatedAPI, &def); err != nil {
+			schemaErr = fmt.Errorf("decoding the embedded CRD: %w", err)
+			return
+		}
+		for _, v := range def.Spec.Versions {
+			if v.Name == "v1alpha1" && v.Schema.OpenAPIV3Schema != nil {
+				schema = v.Schema.OpenAPIV3Schema
+				return
+			}
+		}
+		schemaErr = fmt.Errorf("the embedded CRD has no v1alpha1 schema")
+	})
+	return schema, schemaErr
+}
+
+func schemaErrors(generic map[string]any) field.ErrorList {
+	s, err := crdSchema()
+	if err != nil {
+		return field.ErrorList{field.InternalError(field.NewPath(""), err)}
+	}
+	res := validate.NewSchemaValidator(s, nil, "", strfmt.Default).Validate(generic)
+	var errs field.ErrorList
+	for _, e := range res.Errors {
+		errs = append(errs, schemaError(e))
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+	return errs
+}
+
+// schemaError turns a kube-openapi validation error into a field error whose path is the
+// field's own, and whose message drops the validator's "<path> in body" prefix.
+func schemaError(e error) *field.Error {
+	var ve *openapierrors.Validation
+	if v, ok := e.(*openapierrors.Validation); ok {
+		ve = v
+	}
+	if ve == nil {
+		return field.Invalid(field.NewPath(""), nil, e.Error())
+	}
+	path := ve.Name
+	msg := ve.Error()
+	msg = strings.TrimPrefix(msg, path+" in body ")
+	msg = strings.TrimPrefix(msg, path+" ")
+	if ve.Code() == openapierrors.RequiredFailCode {
+		return field.Required(pathFrom(path), "")
+	}
+	return field.Invalid(pathFrom(path), ve.Value, msg)
+}
+
+var indexSuffix = regexp.MustCompile(`^(.*)\[(\d+)\]$`)
+
+// segments splits "spec.versions[0].name" into "spec", "versions", 0, "name".
+func segments(s string) []any {
+	var out []any
+	for _, part := range strings.Split(s, ".") {
+		var idx []any
+		for {
+			m := indexSuffix.FindStringSubmatch(part)
+			if m == nil {
+				break
+			}
+			n, _ := strconv.Atoi(m[2])
+			idx = append([]any{n}, idx...)
+			part = m[1]
+		}
+		out = append(out, part)
+		out = append(out, idx...)
+	}
+	return out
+}
+
+// pathFrom parses "spec.versions[0].name" into a field.Path.
+func pathFrom(s string) *field.Path {
+	var p *field.Path
+	for _, seg := range segments(s) {
+		switch v := seg.(type) {
+		case int:
+			p = p.Index(v)
+		case string:
+			if p == nil {
+				p = field.NewPath(v)
+			} else {
+				p = p.Child(v)
+			}
+		}
+	}
+	return p
+}
+
+// dropPath removes the value at path from a decoded JSON document (a list element
+// becomes null, so the indexes of its siblings stay as reported).
+func dropPath(doc any, path []any) {
+	for i, seg := range path {
+		last := i == len(path)-1
+		switch v := seg.(type) {
+		case string:
+			m, ok := doc.(map[string]any)
+			if !ok {
+				return
+			}
+			if last {
+				delete(m, v)
+				return
+			}
+			doc = m[v]
+		case int:
+			l, ok := doc.([]any)
+			if !ok || v >= len(l) {
+				return
+			}
+			if last {
+				l[v] = nil
+				return
+			}
+			doc = l[v]
+		}
+	}
+}
+
+var unknownField = regexp.MustCompile(`^unknown field "(.*)"$`)
+
+func strictError(e error) *field.Error {
+	if m := unknownField.FindStringSubmatch(e.Error()); m != nil {
+		return field.Forbidden(pathFrom(m[1]), "unknown field: not in the AggregatedAPI schema (config/crd)")
+	}
+	return field.Invalid(field.NewPath(""), nil, e.Error())
+}
+
+// Marshal renders the config back as JSON; tests and results use it.
+func (a *AggregatedAPI) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(a)
+	return buf.Bytes(), err
+}

@@ -1,0 +1,208 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+const (
+	maxNameLength   = 40 // leaves room for the suffixes of generated object names
+	minValidity     = time.Hour
+	maxValidity     = 10 * 365 * 24 * time.Hour
+	maxReplicas     = 100
+	maxGroupPrio    = 20000 // the kube-aggregator's own limits
+	maxVersionPrio  = 1000
+	maxPort         = 65535
+	resourcePattern = `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$`
+)
+
+var resourceName = regexp.MustCompile(resourcePattern)
+
+// Validate checks a defaulted config against the rules the kube-aggregator and the
+// API server apply to what we generate, so a problem shows at render time and not
+// later as an apply error or a FailedDiscoveryCheck. It returns every problem at once.
+func (a *AggregatedAPI) Validate() field.ErrorList {
+	var errs field.ErrorList
+	name := field.NewPath("metadata", "name")
+	switch {
+	case a.Name == "":
+		errs = append(errs, field.Required(name, "names the generated objects"))
+	case len(a.Name) > maxNameLength:
+		errs = append(errs, field.TooLong(name, a.Name, maxNameLength))
+	default:
+		errs = append(errs, dns(name, a.Name, validation.IsDNS1123Label)...)
+	}
+
+	spec := field.NewPath("spec")
+	s := a.Spec
+	if s.Group == "" {
+		errs = append(errs, field.Required(spec.Child("group"), "the API group to serve, e.g. wardle.example.com"))
+	} else {
+		errs = append(errs, dns(spec.Child("group"), s.Group, validation.IsDNS1123Subdomain)...)
+	}
+	if len(s.Versions) == 0 {
+		errs = append(errs, field.Required(spec.Child("versions"), "at least one version"))
+	}
+	seen := map[string]bool{}
+	for i, v := range s.Versions {
+		p := spec.Child("versions").Index(i)
+		switch {
+		case v.Name == "":
+			errs = append(errs, field.Required(p.Child("name"), ""))
+		case seen[v.Name]:
+			errs = append(errs, field.Duplicate(p.Child("name"), v.Name))
+		default:
+			nameErrs := dns(p.Child("name"), v.Name, validation.IsDNS1035Label)
+			errs = append(errs, nameErrs...)
+			if s.Group != "" && len(nameErrs) == 0 {
+				// The aggregator names an APIService <version>.<group>; it must be a valid object name.
+				errs = append(errs, dns(p.Child("name"), a.APIServiceName(v.Name), validation.IsDNS1123Subdomain)...)
+			}
+		}
+		seen[v.Name] = true
+		errs = append(errs, inRange(p.Child("versionPriority"), v.VersionPriority, 1, maxVersionPrio)...)
+	}
+	errs = append(errs, inRange(spec.Child("groupPriorityMinimum"), s.GroupPriorityMinimum, 1, maxGroupPrio)...)
+
+	seenRes := map[string]bool{}
+	for i, r := range s.Resources {
+		p := spec.Child("resources").Index(i)
+		switch {
+		case !resourceName.MatchString(r):
+			errs = append(errs, field.Invalid(p, r, "must be a lowercase plural resource name, optionally with a /subresource"))
+		case seenRes[r]:
+			errs = append(errs, field.Duplicate(p, r))
+		}
+		seenRes[r] = true
+	}
+
+	errs = append(errs, dns(spec.Child("namespace"), s.Namespace, validation.IsDNS1123Label)...)
+	errs = append(errs, dns(spec.Child("service", "name"), s.Service.Name, validation.IsDNS1035Label)...)
+	errs = append(errs, inRange(spec.Child("service", "port"), s.Service.Port, 1, maxPort)...)
+	errs = append(errs, a.validateServer(spec.Child("server"))...)
+	errs = append(errs, validateCertificate(spec.Child("certificate"), s.Certificate)...)
+	return errs
+}
+
+func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	sv := a.Spec.Server
+	switch {
+	case sv.Image == "":
+		errs = append(errs, field.Required(p.Child("image"), "the extension API server's image"))
+	case strings.ContainsAny(sv.Image, " \t\n"):
+		errs = append(errs, field.Invalid(p.Child("image"), sv.Image, "must not contain whitespace"))
+	}
+	errs = append(errs, inRange(p.Child("port"), sv.Port, 1, maxPort)...)
+	errs = append(errs, inRange(p.Child("replicas"), sv.Replicas, 1, maxReplicas)...)
+	switch sv.ImagePullPolicy {
+	case "Always", "IfNotPresent", "Never":
+	default:
+		errs = append(errs, field.NotSupported(p.Child("imagePullPolicy"), sv.ImagePullPolicy, []string{"Always", "IfNotPresent", "Never"}))
+	}
+
+	flags := map[string]string{}
+	if f := sv.Flags; f != nil {
+		fp := p.Child("flags")
+		for _, fl := range []struct {
+			name string
+			val  *string
+		}{{"securePort", f.SecurePort}, {"tlsCertFile", f.TLSCertFile}, {"tlsPrivateKeyFile", f.TLSPrivateKeyFile}} {
+			if fl.val == nil || *fl.val == "" {
+				continue
+			}
+			if !strings.HasPrefix(*fl.val, "-") || strings.ContainsAny(*fl.val, " =") {
+				errs = append(errs, field.Invalid(fp.Child(fl.name), *fl.val, "must be a flag name such as --tls-cert-file, or empty to leave the flag out"))
+				continue
+			}
+			flags[*fl.val] = fp.Child(fl.name).String()
+		}
+	}
+	for i, arg := range sv.Args {
+		flag, _, _ := strings.Cut(arg, "=")
+		if owner, ok := flags[flag]; ok {
+			errs = append(errs, field.Invalid(p.Child("args").Index(i), arg, fmt.Sprintf("the function sets %s itself (see %s)", flag, owner)))
+		}
+	}
+
+	if r := sv.Resources; r != nil {
+		errs = append(errs, quantities(p.Child("resources", "requests"), r.Requests)...)
+		errs = append(errs, quantities(p.Child("resources", "limits"), r.Limits)...)
+	}
+	for i, rule := range sv.ExtraRules {
+		rp := p.Child("extraRules").Index(i)
+		if len(rule.Verbs) == 0 {
+			errs = append(errs, field.Required(rp.Child("verbs"), ""))
+		}
+		if len(rule.Resources) == 0 && len(rule.NonResourceURLs) == 0 {
+			errs = append(errs, field.Required(rp.Child("resources"), "a rule needs resources or nonResourceURLs"))
+		}
+		if len(rule.Resources) > 0 && len(rule.NonResourceURLs) > 0 {
+			errs = append(errs, field.Invalid(rp.Child("nonResourceURLs"), rule.NonResourceURLs, "a ClusterRole rule has either resources or nonResourceURLs, not both"))
+		}
+		if len(rule.Resources) > 0 && len(rule.APIGroups) == 0 {
+			errs = append(errs, field.Required(rp.Child("apiGroups"), `resource rules need apiGroups ("" is the core group)`))
+		}
+	}
+	return errs
+}
+
+func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
+	var errs field.ErrorList
+	validity, err := time.ParseDuration(c.Validity)
+	switch {
+	case err != nil:
+		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, "must be a duration such as 8760h"))
+	case validity < minValidity || validity > maxValidity:
+		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, fmt.Sprintf("must be between %s and %s", minValidity, maxValidity)))
+	}
+	renew, err := time.ParseDuration(c.RenewBefore)
+	switch {
+	case err != nil:
+		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, "must be a duration such as 720h"))
+	case renew <= 0:
+		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, "must be positive"))
+	case validity > 0 && renew >= validity:
+		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, fmt.Sprintf("must be less than validity (%s)", c.Validity)))
+	}
+	switch c.KeyAlgorithm {
+	case "ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072", "RSA-4096":
+	default:
+		errs = append(errs, field.NotSupported(p.Child("keyAlgorithm"), c.KeyAlgorithm, []string{"ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072", "RSA-4096"}))
+	}
+	return errs
+}
+
+func dns(p *field.Path, v string, check func(string) []string) field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range check(v) {
+		errs = append(errs, field.Invalid(p, v, msg))
+	}
+	return errs
+}
+
+func inRange(p *field.Path, v, lo, hi int32) field.ErrorList {
+	if v < lo || v > hi {
+		return field.ErrorList{field.Invalid(p, v, fmt.Sprintf("must be between %d and %d", lo, hi))}
+	}
+	return nil
+}
+
+func quantities(p *field.Path, m map[string]string) field.ErrorList {
+	var errs field.ErrorList
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
+		if _, err := resource.ParseQuantity(v); err != nil {
+			errs = append(errs, field.Invalid(p.Key(k), v, "must be a quantity such as 100m or 128Mi"))
+		}
+	}
+	return errs
+}

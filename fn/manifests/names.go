@@ -1,0 +1,114 @@
+// Package manifests builds the typed Kubernetes objects of an aggregated API from a
+// validated config and the PEM of its certificates. It knows nothing of crypto beyond
+// "here are PEM bytes", and nothing of KRM plumbing.
+package manifests
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/aggapi/aggapi/fn/config"
+)
+
+const (
+	// OwnerLabel marks every object the function generates with the config's name;
+	// objects without it pass through the function untouched.
+	OwnerLabel = "aggapi.dev/owner"
+	// CertHashAnnotation on the pod template holds the SHA-256 of the serving
+	// certificate, so a new certificate rolls the pods.
+	CertHashAnnotation = "aggapi.dev/serving-cert-sha256"
+
+	nameLabel      = "app.kubernetes.io/name"
+	componentLabel = "app.kubernetes.io/component"
+	managedByLabel = "app.kubernetes.io/managed-by"
+	component      = "apiserver"
+	managedBy      = "aggapi"
+
+	certMountPath  = "/var/run/aggapi/serving-cert"
+	containerName  = "apiserver"
+	httpsPortName  = "https"
+	authReaderRole = "extension-apiserver-authentication-reader"
+	authDelegator  = "system:auth-delegator"
+	kubeSystem     = "kube-system"
+)
+
+// Object is a typed Kubernetes object with metadata.
+type Object interface {
+	runtime.Object
+	metav1.Object
+}
+
+// Names are the names of the generated objects, all derived from the config's name.
+type Names struct {
+	ServiceAccount string
+	Secret         string
+	Deployment     string
+	ServerRole     string // ClusterRole and ClusterRoleBinding of what the server reads
+	AuthDelegator  string // ClusterRoleBinding to system:auth-delegator
+	AuthReader     string // RoleBinding in kube-system
+	ViewRole       string // aggregated into view, edit and admin
+	EditRole       string // aggregated into edit and admin
+}
+
+// NamesFor derives the object names of a config.
+func NamesFor(api *config.AggregatedAPI) Names {
+	n := api.Name
+	return Names{
+		ServiceAccount: n + "-apiserver",
+		Secret:         n + "-serving-cert",
+		Deployment:     n + "-apiserver",
+		ServerRole:     n + "-apiserver",
+		AuthDelegator:  n + "-auth-delegator",
+		AuthReader:     n + "-auth-reader",
+		ViewRole:       n + "-view",
+		EditRole:       n + "-edit",
+	}
+}
+
+func labels(api *config.AggregatedAPI) map[string]string {
+	return map[string]string{
+		OwnerLabel:     api.Name,
+		nameLabel:      api.Name,
+		managedByLabel: managedBy,
+	}
+}
+
+func selector(api *config.AggregatedAPI) map[string]string {
+	return map[string]string{nameLabel: api.Name, componentLabel: component}
+}
+
+func meta(api *config.AggregatedAPI, name, namespace string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels(api)}
+}
+
+// Material is the certificate PEM the objects carry.
+type Material struct {
+	// CABundle is what the APIServices trust (one or more CA certificates).
+	CABundle []byte
+	// CertPEM, KeyPEM and CAPEM fill the serving Secret.
+	CertPEM []byte
+	KeyPEM  []byte
+	CAPEM   []byte
+}
+
+// Build returns every object of the aggregated API, in a fixed order: namespace,
+// identity, certificate, RBAC, network, workload, then the APIServices, which make
+// the kube-aggregator start routing to the server.
+func Build(api *config.AggregatedAPI, m Material) []Object {
+	names := NamesFor(api)
+	objs := []Object{
+		Namespace(api),
+		ServiceAccount(api, names),
+		ServingSecret(api, names, m),
+		ServerClusterRole(api, names),
+		ServerClusterRoleBinding(api, names),
+		AuthDelegatorBinding(api, names),
+		AuthReaderBinding(api, names),
+	}
+	objs = append(objs, UserRoles(api, names)...)
+	objs = append(objs, Service(api), Deployment(api, names, m))
+	for _, v := range api.Spec.Versions {
+		objs = append(objs, APIService(api, v, m.CABundle))
+	}
+	return objs
+}

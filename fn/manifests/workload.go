@@ -1,0 +1,183 @@
+package manifests
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+	"path"
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/aggapi/aggapi/fn/config"
+)
+
+// nonRootUID is the distroless "nonroot" user; k8s.io/apiserver servers need no root.
+const nonRootUID = 65532
+
+// Namespace is the namespace the server runs in.
+func Namespace(api *config.AggregatedAPI) *corev1.Namespace {
+	return &corev1.Namespace{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: meta(api, api.Spec.Namespace, ""),
+	}
+}
+
+// ServiceAccount is the identity the server authenticates to the kube-apiserver with.
+func ServiceAccount(api *config.AggregatedAPI, n Names) *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: meta(api, n.ServiceAccount, api.Spec.Namespace),
+	}
+}
+
+// ServingSecret holds the serving certificate, its key and the CA that signed it.
+func ServingSecret(api *config.AggregatedAPI, n Names, m Material) *corev1.Secret {
+	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: meta(api, n.Secret, api.Spec.Namespace),
+		Type:       corev1.SecretTypeTLS,
+		Data: map[string][]byte{
+			corev1.TLSCertKey:              m.CertPEM,
+			corev1.TLSPrivateKeyKey:        m.KeyPEM,
+			corev1.ServiceAccountRootCAKey: m.CAPEM,
+		},
+	}
+}
+
+// Service fronts the server pods on spec.service.port; its targetPort is the container port.
+func Service(api *config.AggregatedAPI) *corev1.Service {
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: meta(api, api.Spec.Service.Name, api.Spec.Namespace),
+		Spec: corev1.ServiceSpec{
+			Selector: selector(api),
+			Ports: []corev1.ServicePort{{
+				Name:       httpsPortName,
+				Protocol:   corev1.ProtocolTCP,
+				Port:       api.Spec.Service.Port,
+				TargetPort: intstr.FromInt32(api.Spec.Server.Port),
+			}},
+		},
+	}
+}
+
+// ServerArgs are the flags the function passes before spec.server.args: the port and
+// the certificate files mounted from the serving Secret.
+func ServerArgs(api *config.AggregatedAPI) []string {
+	var args []string
+	f := api.Spec.Server.Flags
+	add := func(flag *string, value string) {
+		if flag != nil && *flag != "" {
+			args = append(args, *flag+"="+value)
+		}
+	}
+	add(f.SecurePort, itoa(api.Spec.Server.Port))
+	add(f.TLSCertFile, path.Join(certMountPath, corev1.TLSCertKey))
+	add(f.TLSPrivateKeyFile, path.Join(certMountPath, corev1.TLSPrivateKeyKey))
+	return append(args, api.Spec.Server.Args...)
+}
+
+// Deployment runs the server with the serving Secret mounted read-only, HTTPS probes,
+// a restricted security context and a rollout that keeps a ready pod at all times.
+func Deployment(api *config.AggregatedAPI, n Names, m Material) *appsv1.Deployment {
+	sv := api.Spec.Server
+	sum := sha256.Sum256(m.CertPEM)
+	probe := func(path string, failures int32) *corev1.Probe {
+		return &corev1.Probe{
+			ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+				Path: path, Port: intstr.FromString(httpsPortName), Scheme: corev1.URISchemeHTTPS,
+			}},
+			PeriodSeconds:    10,
+			TimeoutSeconds:   5,
+			FailureThreshold: failures,
+		}
+	}
+	container := corev1.Container{
+		Name:            containerName,
+		Image:           sv.Image,
+		ImagePullPolicy: corev1.PullPolicy(sv.ImagePullPolicy),
+		Command:         sv.Command,
+		Args:            ServerArgs(api),
+		Ports:           []corev1.ContainerPort{{Name: httpsPortName, ContainerPort: sv.Port, Protocol: corev1.ProtocolTCP}},
+		ReadinessProbe:  probe("/readyz", 3),
+		LivenessProbe:   probe("/livez", 6),
+		Resources:       resources(sv.Resources),
+		SecurityContext: &corev1.SecurityContext{
+			AllowPrivilegeEscalation: ptr.To(false),
+			ReadOnlyRootFilesystem:   ptr.To(true),
+			RunAsNonRoot:             ptr.To(true),
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		},
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: "serving-cert", MountPath: certMountPath, ReadOnly: true},
+			{Name: "tmp", MountPath: "/tmp"},
+		},
+	}
+	podLabels := maps.Clone(labels(api))
+	maps.Copy(podLabels, selector(api))
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: meta(api, n.Deployment, api.Spec.Namespace),
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(sv.Replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: selector(api)},
+			Strategy: appsv1.DeploymentStrategy{
+				Type: appsv1.RollingUpdateDeploymentStrategyType,
+				// Surge first: a ready server stays behind the APIService during a rollout.
+				RollingUpdate: &appsv1.RollingUpdateDeployment{
+					MaxUnavailable: ptr.To(intstr.FromInt32(0)),
+					MaxSurge:       ptr.To(intstr.FromInt32(1)),
+				},
+			},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Labels:      podLabels,
+					Annotations: map[string]string{CertHashAnnotation: hex.EncodeToString(sum[:])},
+				},
+				Spec: corev1.PodSpec{
+					ServiceAccountName: n.ServiceAccount,
+					SecurityContext: &corev1.PodSecurityContext{
+						RunAsNonRoot:   ptr.To(true),
+						RunAsUser:      ptr.To[int64](nonRootUID),
+						RunAsGroup:     ptr.To[int64](nonRootUID),
+						FSGroup:        ptr.To[int64](nonRootUID),
+						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+					},
+					Containers: []corev1.Container{container},
+					Volumes: []corev1.Volume{
+						{Name: "serving-cert", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+							SecretName: n.Secret, DefaultMode: ptr.To[int32](0o440),
+						}}},
+						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+					},
+				},
+			},
+		},
+	}
+}
+
+func resources(r *config.Resources) corev1.ResourceRequirements {
+	var out corev1.ResourceRequirements
+	if r == nil {
+		return out
+	}
+	list := func(m map[string]string) corev1.ResourceList {
+		if len(m) == 0 {
+			return nil
+		}
+		l := corev1.ResourceList{}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			l[corev1.ResourceName(k)] = resource.MustParse(m[k]) // validated by config
+		}
+		return l
+	}
+	out.Requests = list(r.Requests)
+	out.Limits = list(r.Limits)
+	return out
+}

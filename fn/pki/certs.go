@@ -1,0 +1,160 @@
+package pki
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"time"
+)
+
+const (
+	// maxPEMBytes bounds what we parse: a chain of a few RSA-4096 certificates is far below it.
+	maxPEMBytes = 64 << 10
+	// backdate covers clock skew between the machine that renders and the cluster.
+	backdate = 5 * time.Minute
+)
+
+// CertificateAuthority is a CA whose key lives only in memory for one render.
+type CertificateAuthority struct {
+	Cert *x509.Certificate
+	Key  crypto.Signer
+}
+
+// NewCertificateAuthority makes a self-signed CA valid from now (less the backdate) until notAfter.
+func NewCertificateAuthority(commonName string, alg KeyAlgorithm, now, notAfter time.Time) (*CertificateAuthority, error) {
+	key, err := NewPrivateKey(alg)
+	if err != nil {
+		return nil, fmt.Errorf("generating CA key: %w", err)
+	}
+	serial, err := newSerial()
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: commonName},
+		NotBefore:             now.Add(-backdate).UTC().Truncate(time.Second),
+		NotAfter:              notAfter.UTC().Truncate(time.Second),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, fmt.Errorf("signing CA certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the CA certificate just signed: %w", err)
+	}
+	return &CertificateAuthority{Cert: cert, Key: key}, nil
+}
+
+// ServingCertRequest is what a serving certificate must be.
+type ServingCertRequest struct {
+	// DNSNames: the first is also the CommonName.
+	DNSNames     []string
+	KeyAlgorithm KeyAlgorithm
+	NotAfter     time.Time
+}
+
+// KeyPair is a certificate and its private key.
+type KeyPair struct {
+	Cert *x509.Certificate
+	Key  crypto.Signer
+}
+
+// NewServingCert issues a server-auth certificate signed by ca; it never outlives the CA.
+func (ca *CertificateAuthority) NewServingCert(req ServingCertRequest, now time.Time) (*KeyPair, error) {
+	if len(req.DNSNames) == 0 {
+		return nil, fmt.Errorf("a serving certificate needs at least one DNS name")
+	}
+	key, err := NewPrivateKey(req.KeyAlgorithm)
+	if err != nil {
+		return nil, fmt.Errorf("generating serving key: %w", err)
+	}
+	serial, err := newSerial()
+	if err != nil {
+		return nil, err
+	}
+	notAfter := req.NotAfter.UTC().Truncate(time.Second)
+	if notAfter.After(ca.Cert.NotAfter) {
+		notAfter = ca.Cert.NotAfter
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: req.DNSNames[0]},
+		DNSNames:              req.DNSNames,
+		NotBefore:             now.Add(-backdate).UTC().Truncate(time.Second),
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+	}
+	if _, isRSA := key.Public().(*rsa.PublicKey); isRSA {
+		// RSA key exchange in TLS 1.2 needs key encipherment.
+		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
+	if err != nil {
+		return nil, fmt.Errorf("signing serving certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the serving certificate just signed: %w", err)
+	}
+	return &KeyPair{Cert: cert, Key: key}, nil
+}
+
+func newSerial() (*big.Int, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, fmt.Errorf("generating serial number: %w", err)
+	}
+	return serial.Add(serial, big.NewInt(1)), nil
+}
+
+// EncodeCertPEM encodes certificates as concatenated PEM blocks.
+func EncodeCertPEM(certs ...*x509.Certificate) []byte {
+	var buf bytes.Buffer
+	for _, c := range certs {
+		_ = pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	return buf.Bytes()
+}
+
+// ParseCertsPEM reads every CERTIFICATE block of data; it fails on anything else.
+func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
+	if len(data) > maxPEMBytes {
+		return nil, fmt.Errorf("certificate PEM is %d bytes, more than the %d accepted", len(data), maxPEMBytes)
+	}
+	var certs []*x509.Certificate
+	rest := bytes.TrimSpace(data)
+	for len(rest) > 0 {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return nil, fmt.Errorf("data after certificate %d is not PEM", len(certs)+1)
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("PEM block %d is a %q, not a CERTIFICATE", len(certs)+1, block.Type)
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parsing certificate %d: %w", len(certs)+1, err)
+		}
+		certs = append(certs, c)
+		rest = bytes.TrimSpace(rest)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("no certificate found")
+	}
+	return certs, nil
+}

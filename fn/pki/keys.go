@@ -1,0 +1,117 @@
+// Package pki issues and checks the certificates of an aggregated API: an ephemeral
+// CA and the serving certificate it signs. It knows nothing of Kubernetes objects;
+// time and randomness come in from the caller.
+package pki
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+)
+
+// KeyAlgorithm names a private key type and size, as spec.certificate.keyAlgorithm does.
+type KeyAlgorithm string
+
+// The supported key algorithms. RSA-4096 takes seconds to generate.
+const (
+	ECDSAP256 KeyAlgorithm = "ECDSA-P256"
+	ECDSAP384 KeyAlgorithm = "ECDSA-P384"
+	RSA2048   KeyAlgorithm = "RSA-2048"
+	RSA3072   KeyAlgorithm = "RSA-3072"
+	RSA4096   KeyAlgorithm = "RSA-4096"
+)
+
+// NewPrivateKey generates a key. Tests replace it to use fixed keys; production keeps
+// crypto/rand.
+var NewPrivateKey = func(alg KeyAlgorithm) (crypto.Signer, error) {
+	switch alg {
+	case ECDSAP256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case ECDSAP384:
+		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case RSA2048:
+		return rsa.GenerateKey(rand.Reader, 2048)
+	case RSA3072:
+		return rsa.GenerateKey(rand.Reader, 3072)
+	case RSA4096:
+		return rsa.GenerateKey(rand.Reader, 4096)
+	}
+	return nil, fmt.Errorf("unsupported key algorithm %q", alg)
+}
+
+// AlgorithmOf tells the KeyAlgorithm of a public key, or "" for one we do not issue.
+func AlgorithmOf(pub crypto.PublicKey) KeyAlgorithm {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return ECDSAP256
+		case elliptic.P384():
+			return ECDSAP384
+		}
+	case *rsa.PublicKey:
+		switch k.N.BitLen() {
+		case 2048:
+			return RSA2048
+		case 3072:
+			return RSA3072
+		case 4096:
+			return RSA4096
+		}
+	}
+	return ""
+}
+
+// EncodePrivateKeyPEM encodes a key as PKCS#8 ("PRIVATE KEY"), which every
+// k8s.io/apiserver based server reads.
+func EncodePrivateKeyPEM(key crypto.Signer) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("encoding private key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// ParsePrivateKeyPEM reads one PKCS#8, PKCS#1 or SEC 1 private key.
+func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
+	if len(data) > maxPEMBytes {
+		return nil, fmt.Errorf("private key PEM is %d bytes, more than the %d accepted", len(data), maxPEMBytes)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("no PEM block found in private key")
+	}
+	var (
+		key any
+		err error
+	)
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		return nil, fmt.Errorf("PEM block of type %q is not a private key", block.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parsing private key: %w", err)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("private key of type %T cannot sign", key)
+	}
+	return signer, nil
+}
+
+// publicKeysEqual reports whether two public keys are the same key.
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
+}
