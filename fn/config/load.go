@@ -160,7 +160,7 @@ func schemaError(e error) *field.Error {
 	msg := ve.Error()
 	msg = strings.TrimPrefix(msg, path+" in body ")
 	msg = strings.TrimPrefix(msg, path+" ")
-	if ve.Code() == openapierrors.RequiredFailCode {
+	if ve.Code() == openapierrors.RequiredFailCode || (ve.Code() == openapierrors.TooShortFailCode && ve.Value == "") {
 		return field.Required(pathFrom(path), "")
 	}
 	return field.Invalid(pathFrom(path), ve.Value, msg)

@@ -1,0 +1,57 @@
+# aggapi: a KRM function for extension API servers behind the kube-aggregator.
+SHELL := /usr/bin/env bash -o pipefail
+.DEFAULT_GOAL := help
+
+BIN ?= $(CURDIR)/bin
+KUSTOMIZE_VERSION ?= v5.8.2
+KUSTOMIZE ?= $(BIN)/kustomize
+export PATH := $(BIN):$(PATH)
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: generate
+generate: ## Regenerate the AggregatedAPI CRD under config/crd from fn/config.
+	go tool controller-gen crd:crdVersions=v1 paths=./fn/config/... output:crd:dir=./config/crd
+
+.PHONY: fmt
+fmt: ## Format the Go code.
+	gofmt -w fn config test
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+##@ Build
+
+.PHONY: build
+build: ## Build the function binary into bin/aggapi.
+	CGO_ENABLED=0 go build -trimpath -o $(BIN)/aggapi ./fn
+
+.PHONY: tools
+tools: ## Install the pinned tools the tests use into bin/ (idempotent).
+	@if [ "$$($(KUSTOMIZE) version 2>/dev/null)" != "$(KUSTOMIZE_VERSION)" ]; then \
+		echo "installing kustomize $(KUSTOMIZE_VERSION) into $(BIN)"; \
+		GOBIN=$(BIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION); \
+	fi
+
+##@ Run
+
+.PHONY: example
+example: build tools ## Render the bundled example with the pinned kustomize.
+	$(KUSTOMIZE) build --enable-alpha-plugins --enable-exec examples/kustomize
+
+##@ Test
+
+.PHONY: test
+test: build tools ## Run every test: unit, golden, pipeline (kustomize, kpt when installed).
+	AGGAPI_REQUIRE_TOOLS=1 go test -count=1 ./...
+
+.PHONY: update-golden
+update-golden: ## Rewrite the golden files under testdata/ from the current output.
+	go test ./fn/cli/ -run TestGolden -update

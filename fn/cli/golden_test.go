@@ -1,0 +1,338 @@
+package cli
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/pki"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata expected.yaml files (and items.yaml of cases with items.from)")
+
+// goldenNow is the clock of every golden case unless its now.txt says otherwise.
+var goldenNow = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+const masked = "MASKED-RANDOM-BYTES"
+
+// A golden case is a folder under testdata/:
+//
+//	config.yaml   the functionConfig (or input.yaml: the whole stdin, for malformed input)
+//	items.yaml    optional input items; items.from names a case whose unmasked output
+//	              items become items.yaml on -update
+//	now.txt       optional RFC 3339 clock
+//	expected.yaml the whole output ResourceList, random bytes masked; or
+//	errors.txt    regexes, one a line, that stderr must match; the exit must be 1 and
+//	              the output items must be the input items unchanged
+func TestGolden(t *testing.T) {
+	dirs, err := filepath.Glob("../../testdata/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases found: %v", err)
+	}
+	// Cases that others build their items from run first on -update.
+	sortDependencies(dirs)
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { runGolden(t, dir) })
+	}
+}
+
+func sortDependencies(dirs []string) {
+	first := map[string]bool{}
+	for _, d := range dirs {
+		if b, err := os.ReadFile(filepath.Join(d, "items.from")); err == nil {
+			first[strings.TrimSpace(string(b))] = true
+		}
+	}
+	var a, b []string
+	for _, d := range dirs {
+		if first[filepath.Base(d)] {
+			a = append(a, d)
+		} else {
+			b = append(b, d)
+		}
+	}
+	copy(dirs, append(a, b...))
+}
+
+func runGolden(t *testing.T, dir string) {
+	now := goldenNow
+	if b, err := os.ReadFile(filepath.Join(dir, "now.txt")); err == nil {
+		if now, err = time.Parse(time.RFC3339, strings.TrimSpace(string(b))); err != nil {
+			t.Fatalf("now.txt: %v", err)
+		}
+	}
+	if *update {
+		if b, err := os.ReadFile(filepath.Join(dir, "items.from")); err == nil {
+			src := filepath.Join(filepath.Dir(dir), strings.TrimSpace(string(b)))
+			out, _, code := runFunction(t, goldenInput(t, src), goldenNow)
+			if code != 0 {
+				t.Fatalf("items.from case %s failed", src)
+			}
+			writeFile(t, filepath.Join(dir, "items.yaml"), itemsOf(t, out))
+		}
+	}
+	stdin := goldenInput(t, dir)
+	out, stderr, code := runFunction(t, stdin, now)
+
+	if patterns, err := os.ReadFile(filepath.Join(dir, "errors.txt")); err == nil {
+		if code != 1 {
+			t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)
+		}
+		for _, p := range strings.Split(strings.TrimSpace(string(patterns)), "\n") {
+			if !regexp.MustCompile(p).MatchString(stderr) {
+				t.Errorf("stderr does not match %q:\n%s", p, stderr)
+			}
+		}
+		if got, want := itemsOf(t, out), itemsOf(t, stdin); !bytes.Equal(got, want) {
+			t.Errorf("on error the items must pass through unchanged; got:\n%s\nwant:\n%s", got, want)
+		}
+		if strings.Contains(string(out), "PRIVATE KEY") && !strings.Contains(string(stdin), "PRIVATE KEY") {
+			t.Errorf("an error output carries key material")
+		}
+		return
+	}
+
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	checkStructure(t, out)
+	got := mask(out, stdin)
+	path := filepath.Join(dir, "expected.yaml")
+	if *update {
+		writeFile(t, path, got)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no expected.yaml (run make update-golden): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (make update-golden rewrites it):\n%s", path, lineDiff(string(want), string(got)))
+	}
+}
+
+func goldenInput(t *testing.T, dir string) []byte {
+	if b, err := os.ReadFile(filepath.Join(dir, "input.yaml")); err == nil {
+		return b
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		t.Fatalf("a case needs config.yaml or input.yaml: %v", err)
+	}
+	var b strings.Builder
+	b.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n")
+	if items, err := os.ReadFile(filepath.Join(dir, "items.yaml")); err == nil && len(bytes.TrimSpace(items)) > 0 {
+		b.WriteString("items:\n")
+		b.WriteString(indent(string(items)))
+	} else {
+		b.WriteString("items: []\n")
+	}
+	b.WriteString("functionConfig:\n")
+	b.WriteString(indent(string(cfg)))
+	return []byte(b.String())
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if l != "" && l != "\n" {
+			b.WriteString("  ")
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+func runFunction(t *testing.T, stdin []byte, now time.Time) (stdout []byte, stderr string, code int) {
+	t.Helper()
+	saved := Now
+	Now = func() time.Time { return now }
+	defer func() { Now = saved }()
+	var out, errOut bytes.Buffer
+	code = Function(bytes.NewReader(stdin), &out, &errOut)
+	if strings.Contains(errOut.String(), "goroutine ") || strings.Contains(errOut.String(), "panic") {
+		t.Fatalf("stack trace on stderr:\n%s", errOut.String())
+	}
+	return out.Bytes(), errOut.String(), code
+}
+
+// itemsOf returns the items of a ResourceList as a YAML sequence.
+func itemsOf(t *testing.T, rl []byte) []byte {
+	t.Helper()
+	node, err := yaml.Parse(string(rl))
+	if err != nil {
+		return nil
+	}
+	items := node.Field("items")
+	if items == nil || items.Value == nil || len(items.Value.Content()) == 0 {
+		return nil
+	}
+	s, err := items.Value.String()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(s)
+}
+
+var randomValue = regexp.MustCompile(`(?m)^(\s*(?:ca\.crt|tls\.crt|tls\.key|caBundle|aggapi\.dev/serving-cert-sha256): )(\S+)$`)
+
+// mask replaces the certificate and key bytes a render made fresh; bytes it carried
+// over from the input stay, so reuse is checked byte for byte.
+func mask(out, in []byte) []byte {
+	return randomValue.ReplaceAllFunc(out, func(m []byte) []byte {
+		sub := randomValue.FindSubmatch(m)
+		if bytes.Contains(in, sub[2]) {
+			return m
+		}
+		return append(append([]byte{}, sub[1]...), masked...)
+	})
+}
+
+// checkStructure verifies what masking hides: every APIService's caBundle verifies the
+// serving certificate of the Service it names, the key matches, the pods carry the
+// certificate's hash, no TLS verification is skipped and no other private key is out.
+func checkStructure(t *testing.T, rl []byte) {
+	t.Helper()
+	if bytes.Contains(bytes.ToLower(rl), []byte("insecureskiptlsverify")) {
+		t.Errorf("output mentions insecureSkipTLSVerify")
+	}
+	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(rl), OmitReaderAnnotations: true}).Read()
+	if err != nil {
+		t.Fatalf("output is not a ResourceList: %v", err)
+	}
+	secrets := map[string]map[string][]byte{}
+	deployments := map[string]*yaml.RNode{}
+	keys := 0
+	for _, n := range nodes {
+		switch n.GetKind() {
+		case "Secret":
+			data := map[string][]byte{}
+			for k, v := range n.GetDataMap() {
+				b, err := base64.StdEncoding.DecodeString(v)
+				if err != nil {
+					t.Fatalf("secret %s: %s not base64", n.GetName(), k)
+				}
+				data[k] = b
+				if bytes.Contains(b, []byte("PRIVATE KEY")) {
+					keys++
+				}
+			}
+			secrets[n.GetNamespace()] = data
+		case "Deployment":
+			deployments[n.GetNamespace()] = n
+		}
+	}
+	if keys > 1 || bytes.Count(rl, []byte("PRIVATE KEY-----")) > 0 {
+		t.Errorf("more than the serving key is in the output (%d keys in secrets)", keys)
+	}
+	apiServices := 0
+	for _, n := range nodes {
+		if n.GetKind() != "APIService" {
+			continue
+		}
+		apiServices++
+		svc, _ := n.Pipe(yaml.Lookup("spec", "service", "name"))
+		ns, _ := n.Pipe(yaml.Lookup("spec", "service", "namespace"))
+		ca, _ := n.Pipe(yaml.Lookup("spec", "caBundle"))
+		if svc == nil || ns == nil || ca == nil {
+			t.Fatalf("APIService %s lacks service or caBundle", n.GetName())
+		}
+		bundle, err := base64.StdEncoding.DecodeString(yaml.GetValue(ca))
+		if err != nil {
+			t.Fatalf("caBundle of %s: %v", n.GetName(), err)
+		}
+		sec := secrets[yaml.GetValue(ns)]
+		if sec == nil {
+			t.Fatalf("no serving Secret in namespace %s", yaml.GetValue(ns))
+		}
+		serverName := yaml.GetValue(svc) + "." + yaml.GetValue(ns) + ".svc"
+		verifyServing(t, sec["tls.crt"], sec["tls.key"], bundle, serverName)
+		sum := sha256.Sum256(sec["tls.crt"])
+		d := deployments[yaml.GetValue(ns)]
+		if d == nil {
+			t.Fatalf("no Deployment in %s", yaml.GetValue(ns))
+		}
+		hash, _ := d.Pipe(yaml.Lookup("spec", "template", "metadata", "annotations", "aggapi.dev/serving-cert-sha256"))
+		if yaml.GetValue(hash) != hex.EncodeToString(sum[:]) {
+			t.Errorf("pod template cert hash %q is not the SHA-256 of tls.crt", yaml.GetValue(hash))
+		}
+	}
+	if apiServices == 0 {
+		t.Errorf("no APIService in the output")
+	}
+}
+
+func verifyServing(t *testing.T, certPEM, keyPEM, bundle []byte, serverName string) {
+	t.Helper()
+	certs, err := pki.ParseCertsPEM(certPEM)
+	if err != nil {
+		t.Fatalf("tls.crt: %v", err)
+	}
+	cas, err := pki.ParseCertsPEM(bundle)
+	if err != nil {
+		t.Fatalf("caBundle: %v", err)
+	}
+	pool := x509.NewCertPool()
+	for _, c := range cas {
+		pool.AddCert(c)
+	}
+	if _, err := certs[0].Verify(x509.VerifyOptions{DNSName: serverName, Roots: pool, CurrentTime: certs[0].NotBefore.Add(time.Hour),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		t.Errorf("tls.crt does not verify against the caBundle for %s: %v", serverName, err)
+	}
+	if certs[0].Subject.CommonName != serverName {
+		t.Errorf("CN %q, want %q", certs[0].Subject.CommonName, serverName)
+	}
+	key, err := pki.ParsePrivateKeyPEM(keyPEM)
+	if err != nil {
+		t.Fatalf("tls.key: %v", err)
+	}
+	if k, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(certs[0].PublicKey) {
+		t.Errorf("tls.key does not match tls.crt")
+	}
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lineDiff shows the first differing lines, enough to see what changed.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("line " + strconv.Itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl + "\n")
+			if shown++; shown == 10 {
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
