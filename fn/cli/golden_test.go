@@ -335,4 +335,3 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
-

@@ -43,10 +43,13 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 
 	spec := field.NewPath("spec")
 	s := a.Spec
+	groupOK := false
 	if s.Group == "" {
 		errs = append(errs, field.Required(spec.Child("group"), "the API group to serve, e.g. wardle.example.com"))
 	} else {
-		errs = append(errs, dns(spec.Child("group"), s.Group, validation.IsDNS1123Subdomain)...)
+		groupErrs := dns(spec.Child("group"), s.Group, validation.IsDNS1123Subdomain)
+		errs = append(errs, groupErrs...)
+		groupOK = len(groupErrs) == 0
 	}
 	if len(s.Versions) == 0 {
 		errs = append(errs, field.Required(spec.Child("versions"), "at least one version"))
@@ -62,7 +65,7 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 		default:
 			nameErrs := dns(p.Child("name"), v.Name, validation.IsDNS1035Label)
 			errs = append(errs, nameErrs...)
-			if s.Group != "" && len(nameErrs) == 0 {
+			if groupOK && len(nameErrs) == 0 {
 				// The aggregator names an APIService <version>.<group>; it must be a valid object name.
 				errs = append(errs, dns(p.Child("name"), a.APIServiceName(v.Name), validation.IsDNS1123Subdomain)...)
 			}

@@ -245,4 +245,3 @@ func fieldMessage(e *field.Error) string {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-

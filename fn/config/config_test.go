@@ -1,0 +1,99 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestLoadDefaults(t *testing.T) {
+	api, errs := Load([]byte(`
+apiVersion: aggapi.dev/v1alpha1
+kind: AggregatedAPI
+metadata: {name: metrics}
+spec:
+  group: metrics.example.com
+  versions: [{name: v1}]
+  server: {image: example.com/metrics:v1}
+`))
+	if len(errs) > 0 {
+		t.Fatalf("unexpected errors: %v", errs)
+	}
+	s := api.Spec
+	checks := map[string][2]any{
+		"namespace":            {s.Namespace, "metrics"},
+		"service.name":         {s.Service.Name, "metrics"},
+		"service.port":         {s.Service.Port, int32(443)},
+		"groupPriorityMinimum": {s.GroupPriorityMinimum, int32(1000)},
+		"versionPriority":      {s.Versions[0].VersionPriority, int32(15)},
+		"server.port":          {s.Server.Port, int32(8443)},
+		"server.replicas":      {s.Server.Replicas, int32(1)},
+		"server.flags.tlsCert": {*s.Server.Flags.TLSCertFile, "--tls-cert-file"},
+		"validity":             {s.Certificate.Validity, "8760h"},
+		"renewBefore":          {s.Certificate.RenewBefore, "720h"},
+		"keyAlgorithm":         {s.Certificate.KeyAlgorithm, "ECDSA-P256"},
+	}
+	for name, c := range checks {
+		if c[0] != c[1] {
+			t.Errorf("%s defaulted to %v, want %v", name, c[0], c[1])
+		}
+	}
+	if got := api.ServingDNSNames()[0]; got != "metrics.metrics.svc" {
+		t.Errorf("serving name %q", got)
+	}
+}
+
+func TestExamplesAreValid(t *testing.T) {
+	for _, path := range []string{"../../examples/kustomize/aggapi.yaml", "../../examples/kpt/aggapi.yaml", "../../testdata/basic/config.yaml"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, errs := Load(b); len(errs) > 0 {
+			t.Errorf("%s: %v", path, errs)
+		}
+	}
+}
+
+func TestValidateReportsEveryFieldPath(t *testing.T) {
+	_, errs := Load([]byte(`
+apiVersion: aggapi.dev/v1alpha1
+kind: AggregatedAPI
+metadata: {name: x}
+spec:
+  group: "-bad-"
+  versions: [{name: v1, versionPriority: 1001}, {name: v1}, {name: 2v}]
+  groupPriorityMinimum: -1
+  namespace: Bad
+  service: {name: svc.x, port: 65536}
+  server:
+    image: "a b"
+    replicas: 101
+    flags: {tlsCertFile: "tls-cert"}
+    resources: {requests: {cpu: lots}}
+    extraRules: [{verbs: [get]}]
+  certificate: {validity: 30m, renewBefore: 0s}
+  unknownThing: 1
+`))
+	want := []string{
+		"spec.group", "spec.versions[0].versionPriority", "spec.versions[1].name", "spec.versions[2].name",
+		"spec.groupPriorityMinimum", "spec.namespace", "spec.service.name", "spec.service.port",
+		"spec.server.image", "spec.server.replicas", "spec.server.flags.tlsCertFile",
+		"spec.server.resources.requests[cpu]", "spec.server.extraRules[0].resources",
+		"spec.certificate.validity", "spec.certificate.renewBefore", "spec.unknownThing",
+	}
+	got := map[string]bool{}
+	for _, e := range errs {
+		got[e.Field] = true
+	}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("no error for %s; got:\n%s", w, errs.ToAggregate())
+		}
+	}
+	for _, e := range errs {
+		if strings.Contains(e.Error(), "v1.-bad-") {
+			t.Errorf("an invalid group is reported again through the APIService names: %v", e)
+		}
+	}
+}

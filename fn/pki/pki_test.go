@@ -1,0 +1,157 @@
+package pki
+
+import (
+	"crypto/x509"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+var names = []string{"api.wardle.svc", "api", "api.wardle", "api.wardle.svc.cluster.local"}
+
+func issue(t *testing.T, alg KeyAlgorithm, now time.Time, validity time.Duration) ServingMaterial {
+	t.Helper()
+	ca, err := NewCertificateAuthority("test CA", alg, now, now.Add(validity))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := ca.NewServingCert(ServingCertRequest{DNSNames: names, KeyAlgorithm: alg, NotAfter: now.Add(validity)}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := EncodePrivateKeyPEM(kp.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ServingMaterial{CertPEM: EncodeCertPEM(kp.Cert), KeyPEM: key, CAPEM: EncodeCertPEM(ca.Cert)}
+}
+
+func TestServingCertificateProfile(t *testing.T) {
+	for _, alg := range []KeyAlgorithm{ECDSAP256, ECDSAP384, RSA2048} {
+		t.Run(string(alg), func(t *testing.T) {
+			m := issue(t, alg, t0, 8760*time.Hour)
+			p, err := m.Check(ServingCertRequest{DNSNames: names, KeyAlgorithm: alg}, 720*time.Hour, t0)
+			if err != nil {
+				t.Fatalf("fresh material does not check out: %v", err)
+			}
+			leaf, ca := p.Leaf, p.CAs[0]
+			if leaf.Subject.CommonName != "api.wardle.svc" {
+				t.Errorf("CN = %q", leaf.Subject.CommonName)
+			}
+			if len(leaf.ExtKeyUsage) != 1 || leaf.ExtKeyUsage[0] != x509.ExtKeyUsageServerAuth {
+				t.Errorf("ext key usage = %v, want server auth only", leaf.ExtKeyUsage)
+			}
+			if leaf.IsCA || !ca.IsCA || !ca.MaxPathLenZero {
+				t.Errorf("leaf IsCA=%v, CA IsCA=%v MaxPathLenZero=%v", leaf.IsCA, ca.IsCA, ca.MaxPathLenZero)
+			}
+			if leaf.NotAfter.After(ca.NotAfter) {
+				t.Errorf("leaf outlives its CA")
+			}
+			if got := leaf.NotAfter.Sub(t0); got != 8760*time.Hour {
+				t.Errorf("validity = %s", got)
+			}
+			if !leaf.NotBefore.Before(t0) {
+				t.Errorf("NotBefore %s is not backdated", leaf.NotBefore)
+			}
+			if AlgorithmOf(leaf.PublicKey) != alg {
+				t.Errorf("key algorithm %s", AlgorithmOf(leaf.PublicKey))
+			}
+		})
+	}
+}
+
+// TestLifeCycle steps a clock through a certificate's life: reusable until renewBefore,
+// then due for renewal, then expired.
+func TestLifeCycle(t *testing.T) {
+	validity, renew := 100*time.Hour, 10*time.Hour
+	m := issue(t, ECDSAP256, t0, validity)
+	req := ServingCertRequest{DNSNames: names, KeyAlgorithm: ECDSAP256}
+	steps := []struct {
+		at   time.Duration
+		want string // "" means reusable
+	}{
+		{0, ""},
+		{50 * time.Hour, ""},
+		{validity - renew - time.Second, ""},
+		{validity - renew, "within renewBefore"},
+		{validity - time.Second, "within renewBefore"},
+		{validity + time.Second, "expired"},
+	}
+	for _, s := range steps {
+		_, err := m.Check(req, renew, t0.Add(s.at))
+		switch {
+		case s.want == "" && err != nil:
+			t.Errorf("at +%s: %v, want reusable", s.at, err)
+		case s.want != "" && (err == nil || !strings.Contains(err.Error(), s.want)):
+			t.Errorf("at +%s: %v, want an error containing %q", s.at, err, s.want)
+		}
+	}
+}
+
+func TestCheckRejectsBadMaterial(t *testing.T) {
+	good := issue(t, ECDSAP256, t0, 100*time.Hour)
+	other := issue(t, ECDSAP256, t0, 100*time.Hour)
+	req := ServingCertRequest{DNSNames: names, KeyAlgorithm: ECDSAP256}
+	cases := map[string]struct {
+		m    ServingMaterial
+		req  ServingCertRequest
+		want string
+	}{
+		"garbage cert":        {ServingMaterial{CertPEM: []byte("not pem"), KeyPEM: good.KeyPEM, CAPEM: good.CAPEM}, req, "tls.crt"},
+		"garbage key":         {ServingMaterial{CertPEM: good.CertPEM, KeyPEM: []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), CAPEM: good.CAPEM}, req, "tls.key"},
+		"key of another cert": {ServingMaterial{CertPEM: good.CertPEM, KeyPEM: other.KeyPEM, CAPEM: good.CAPEM}, req, "does not match"},
+		"other CA":            {ServingMaterial{CertPEM: good.CertPEM, KeyPEM: good.KeyPEM, CAPEM: other.CAPEM}, req, "does not verify"},
+		"leaf given as CA":    {ServingMaterial{CertPEM: good.CertPEM, KeyPEM: good.KeyPEM, CAPEM: good.CertPEM}, req, "is not a CA"},
+		"key given as cert":   {ServingMaterial{CertPEM: good.KeyPEM, KeyPEM: good.KeyPEM, CAPEM: good.CAPEM}, req, "not a CERTIFICATE"},
+		"oversized PEM":       {ServingMaterial{CertPEM: []byte(strings.Repeat("A", maxPEMBytes+1)), KeyPEM: good.KeyPEM, CAPEM: good.CAPEM}, req, "more than"},
+		"other names":         {good, ServingCertRequest{DNSNames: []string{"api.other.svc"}, KeyAlgorithm: ECDSAP256}, "does not verify"},
+		"extra name":          {good, ServingCertRequest{DNSNames: append(names, "more"), KeyAlgorithm: ECDSAP256}, "the config asks for"},
+		"other algorithm":     {good, ServingCertRequest{DNSNames: names, KeyAlgorithm: RSA2048}, "the config asks for RSA-2048"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.m.Check(c.req, time.Hour, t0)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error containing %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "-----BEGIN") || strings.Contains(err.Error(), string(good.KeyPEM[30:60])) {
+				t.Errorf("error message carries key material: %v", err)
+			}
+		})
+	}
+}
+
+func TestServingCertNeverOutlivesCA(t *testing.T) {
+	ca, err := NewCertificateAuthority("short CA", ECDSAP256, t0, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := ca.NewServingCert(ServingCertRequest{DNSNames: names, KeyAlgorithm: ECDSAP256, NotAfter: t0.Add(48 * time.Hour)}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !kp.Cert.NotAfter.Equal(ca.Cert.NotAfter) {
+		t.Errorf("serving cert expires %s, CA %s", kp.Cert.NotAfter, ca.Cert.NotAfter)
+	}
+}
+
+func TestParsePrivateKeyPEMRejectsCertificates(t *testing.T) {
+	m := issue(t, ECDSAP256, t0, time.Hour*2)
+	if _, err := ParsePrivateKeyPEM(m.CertPEM); err == nil || !strings.Contains(err.Error(), "not a private key") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func BenchmarkIssueECDSAP256(b *testing.B) {
+	for b.Loop() {
+		ca, err := NewCertificateAuthority("bench", ECDSAP256, t0, t0.Add(time.Hour*2))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ca.NewServingCert(ServingCertRequest{DNSNames: names, KeyAlgorithm: ECDSAP256, NotAfter: t0.Add(time.Hour)}, t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

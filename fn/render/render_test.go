@@ -1,0 +1,168 @@
+package render
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+var t0 = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+func loadConfig(t *testing.T) *yaml.RNode {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/basic/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return yaml.MustParse(string(b))
+}
+
+func render(t *testing.T, items []*yaml.RNode, cfg *yaml.RNode, now time.Time) Output {
+	t.Helper()
+	out := Process(items, cfg, now)
+	if out.Failed {
+		t.Fatalf("render failed: %v", out.Results)
+	}
+	return out
+}
+
+func serialize(t *testing.T, items []*yaml.RNode) string {
+	t.Helper()
+	var b strings.Builder
+	if err := (kio.ByteWriter{Writer: &b, KeepReaderAnnotations: true}).Write(items); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func find(items []*yaml.RNode, kind, name string) *yaml.RNode {
+	for _, it := range items {
+		if it.GetKind() == kind && it.GetName() == name {
+			return it
+		}
+	}
+	return nil
+}
+
+func valueAt(t *testing.T, n *yaml.RNode, path ...string) string {
+	t.Helper()
+	v, err := n.Pipe(yaml.Lookup(path...))
+	if err != nil || v == nil {
+		t.Fatalf("%s %s has no %v", n.GetKind(), n.GetName(), path)
+	}
+	return yaml.GetValue(v)
+}
+
+// TestRerenderIsByteIdentical renders, then renders over its own output at several later
+// times before renewal: nothing may change.
+func TestRerenderIsByteIdentical(t *testing.T) {
+	cfg := loadConfig(t)
+	first := render(t, nil, cfg, t0)
+	want := serialize(t, first.Items)
+	for _, later := range []time.Duration{0, time.Hour, 100 * 24 * time.Hour, (8760-720)*time.Hour - time.Second} {
+		again := render(t, first.Items, cfg, t0.Add(later))
+		if got := serialize(t, again.Items); got != want {
+			t.Fatalf("re-render at +%s changed the output", later)
+		}
+	}
+}
+
+// TestRenewal: inside renewBefore the certificate, the caBundle and the pods' hash all
+// change together in one render, and the render after that is stable again.
+func TestRenewal(t *testing.T) {
+	cfg := loadConfig(t)
+	first := render(t, nil, cfg, t0)
+	renewAt := t0.Add((8760 - 720) * time.Hour)
+	renewed := render(t, first.Items, cfg, renewAt)
+
+	for _, c := range []struct {
+		kind, name string
+		path       []string
+	}{
+		{"Secret", "wardle-serving-cert", []string{"data", "tls.crt"}},
+		{"APIService", "v1alpha1.wardle.example.com", []string{"spec", "caBundle"}},
+		{"APIService", "v1beta1.wardle.example.com", []string{"spec", "caBundle"}},
+		{"Deployment", "wardle-apiserver", []string{"spec", "template", "metadata", "annotations", "aggapi.dev/serving-cert-sha256"}},
+	} {
+		before := valueAt(t, find(first.Items, c.kind, c.name), c.path...)
+		after := valueAt(t, find(renewed.Items, c.kind, c.name), c.path...)
+		if before == after {
+			t.Errorf("%s %s %v did not change on renewal", c.kind, c.name, c.path)
+		}
+	}
+	if a, b := valueAt(t, find(renewed.Items, "Secret", "wardle-serving-cert"), "data", "ca.crt"),
+		valueAt(t, find(renewed.Items, "APIService", "v1alpha1.wardle.example.com"), "spec", "caBundle"); a != b {
+		t.Errorf("caBundle is not the Secret's ca.crt after renewal")
+	}
+	if !strings.Contains(renewed.Results[0].Message, "within renewBefore") {
+		t.Errorf("renewal result does not say why: %s", renewed.Results[0].Message)
+	}
+	stable := render(t, renewed.Items, cfg, renewAt.Add(time.Hour))
+	if serialize(t, stable.Items) != serialize(t, renewed.Items) {
+		t.Errorf("the render after a renewal is not stable")
+	}
+}
+
+// TestOwnedObjectsAreUpsertedNotDuplicated: the second render replaces its objects in
+// place, drops those the config no longer asks for, and keeps the tools' annotations.
+func TestOwnedObjectsAreUpsertedNotDuplicated(t *testing.T) {
+	cfg := loadConfig(t)
+	first := render(t, nil, cfg, t0)
+	for _, it := range first.Items {
+		_ = it.PipeE(yaml.SetAnnotation("internal.config.kubernetes.io/path", strings.ToLower(it.GetKind())+".yaml"))
+	}
+	// The user drops v1beta1: its APIService must go, nothing may double.
+	b, _ := cfg.String()
+	smaller := yaml.MustParse(strings.Replace(b, "  - name: v1beta1\n", "", 1))
+	second := render(t, first.Items, smaller, t0)
+	if len(second.Items) != len(first.Items)-1 {
+		t.Fatalf("%d items after dropping a version, want %d", len(second.Items), len(first.Items)-1)
+	}
+	if find(second.Items, "APIService", "v1beta1.wardle.example.com") != nil {
+		t.Errorf("the APIService of a removed version survived")
+	}
+	for _, it := range second.Items {
+		if it.GetAnnotations()["internal.config.kubernetes.io/path"] == "" {
+			t.Errorf("%s %s lost its path annotation", it.GetKind(), it.GetName())
+		}
+	}
+}
+
+func TestErrorEmitsNothing(t *testing.T) {
+	foreign := yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n")
+	bad := yaml.MustParse("apiVersion: aggapi.dev/v1alpha1\nkind: AggregatedAPI\nmetadata: {name: x}\nspec: {versions: [{name: v1}], server: {image: i}}\n")
+	out := Process([]*yaml.RNode{foreign}, bad, t0)
+	if !out.Failed {
+		t.Fatal("a config without a group rendered")
+	}
+	if len(out.Items) != 1 || out.Items[0] != foreign {
+		t.Errorf("on error the items must be the input items, got %d", len(out.Items))
+	}
+	if out.Results[0].Field == nil || out.Results[0].Field.Path != "spec.group" || out.Results[0].ResourceRef.Name != "x" {
+		t.Errorf("the error result does not point at spec.group of the config: %+v", out.Results[0])
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	raw, _ := os.ReadFile("../../testdata/basic/config.yaml")
+	cfg := yaml.MustParse(string(raw))
+	b.Run("first", func(b *testing.B) {
+		for b.Loop() {
+			if out := Process(nil, cfg, t0); out.Failed {
+				b.Fatal(out.Results)
+			}
+		}
+	})
+	prev := Process(nil, cfg, t0).Items
+	b.Run("rerender", func(b *testing.B) {
+		for b.Loop() {
+			if out := Process(prev, cfg, t0); out.Failed {
+				b.Fatal(out.Results)
+			}
+		}
+	})
+}
