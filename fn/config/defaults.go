@@ -13,6 +13,8 @@ const (
 	DefaultValidity             = "8760h"
 	DefaultRenewBefore          = "720h"
 	DefaultKeyAlgorithm         = "ECDSA-P256"
+	DefaultOverlap              = "24h"
+	DefaultCADuration           = "87600h"
 	DefaultSecurePortFlag       = "--secure-port"
 	DefaultTLSCertFileFlag      = "--tls-cert-file"
 	DefaultTLSPrivateKeyFlag    = "--tls-private-key-file"
@@ -69,6 +71,25 @@ func (a *AggregatedAPI) Default() {
 	if c.KeyAlgorithm == "" {
 		c.KeyAlgorithm = DefaultKeyAlgorithm
 	}
+	if c.Mode == "" {
+		c.Mode = ModeGenerate
+	}
+	if c.Overlap == "" {
+		c.Overlap = DefaultOverlap
+	}
+	if cm := c.CertManager; cm != nil {
+		if cm.CADuration == "" {
+			cm.CADuration = DefaultCADuration
+		}
+		if r := cm.IssuerRef; r != nil {
+			if r.Kind == "" {
+				r.Kind = "Issuer"
+			}
+			if r.Group == "" {
+				r.Group = "cert-manager.io"
+			}
+		}
+	}
 }
 
 func defaultString(p **string, v string) {
@@ -87,6 +108,20 @@ func (c Certificate) ValidityDuration() time.Duration {
 func (c Certificate) RenewBeforeDuration() time.Duration {
 	d, _ := time.ParseDuration(c.RenewBefore)
 	return d
+}
+
+// OverlapDuration is the parsed certificate.overlap; call it on a validated config.
+func (c Certificate) OverlapDuration() time.Duration {
+	d, _ := time.ParseDuration(c.Overlap)
+	return d
+}
+
+// ServingSecretName is the TLS Secret the pods mount: ours, or the user's in provided mode.
+func (a *AggregatedAPI) ServingSecretName() string {
+	if p := a.Spec.Certificate.Provided; a.Spec.Certificate.Mode == ModeProvided && p != nil {
+		return p.SecretName
+	}
+	return a.Name + "-serving-cert"
 }
 
 // ServingDNSNames are the names the serving certificate must carry; the first is the

@@ -167,19 +167,89 @@ type PolicyRule struct {
 	NonResourceURLs []string `json:"nonResourceURLs,omitempty"`
 }
 
-// Certificate is the serving certificate policy.
+// Certificate is where the serving certificate comes from and how long it lives.
 type Certificate struct {
+	// Mode: generate (default) issues a CA and serving certificate at render time and
+	// reuses them on re-render; provided uses a CA and TLS Secret managed elsewhere;
+	// cert-manager emits cert-manager Issuers and Certificates and lets cainjector fill
+	// the caBundle; openshift lets OpenShift's service-ca operator do both.
+	// +kubebuilder:validation:Enum=generate;provided;cert-manager;openshift
+	// +optional
+	Mode string `json:"mode,omitempty"`
 	// Validity is the serving certificate's lifetime (default 8760h).
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	// +optional
 	Validity string `json:"validity,omitempty"`
 	// RenewBefore: a re-render issues a new certificate once the current one expires
-	// within this duration (default 720h, less than validity).
+	// within this duration (default 720h, less than validity). In provided mode, a
+	// warning is given when the CA expires within it.
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	// +optional
 	RenewBefore string `json:"renewBefore,omitempty"`
+	// Overlap (generate mode): after a renewal the caBundle trusts the new and the previous
+	// CA until this long after the new certificate's NotBefore (default 24h), so pods
+	// still serving the old certificate stay trusted while the Deployment rolls.
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +optional
+	Overlap string `json:"overlap,omitempty"`
 	// KeyAlgorithm of the serving key (default ECDSA-P256). RSA-4096 is slow to generate.
-	// +kubebuilder:validation:Enum=ECDSA-P256;ECDSA-P384;RSA-2048;RSA-3072;RSA-4096
+	// +kubebuilder:validation:Enum=ECDSA-P256;ECDSA-P384;RSA-2048;RSA-3072;RSA-4096;Ed25519
 	// +optional
 	KeyAlgorithm string `json:"keyAlgorithm,omitempty"`
+	// Provided configures mode provided.
+	// +optional
+	Provided *ProvidedCertificate `json:"provided,omitempty"`
+	// CertManager configures mode cert-manager.
+	// +optional
+	CertManager *CertManagerCertificate `json:"certManager,omitempty"`
 }
+
+// ProvidedCertificate is a CA and a TLS Secret the user manages elsewhere (sealed-secrets,
+// external-secrets, SOPS). The function emits no Secret and no key material.
+type ProvidedCertificate struct {
+	// SecretName of the kubernetes.io/tls Secret in spec.namespace that the pods mount.
+	// +kubebuilder:validation:MinLength=1
+	SecretName string `json:"secretName"`
+	// CABundle is the PEM of the CA certificate(s) that signed the serving certificate.
+	// +optional
+	CABundle string `json:"caBundle,omitempty"`
+	// CAFile is a path to that PEM, relative to the function's working directory (the
+	// kustomization's directory under kustomize). Set caBundle or caFile, not both.
+	// +optional
+	CAFile string `json:"caFile,omitempty"`
+}
+
+// CertManagerCertificate configures mode cert-manager.
+type CertManagerCertificate struct {
+	// IssuerRef names an existing Issuer or ClusterIssuer; without it the function emits
+	// a self-signed Issuer, a CA Certificate and a CA Issuer of its own.
+	// +optional
+	IssuerRef *IssuerRef `json:"issuerRef,omitempty"`
+	// CADuration is the lifetime of the emitted CA Certificate (default 87600h); it must
+	// be longer than validity. The CA keeps its key on renewal, so certificates signed by
+	// the previous CA certificate still verify.
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +optional
+	CADuration string `json:"caDuration,omitempty"`
+}
+
+// IssuerRef is a cert-manager issuer reference.
+type IssuerRef struct {
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// Kind is Issuer (default) or ClusterIssuer.
+	// +kubebuilder:validation:Enum=Issuer;ClusterIssuer
+	// +optional
+	Kind string `json:"kind,omitempty"`
+	// Group of the issuer (default cert-manager.io).
+	// +optional
+	Group string `json:"group,omitempty"`
+}
+
+// The certificate modes.
+const (
+	ModeGenerate    = "generate"
+	ModeProvided    = "provided"
+	ModeCertManager = "cert-manager"
+	ModeOpenShift   = "openshift"
+)

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -158,6 +159,8 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 	return errs
 }
 
+var keyAlgorithms = []string{"ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072", "RSA-4096", "Ed25519"}
+
 func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	var errs field.ErrorList
 	validity, err := time.ParseDuration(c.Validity)
@@ -176,10 +179,60 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	case validity > 0 && renew >= validity:
 		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, fmt.Sprintf("must be less than validity (%s)", c.Validity)))
 	}
-	switch c.KeyAlgorithm {
-	case "ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072", "RSA-4096":
-	default:
-		errs = append(errs, field.NotSupported(p.Child("keyAlgorithm"), c.KeyAlgorithm, []string{"ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072", "RSA-4096"}))
+	overlap, err := time.ParseDuration(c.Overlap)
+	switch {
+	case err != nil:
+		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, "must be a duration such as 24h"))
+	case overlap < 0:
+		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, "must not be negative"))
+	case renew > 0 && overlap >= renew:
+		// The previous CA must be gone before the next renewal, or bundles would pile up.
+		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, fmt.Sprintf("must be less than renewBefore (%s)", c.RenewBefore)))
+	}
+	if !slices.Contains(keyAlgorithms, c.KeyAlgorithm) {
+		errs = append(errs, field.NotSupported(p.Child("keyAlgorithm"), c.KeyAlgorithm, keyAlgorithms))
+	}
+
+	modes := []string{ModeGenerate, ModeProvided, ModeCertManager, ModeOpenShift}
+	if !slices.Contains(modes, c.Mode) {
+		errs = append(errs, field.NotSupported(p.Child("mode"), c.Mode, modes))
+	}
+	if c.Mode != ModeProvided && c.Provided != nil {
+		errs = append(errs, field.Forbidden(p.Child("provided"), "only for mode provided"))
+	}
+	if c.Mode != ModeCertManager && c.CertManager != nil {
+		errs = append(errs, field.Forbidden(p.Child("certManager"), "only for mode cert-manager"))
+	}
+	if c.Mode == ModeProvided {
+		pp := p.Child("provided")
+		switch pr := c.Provided; {
+		case pr == nil:
+			errs = append(errs, field.Required(pp, "mode provided needs secretName and caBundle or caFile"))
+		default:
+			errs = append(errs, dns(pp.Child("secretName"), pr.SecretName, validation.IsDNS1123Subdomain)...)
+			switch {
+			case pr.CABundle == "" && pr.CAFile == "":
+				errs = append(errs, field.Required(pp.Child("caBundle"), "set caBundle (PEM) or caFile"))
+			case pr.CABundle != "" && pr.CAFile != "":
+				errs = append(errs, field.Invalid(pp.Child("caFile"), pr.CAFile, "set caBundle or caFile, not both"))
+			case pr.CAFile != "" && (filepath.IsAbs(pr.CAFile) || slices.Contains(strings.Split(filepath.ToSlash(pr.CAFile), "/"), "..")):
+				errs = append(errs, field.Invalid(pp.Child("caFile"), pr.CAFile, "must be a relative path inside the working directory"))
+			}
+		}
+	}
+	if cm := c.CertManager; c.Mode == ModeCertManager && cm != nil {
+		cp := p.Child("certManager")
+		if d, err := time.ParseDuration(cm.CADuration); err != nil {
+			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, "must be a duration such as 87600h"))
+		} else if validity > 0 && d <= validity {
+			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, fmt.Sprintf("must be longer than validity (%s)", c.Validity)))
+		}
+		if r := cm.IssuerRef; r != nil {
+			errs = append(errs, dns(cp.Child("issuerRef", "name"), r.Name, validation.IsDNS1123Subdomain)...)
+			if r.Kind != "Issuer" && r.Kind != "ClusterIssuer" {
+				errs = append(errs, field.NotSupported(cp.Child("issuerRef", "kind"), r.Kind, []string{"Issuer", "ClusterIssuer"}))
+			}
+		}
 	}
 	return errs
 }

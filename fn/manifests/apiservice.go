@@ -10,12 +10,27 @@ import (
 	"github.com/aggapi/aggapi/fn/config"
 )
 
+// Annotations that hand the caBundle to an in-cluster injector.
+const (
+	CertManagerInjectAnnotation    = "cert-manager.io/inject-ca-from"
+	OpenShiftInjectAnnotation      = "service.beta.openshift.io/inject-cabundle"
+	OpenShiftServingCertAnnotation = "service.beta.openshift.io/serving-cert-secret-name"
+)
+
 // APIService registers one version of the group with the kube-aggregator, trusting
-// caBundle for the Service's serving certificate. It never skips TLS verification.
+// caBundle for the Service's serving certificate, or asking cert-manager's cainjector
+// or OpenShift's service-ca to fill it in. It never skips TLS verification.
 func APIService(api *config.AggregatedAPI, v config.Version, caBundle []byte) *apiregv1.APIService {
+	m := meta(api, api.APIServiceName(v.Name), "")
+	switch api.Spec.Certificate.Mode {
+	case config.ModeCertManager:
+		m.Annotations = map[string]string{CertManagerInjectAnnotation: api.Spec.Namespace + "/" + NamesFor(api).ServingCertificate}
+	case config.ModeOpenShift:
+		m.Annotations = map[string]string{OpenShiftInjectAnnotation: "true"}
+	}
 	return &apiregv1.APIService{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apiregistration.k8s.io/v1", Kind: "APIService"},
-		ObjectMeta: meta(api, api.APIServiceName(v.Name), ""),
+		ObjectMeta: m,
 		Spec: apiregv1.APIServiceSpec{
 			Group:   api.Spec.Group,
 			Version: v.Name,

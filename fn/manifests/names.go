@@ -17,6 +17,8 @@ const (
 	// CertHashAnnotation on the pod template holds the SHA-256 of the serving
 	// certificate, so a new certificate rolls the pods.
 	CertHashAnnotation = "aggapi.dev/serving-cert-sha256"
+	// CABundleHashAnnotation does the same in provided mode, where only the CA is known.
+	CABundleHashAnnotation = "aggapi.dev/ca-bundle-sha256"
 
 	nameLabel      = "app.kubernetes.io/name"
 	componentLabel = "app.kubernetes.io/component"
@@ -48,6 +50,12 @@ type Names struct {
 	AuthReader     string // RoleBinding in kube-system
 	ViewRole       string // aggregated into view, edit and admin
 	EditRole       string // aggregated into edit and admin
+
+	// cert-manager mode
+	ServingCertificate string // the Certificate that writes Secret
+	SelfSignedIssuer   string
+	CACertificate      string // also the name of the CA's Secret
+	CAIssuer           string
 }
 
 // NamesFor derives the object names of a config.
@@ -55,13 +63,18 @@ func NamesFor(api *config.AggregatedAPI) Names {
 	n := api.Name
 	return Names{
 		ServiceAccount: n + "-apiserver",
-		Secret:         n + "-serving-cert",
+		Secret:         api.ServingSecretName(),
 		Deployment:     n + "-apiserver",
 		ServerRole:     n + "-apiserver",
 		AuthDelegator:  n + "-auth-delegator",
 		AuthReader:     n + "-auth-reader",
 		ViewRole:       n + "-view",
 		EditRole:       n + "-edit",
+
+		ServingCertificate: n + "-serving-cert",
+		SelfSignedIssuer:   n + "-selfsigned",
+		CACertificate:      n + "-ca",
+		CAIssuer:           n + "-ca",
 	}
 }
 
@@ -83,28 +96,40 @@ func meta(api *config.AggregatedAPI, name, namespace string) metav1.ObjectMeta {
 
 // Material is the certificate PEM the objects carry.
 type Material struct {
-	// CABundle is what the APIServices trust (one or more CA certificates).
+	// CABundle is what the APIServices trust (one or more CA certificates); empty
+	// when cert-manager's cainjector or OpenShift's service-ca fills it in the cluster.
 	CABundle []byte
-	// CertPEM, KeyPEM and CAPEM fill the serving Secret.
+	// Secret is the serving Secret's PEM; nil when the Secret is not ours to emit.
+	Secret *SecretPEM
+	// PodAnnotations go on the pod template, so a new certificate rolls the pods.
+	PodAnnotations map[string]string
+}
+
+// SecretPEM fills the serving Secret.
+type SecretPEM struct {
 	CertPEM []byte
 	KeyPEM  []byte
 	CAPEM   []byte
 }
 
 // Build returns every object of the aggregated API, in a fixed order: namespace,
-// identity, certificate, RBAC, network, workload, then the APIServices, which make
+// identity, certificates, RBAC, network, workload, then the APIServices, which make
 // the kube-aggregator start routing to the server.
 func Build(api *config.AggregatedAPI, m Material) []Object {
 	names := NamesFor(api)
-	objs := []Object{
-		Namespace(api),
-		ServiceAccount(api, names),
-		ServingSecret(api, names, m),
+	objs := []Object{Namespace(api), ServiceAccount(api, names)}
+	if m.Secret != nil {
+		objs = append(objs, ServingSecret(api, names, *m.Secret))
+	}
+	if api.Spec.Certificate.Mode == config.ModeCertManager {
+		objs = append(objs, CertManagerObjects(api, names)...)
+	}
+	objs = append(objs,
 		ServerClusterRole(api, names),
 		ServerClusterRoleBinding(api, names),
 		AuthDelegatorBinding(api, names),
 		AuthReaderBinding(api, names),
-	}
+	)
 	objs = append(objs, UserRoles(api, names)...)
 	objs = append(objs, Service(api), Deployment(api, names, m))
 	for _, v := range api.Spec.Versions {

@@ -37,7 +37,7 @@ func ServiceAccount(api *config.AggregatedAPI, n Names) *corev1.ServiceAccount {
 }
 
 // ServingSecret holds the serving certificate, its key and the CA that signed it.
-func ServingSecret(api *config.AggregatedAPI, n Names, m Material) *corev1.Secret {
+func ServingSecret(api *config.AggregatedAPI, n Names, m SecretPEM) *corev1.Secret {
 	return &corev1.Secret{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 		ObjectMeta: meta(api, n.Secret, api.Spec.Namespace),
@@ -51,10 +51,15 @@ func ServingSecret(api *config.AggregatedAPI, n Names, m Material) *corev1.Secre
 }
 
 // Service fronts the server pods on spec.service.port; its targetPort is the container port.
+// In openshift mode the service-ca operator issues the serving Secret for it.
 func Service(api *config.AggregatedAPI) *corev1.Service {
+	m := meta(api, api.Spec.Service.Name, api.Spec.Namespace)
+	if api.Spec.Certificate.Mode == config.ModeOpenShift {
+		m.Annotations = map[string]string{OpenShiftServingCertAnnotation: NamesFor(api).Secret}
+	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: meta(api, api.Spec.Service.Name, api.Spec.Namespace),
+		ObjectMeta: m,
 		Spec: corev1.ServiceSpec{
 			Selector: selector(api),
 			Ports: []corev1.ServicePort{{
@@ -83,11 +88,16 @@ func ServerArgs(api *config.AggregatedAPI) []string {
 	return append(args, api.Spec.Server.Args...)
 }
 
+// HashAnnotation is a pod template annotation holding the SHA-256 of data.
+func HashAnnotation(key string, data []byte) map[string]string {
+	sum := sha256.Sum256(data)
+	return map[string]string{key: hex.EncodeToString(sum[:])}
+}
+
 // Deployment runs the server with the serving Secret mounted read-only, HTTPS probes,
 // a restricted security context and a rollout that keeps a ready pod at all times.
 func Deployment(api *config.AggregatedAPI, n Names, m Material) *appsv1.Deployment {
 	sv := api.Spec.Server
-	sum := sha256.Sum256(m.CertPEM)
 	probe := func(path string, failures int32) *corev1.Probe {
 		return &corev1.Probe{
 			ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
@@ -138,7 +148,7 @@ func Deployment(api *config.AggregatedAPI, n Names, m Material) *appsv1.Deployme
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels:      podLabels,
-					Annotations: map[string]string{CertHashAnnotation: hex.EncodeToString(sum[:])},
+					Annotations: m.PodAnnotations,
 				},
 				Spec: corev1.PodSpec{
 					ServiceAccountName: n.ServiceAccount,

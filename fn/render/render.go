@@ -3,7 +3,6 @@
 package render
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/manifests"
-	"github.com/aggapi/aggapi/fn/pki"
 )
 
 // Output is what one run produces. On failure Items are the input items unchanged.
@@ -53,6 +51,10 @@ func (r *run) fail(msg string, f *framework.Field) {
 
 func (r *run) info(msg string) {
 	r.results = append(r.results, &framework.Result{Severity: framework.Info, Message: msg, ResourceRef: r.ref})
+}
+
+func (r *run) warn(msg string) {
+	r.results = append(r.results, &framework.Result{Severity: framework.Warning, Message: msg, ResourceRef: r.ref})
 }
 
 func (r *run) process(fnConfig *yaml.RNode) error {
@@ -115,84 +117,6 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 	return nil
 }
 
-// certificates reuses the serving material of the previous render while it is valid
-// for the config, and otherwise issues a new CA and serving certificate.
-func (r *run) certificates(api *config.AggregatedAPI, names manifests.Names, owned []*yaml.RNode) (manifests.Material, error) {
-	cert := api.Spec.Certificate
-	req := pki.ServingCertRequest{
-		DNSNames:     api.ServingDNSNames(),
-		KeyAlgorithm: pki.KeyAlgorithm(cert.KeyAlgorithm),
-		NotAfter:     r.now.Add(cert.ValidityDuration()),
-	}
-	reason := "no previous certificate in the input"
-	if prev := findSecret(owned, names.Secret, api.Spec.Namespace); prev != nil {
-		m, err := secretMaterial(prev)
-		if err == nil {
-			var parsed *pki.Parsed
-			parsed, err = m.Check(req, cert.RenewBeforeDuration(), r.now)
-			if err == nil {
-				r.info(fmt.Sprintf("reused the serving certificate for %s: expires %s, renewed by a render after %s",
-					req.DNSNames[0], stamp(parsed.Leaf.NotAfter), stamp(pki.RenewalTime(parsed.Leaf, cert.RenewBeforeDuration()))))
-				return manifests.Material{CABundle: m.CAPEM, CertPEM: m.CertPEM, KeyPEM: m.KeyPEM, CAPEM: m.CAPEM}, nil
-			}
-		}
-		reason = fmt.Sprintf("previous Secret %s/%s not reusable: %v", api.Spec.Namespace, names.Secret, err)
-	}
-
-	ca, err := pki.NewCertificateAuthority(fmt.Sprintf("aggapi CA for %s", req.DNSNames[0]), req.KeyAlgorithm, r.now, req.NotAfter)
-	if err != nil {
-		return manifests.Material{}, err
-	}
-	kp, err := ca.NewServingCert(req, r.now)
-	if err != nil {
-		return manifests.Material{}, err
-	}
-	keyPEM, err := pki.EncodePrivateKeyPEM(kp.Key)
-	if err != nil {
-		return manifests.Material{}, err
-	}
-	// The CA key goes out of scope here: it is never written anywhere.
-	caPEM := pki.EncodeCertPEM(ca.Cert)
-	r.info(fmt.Sprintf("issued a new serving certificate for %s, expires %s (%s)", req.DNSNames[0], stamp(kp.Cert.NotAfter), reason))
-	return manifests.Material{CABundle: caPEM, CertPEM: pki.EncodeCertPEM(kp.Cert), KeyPEM: keyPEM, CAPEM: caPEM}, nil
-}
-
-func findSecret(items []*yaml.RNode, name, namespace string) *yaml.RNode {
-	for _, it := range items {
-		if it.GetKind() == "Secret" && it.GetApiVersion() == "v1" && it.GetName() == name && it.GetNamespace() == namespace {
-			return it
-		}
-	}
-	return nil
-}
-
-func secretMaterial(secret *yaml.RNode) (pki.ServingMaterial, error) {
-	data := secret.GetDataMap()
-	get := func(key string) ([]byte, error) {
-		v, ok := data[key]
-		if !ok {
-			return nil, fmt.Errorf("no %s", key)
-		}
-		b, err := base64.StdEncoding.DecodeString(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s is not base64", key)
-		}
-		return b, nil
-	}
-	var m pki.ServingMaterial
-	var err error
-	if m.CertPEM, err = get("tls.crt"); err != nil {
-		return m, err
-	}
-	if m.KeyPEM, err = get("tls.key"); err != nil {
-		return m, err
-	}
-	if m.CAPEM, err = get("ca.crt"); err != nil {
-		return m, err
-	}
-	return m, nil
-}
-
 // partition splits items into those this config generated and all others.
 func partition(items []*yaml.RNode, owner string) (owned, foreign []*yaml.RNode) {
 	for _, it := range items {
@@ -239,6 +163,8 @@ func keepToolAnnotations(prev, next *yaml.RNode) {
 		}
 	}
 }
+
+func fieldRef(path string) *framework.Field { return &framework.Field{Path: path} }
 
 func fieldMessage(e *field.Error) string {
 	return fmt.Sprintf("`%s`: %s", e.Field, e.ErrorBody())

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"crypto/x509"
+	"encoding/base64"
 	"os"
 	"strings"
 	"testing"
@@ -8,6 +10,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/pki"
 )
 
 var t0 = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
@@ -71,8 +75,10 @@ func TestRerenderIsByteIdentical(t *testing.T) {
 	}
 }
 
-// TestRenewal: inside renewBefore the certificate, the caBundle and the pods' hash all
-// change together in one render, and the render after that is stable again.
+// TestRenewal steps a clock through a whole life: inside renewBefore the certificate,
+// the caBundle and the pods' hash change together in one render, the caBundle trusts
+// the new and the previous CA so old and new pods both verify, renders inside the
+// overlap are stable, and once the overlap has passed the previous CA goes, for good.
 func TestRenewal(t *testing.T) {
 	cfg := loadConfig(t)
 	first := render(t, nil, cfg, t0)
@@ -84,6 +90,7 @@ func TestRenewal(t *testing.T) {
 		path       []string
 	}{
 		{"Secret", "wardle-serving-cert", []string{"data", "tls.crt"}},
+		{"Secret", "wardle-serving-cert", []string{"data", "ca.crt"}},
 		{"APIService", "v1alpha1.wardle.example.com", []string{"spec", "caBundle"}},
 		{"APIService", "v1beta1.wardle.example.com", []string{"spec", "caBundle"}},
 		{"Deployment", "wardle-apiserver", []string{"spec", "template", "metadata", "annotations", "aggapi.dev/serving-cert-sha256"}},
@@ -94,17 +101,73 @@ func TestRenewal(t *testing.T) {
 			t.Errorf("%s %s %v did not change on renewal", c.kind, c.name, c.path)
 		}
 	}
-	if a, b := valueAt(t, find(renewed.Items, "Secret", "wardle-serving-cert"), "data", "ca.crt"),
-		valueAt(t, find(renewed.Items, "APIService", "v1alpha1.wardle.example.com"), "spec", "caBundle"); a != b {
-		t.Errorf("caBundle is not the Secret's ca.crt after renewal")
+	oldCert, oldCA := pemAt(t, first.Items, "Secret", "data", "tls.crt"), pemAt(t, first.Items, "Secret", "data", "ca.crt")
+	newCert, newCA := pemAt(t, renewed.Items, "Secret", "data", "tls.crt"), pemAt(t, renewed.Items, "Secret", "data", "ca.crt")
+	bundle := pemAt(t, renewed.Items, "APIService", "spec", "caBundle")
+	if want := newCA + oldCA; bundle != want {
+		t.Fatalf("caBundle after renewal is not the new CA followed by the previous one")
 	}
-	if !strings.Contains(renewed.Results[0].Message, "within renewBefore") {
-		t.Errorf("renewal result does not say why: %s", renewed.Results[0].Message)
+	for name, cert := range map[string]string{"previous": oldCert, "new": newCert} {
+		if err := verifies(cert, bundle, "api.wardle.svc", renewAt); err != nil {
+			t.Errorf("the %s serving certificate does not verify against the renewed caBundle: %v", name, err)
+		}
 	}
-	stable := render(t, renewed.Items, cfg, renewAt.Add(time.Hour))
-	if serialize(t, stable.Items) != serialize(t, renewed.Items) {
-		t.Errorf("the render after a renewal is not stable")
+	if !strings.Contains(messages(renewed), "within renewBefore") {
+		t.Errorf("renewal results do not say why: %s", messages(renewed))
 	}
+
+	inOverlap := render(t, renewed.Items, cfg, renewAt.Add(time.Hour))
+	if serialize(t, inOverlap.Items) != serialize(t, renewed.Items) {
+		t.Errorf("a render inside the overlap changed the output")
+	}
+	afterOverlap := render(t, inOverlap.Items, cfg, renewAt.Add(24*time.Hour))
+	if got := pemAt(t, afterOverlap.Items, "APIService", "spec", "caBundle"); got != newCA {
+		t.Errorf("the previous CA is still trusted after the overlap")
+	}
+	if err := verifies(oldCert, pemAt(t, afterOverlap.Items, "APIService", "spec", "caBundle"), "api.wardle.svc", renewAt); err == nil {
+		t.Errorf("the previous serving certificate still verifies after the overlap")
+	}
+	if pemAt(t, afterOverlap.Items, "Secret", "data", "tls.crt") != newCert {
+		t.Errorf("the serving certificate changed when the overlap ended")
+	}
+	stable := render(t, afterOverlap.Items, cfg, renewAt.Add(48*time.Hour))
+	if serialize(t, stable.Items) != serialize(t, afterOverlap.Items) {
+		t.Errorf("the output after the overlap is not stable")
+	}
+}
+
+func pemAt(t *testing.T, items []*yaml.RNode, kind string, path ...string) string {
+	t.Helper()
+	for _, it := range items {
+		if it.GetKind() == kind {
+			b, err := base64.StdEncoding.DecodeString(valueAt(t, it, path...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+	}
+	t.Fatalf("no %s", kind)
+	return ""
+}
+
+func verifies(certPEM, bundle, name string, at time.Time) error {
+	certs, err := pki.ParseCertsPEM([]byte(certPEM))
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM([]byte(bundle))
+	_, err = certs[0].Verify(x509.VerifyOptions{DNSName: name, Roots: pool, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	return err
+}
+
+func messages(o Output) string {
+	var b strings.Builder
+	for _, r := range o.Results {
+		b.WriteString(r.Message + "\n")
+	}
+	return b.String()
 }
 
 // TestOwnedObjectsAreUpsertedNotDuplicated: the second render replaces its objects in

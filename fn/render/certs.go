@@ -1,0 +1,243 @@
+package render
+
+import (
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/manifests"
+	"github.com/aggapi/aggapi/fn/pki"
+)
+
+// certificates decides the certificate material of a render by mode.
+func (r *run) certificates(api *config.AggregatedAPI, names manifests.Names, owned []*yaml.RNode) (manifests.Material, error) {
+	switch api.Spec.Certificate.Mode {
+	case config.ModeProvided:
+		return r.provided(api)
+	case config.ModeCertManager, config.ModeOpenShift:
+		// The cluster's own machinery issues the certificate and injects the caBundle.
+		return manifests.Material{}, nil
+	}
+	return r.generate(api, names, owned)
+}
+
+// generate reuses the serving material of the previous render while it is valid for the
+// config, and otherwise issues a new CA and serving certificate. After a renewal the
+// caBundle trusts the previous CA too, until the overlap has passed.
+func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned []*yaml.RNode) (manifests.Material, error) {
+	cert := api.Spec.Certificate
+	renewBefore := cert.RenewBeforeDuration()
+	req := pki.ServingCertRequest{
+		DNSNames:     api.ServingDNSNames(),
+		KeyAlgorithm: pki.KeyAlgorithm(cert.KeyAlgorithm),
+		NotAfter:     r.now.Add(cert.ValidityDuration()),
+	}
+	previousBundle := r.previousBundle(owned)
+
+	reason := "no previous certificate in the input"
+	var previousCA *x509.Certificate
+	if prev := findSecret(owned, names.Secret, api.Spec.Namespace); prev != nil {
+		m, err := secretMaterial(prev)
+		if err == nil {
+			var parsed *pki.Parsed
+			parsed, err = m.Check(req, renewBefore, r.now)
+			if err == nil {
+				r.info(fmt.Sprintf("reused the serving certificate for %s: expires %s, renewed by a render after %s",
+					req.DNSNames[0], stamp(parsed.Leaf.NotAfter), stamp(pki.RenewalTime(parsed.Leaf, renewBefore))))
+				bundle := r.bundle(parsed.CAs, previousBundle, parsed.Leaf, cert.OverlapDuration())
+				return material(bundle, m), nil
+			}
+			if parsed != nil && len(parsed.CAs) == 1 && parsed.CAs[0].NotAfter.After(r.now) {
+				// The previous certificate parsed and its CA still lives: pods serving it
+				// stay trusted through the overlap.
+				previousCA = parsed.CAs[0]
+			}
+		}
+		reason = fmt.Sprintf("previous Secret %s/%s not reusable: %v", api.Spec.Namespace, names.Secret, err)
+	}
+
+	ca, err := pki.NewCertificateAuthority(fmt.Sprintf("aggapi CA for %s", req.DNSNames[0]), req.KeyAlgorithm, r.now, req.NotAfter)
+	if err != nil {
+		return manifests.Material{}, err
+	}
+	kp, err := ca.NewServingCert(req, r.now)
+	if err != nil {
+		return manifests.Material{}, err
+	}
+	keyPEM, err := pki.EncodePrivateKeyPEM(kp.Key)
+	if err != nil {
+		return manifests.Material{}, err
+	}
+	// The CA key goes out of scope here: it is never written anywhere.
+	m := pki.ServingMaterial{CertPEM: pki.EncodeCertPEM(kp.Cert), KeyPEM: keyPEM, CAPEM: pki.EncodeCertPEM(ca.Cert)}
+	r.info(fmt.Sprintf("issued a new serving certificate for %s, expires %s (%s)", req.DNSNames[0], stamp(kp.Cert.NotAfter), reason))
+	bundle := []*x509.Certificate{ca.Cert}
+	if previousCA != nil && cert.OverlapDuration() > 0 {
+		bundle = append(bundle, previousCA)
+		r.info(fmt.Sprintf("the caBundle also trusts the previous CA (expires %s) until %s, while pods roll to the new certificate",
+			stamp(previousCA.NotAfter), stamp(overlapEnd(kp.Cert, cert.OverlapDuration(), previousCA))))
+	}
+	return material(bundle, m), nil
+}
+
+// bundle is the current CA plus the previous CAs of the last caBundle that are still
+// inside the overlap after the current certificate's NotBefore and have not expired.
+func (r *run) bundle(current []*x509.Certificate, previous []*x509.Certificate, leaf *x509.Certificate, overlap time.Duration) []*x509.Certificate {
+	out := append([]*x509.Certificate{}, current...)
+	for _, ca := range previous {
+		if containsCert(out, ca) {
+			continue
+		}
+		if r.now.Before(overlapEnd(leaf, overlap, ca)) {
+			out = append(out, ca)
+		}
+	}
+	return out
+}
+
+// overlapEnd is when a previous CA leaves the bundle: overlap after the new
+// certificate's NotBefore, or the CA's expiry if that comes first.
+func overlapEnd(leaf *x509.Certificate, overlap time.Duration, previousCA *x509.Certificate) time.Time {
+	end := leaf.NotBefore.Add(overlap)
+	if previousCA.NotAfter.Before(end) {
+		return previousCA.NotAfter
+	}
+	return end
+}
+
+func containsCert(certs []*x509.Certificate, c *x509.Certificate) bool {
+	for _, x := range certs {
+		if x.Equal(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// previousBundle is the CA bundle of the previous render's APIServices (they all carry
+// the same one); unparsable data counts as none.
+func (r *run) previousBundle(owned []*yaml.RNode) []*x509.Certificate {
+	for _, it := range owned {
+		if it.GetKind() != "APIService" {
+			continue
+		}
+		v, err := it.Pipe(yaml.Lookup("spec", "caBundle"))
+		if err != nil || v == nil {
+			continue
+		}
+		pemBytes, err := base64.StdEncoding.DecodeString(yaml.GetValue(v))
+		if err != nil {
+			continue
+		}
+		if certs, err := pki.ParseCertsPEM(pemBytes); err == nil {
+			return certs
+		}
+	}
+	return nil
+}
+
+func material(bundle []*x509.Certificate, m pki.ServingMaterial) manifests.Material {
+	return manifests.Material{
+		CABundle:       pki.EncodeCertPEM(bundle...),
+		Secret:         &manifests.SecretPEM{CertPEM: m.CertPEM, KeyPEM: m.KeyPEM, CAPEM: m.CAPEM},
+		PodAnnotations: manifests.HashAnnotation(manifests.CertHashAnnotation, m.CertPEM),
+	}
+}
+
+// provided trusts the CA the user supplies and mounts their Secret; it checks the CA
+// is a CA, not expired, and warns when it expires within renewBefore.
+func (r *run) provided(api *config.AggregatedAPI) (manifests.Material, error) {
+	p := api.Spec.Certificate.Provided
+	pemBytes, path := []byte(p.CABundle), "spec.certificate.provided.caBundle"
+	if p.CAFile != "" {
+		path = "spec.certificate.provided.caFile"
+		b, err := os.ReadFile(p.CAFile)
+		if err != nil {
+			r.fail(fmt.Sprintf("`%s`: cannot read %q: %v", path, p.CAFile, unwrapPathError(err)), fieldRef(path))
+			return manifests.Material{}, nil
+		}
+		pemBytes = b
+	}
+	cas, err := pki.ParseCertsPEM(pemBytes)
+	if err != nil {
+		r.fail(fmt.Sprintf("`%s`: %v", path, err), fieldRef(path))
+		return manifests.Material{}, nil
+	}
+	for i, ca := range cas {
+		switch {
+		case !ca.IsCA || !ca.BasicConstraintsValid:
+			r.fail(fmt.Sprintf("`%s`: certificate %d (%q) is not a CA certificate (basicConstraints CA:TRUE); give the CA that signed the serving certificate, not the serving certificate", path, i+1, ca.Subject.CommonName), fieldRef(path))
+		case !r.now.Before(ca.NotAfter):
+			r.fail(fmt.Sprintf("`%s`: CA certificate %d (%q) expired %s", path, i+1, ca.Subject.CommonName, stamp(ca.NotAfter)), fieldRef(path))
+		case r.now.Add(api.Spec.Certificate.RenewBeforeDuration()).After(ca.NotAfter):
+			r.warn(fmt.Sprintf("the provided CA %q expires %s, within renewBefore (%s): replace it and the serving certificate it signed", ca.Subject.CommonName, stamp(ca.NotAfter), api.Spec.Certificate.RenewBefore))
+		}
+	}
+	if r.failed {
+		return manifests.Material{}, nil
+	}
+	bundle := pki.EncodeCertPEM(cas...)
+	r.info(fmt.Sprintf("using the provided CA (%d certificate(s), first expires %s) and Secret %s/%s", len(cas), stamp(earliest(cas)), api.Spec.Namespace, p.SecretName))
+	return manifests.Material{
+		CABundle:       bundle,
+		PodAnnotations: manifests.HashAnnotation(manifests.CABundleHashAnnotation, bundle),
+	}, nil
+}
+
+func earliest(certs []*x509.Certificate) time.Time {
+	t := certs[0].NotAfter
+	for _, c := range certs[1:] {
+		if c.NotAfter.Before(t) {
+			t = c.NotAfter
+		}
+	}
+	return t
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func findSecret(items []*yaml.RNode, name, namespace string) *yaml.RNode {
+	for _, it := range items {
+		if it.GetKind() == "Secret" && it.GetApiVersion() == "v1" && it.GetName() == name && it.GetNamespace() == namespace {
+			return it
+		}
+	}
+	return nil
+}
+
+func secretMaterial(secret *yaml.RNode) (pki.ServingMaterial, error) {
+	data := secret.GetDataMap()
+	get := func(key string) ([]byte, error) {
+		v, ok := data[key]
+		if !ok {
+			return nil, fmt.Errorf("no %s", key)
+		}
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s is not base64", key)
+		}
+		return b, nil
+	}
+	var m pki.ServingMaterial
+	var err error
+	if m.CertPEM, err = get("tls.crt"); err != nil {
+		return m, err
+	}
+	if m.KeyPEM, err = get("tls.key"); err != nil {
+		return m, err
+	}
+	if m.CAPEM, err = get("ca.crt"); err != nil {
+		return m, err
+	}
+	return m, nil
+}
