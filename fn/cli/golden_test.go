@@ -216,6 +216,7 @@ func checkStructure(t *testing.T, rl []byte) {
 	}
 	secrets := map[string]map[string][]byte{}
 	deployments := map[string]*yaml.RNode{}
+	certificates := map[string]*yaml.RNode{}
 	keys := 0
 	for _, n := range nodes {
 		switch n.GetKind() {
@@ -234,6 +235,8 @@ func checkStructure(t *testing.T, rl []byte) {
 			secrets[n.GetNamespace()] = data
 		case "Deployment":
 			deployments[n.GetNamespace()] = n
+		case "Certificate":
+			certificates[n.GetNamespace()+"/"+n.GetName()] = n
 		}
 	}
 	if keys > 1 || bytes.Count(rl, []byte("PRIVATE KEY-----")) > 0 {
@@ -245,35 +248,83 @@ func checkStructure(t *testing.T, rl []byte) {
 			continue
 		}
 		apiServices++
-		svc, _ := n.Pipe(yaml.Lookup("spec", "service", "name"))
-		ns, _ := n.Pipe(yaml.Lookup("spec", "service", "namespace"))
-		ca, _ := n.Pipe(yaml.Lookup("spec", "caBundle"))
-		if svc == nil || ns == nil || ca == nil {
-			t.Fatalf("APIService %s lacks service or caBundle", n.GetName())
-		}
-		bundle, err := base64.StdEncoding.DecodeString(yaml.GetValue(ca))
-		if err != nil {
-			t.Fatalf("caBundle of %s: %v", n.GetName(), err)
-		}
-		sec := secrets[yaml.GetValue(ns)]
-		if sec == nil {
-			t.Fatalf("no serving Secret in namespace %s", yaml.GetValue(ns))
-		}
-		serverName := yaml.GetValue(svc) + "." + yaml.GetValue(ns) + ".svc"
-		verifyServing(t, sec["tls.crt"], sec["tls.key"], bundle, serverName)
-		sum := sha256.Sum256(sec["tls.crt"])
-		d := deployments[yaml.GetValue(ns)]
+		svc, ns := lookup(n, "spec", "service", "name"), lookup(n, "spec", "service", "namespace")
+		serverName := svc + "." + ns + ".svc"
+		d := deployments[ns]
 		if d == nil {
-			t.Fatalf("no Deployment in %s", yaml.GetValue(ns))
+			t.Fatalf("no Deployment in %s", ns)
 		}
-		hash, _ := d.Pipe(yaml.Lookup("spec", "template", "metadata", "annotations", "aggapi.dev/serving-cert-sha256"))
-		if yaml.GetValue(hash) != hex.EncodeToString(sum[:]) {
-			t.Errorf("pod template cert hash %q is not the SHA-256 of tls.crt", yaml.GetValue(hash))
+		mounted := lookup(d, "spec", "template", "spec", "volumes", "[name=serving-cert]", "secret", "secretName")
+		podHash := func(key string) string { return lookup(d, "spec", "template", "metadata", "annotations", key) }
+		caBundle := lookup(n, "spec", "caBundle")
+		annotations := n.GetAnnotations()
+		switch {
+		case caBundle != "" && secrets[ns] != nil: // generate: our Secret, our CA
+			bundle, err := base64.StdEncoding.DecodeString(caBundle)
+			if err != nil {
+				t.Fatalf("caBundle of %s: %v", n.GetName(), err)
+			}
+			sec := secrets[ns]
+			verifyServing(t, sec["tls.crt"], sec["tls.key"], bundle, serverName)
+			if podHash("aggapi.dev/serving-cert-sha256") != sha(sec["tls.crt"]) {
+				t.Errorf("pod template cert hash is not the SHA-256 of tls.crt")
+			}
+		case caBundle != "": // provided: the user's Secret, the user's CA
+			bundle, _ := base64.StdEncoding.DecodeString(caBundle)
+			if cas, err := pki.ParseCertsPEM(bundle); err != nil || !cas[0].IsCA {
+				t.Errorf("provided caBundle of %s is not a CA bundle: %v", n.GetName(), err)
+			}
+			if podHash("aggapi.dev/ca-bundle-sha256") != sha(bundle) {
+				t.Errorf("pod template CA hash is not the SHA-256 of the caBundle")
+			}
+			if keys != 0 {
+				t.Errorf("provided mode emitted key material")
+			}
+		case annotations["cert-manager.io/inject-ca-from"] != "":
+			ref := annotations["cert-manager.io/inject-ca-from"]
+			cert := certificates[ref]
+			if cert == nil {
+				t.Fatalf("inject-ca-from names %s, which is not in the output", ref)
+			}
+			if got := lookup(cert, "spec", "secretName"); got != mounted {
+				t.Errorf("Certificate %s writes Secret %q, the pods mount %q", ref, got, mounted)
+			}
+			if got := lookup(cert, "spec", "commonName"); got != serverName {
+				t.Errorf("Certificate %s is for %q, want %q", ref, got, serverName)
+			}
+		case annotations["service.beta.openshift.io/inject-cabundle"] == "true":
+			var found bool
+			for _, s := range nodes {
+				if s.GetKind() == "Service" && s.GetName() == svc && s.GetNamespace() == ns {
+					found = s.GetAnnotations()["service.beta.openshift.io/serving-cert-secret-name"] == mounted
+				}
+			}
+			if !found {
+				t.Errorf("Service %s/%s does not ask service-ca for the Secret the pods mount (%q)", ns, svc, mounted)
+			}
+		default:
+			t.Errorf("APIService %s has neither a caBundle nor an injection annotation", n.GetName())
+		}
+		if mounted == "" {
+			t.Errorf("the Deployment in %s mounts no serving Secret", ns)
 		}
 	}
 	if apiServices == 0 {
 		t.Errorf("no APIService in the output")
 	}
+}
+
+func lookup(n *yaml.RNode, path ...string) string {
+	v, err := n.Pipe(yaml.Lookup(path...))
+	if err != nil || v == nil {
+		return ""
+	}
+	return yaml.GetValue(v)
+}
+
+func sha(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func verifyServing(t *testing.T, certPEM, keyPEM, bundle []byte, serverName string) {

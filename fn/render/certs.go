@@ -19,8 +19,14 @@ func (r *run) certificates(api *config.AggregatedAPI, names manifests.Names, own
 	switch api.Spec.Certificate.Mode {
 	case config.ModeProvided:
 		return r.provided(api)
-	case config.ModeCertManager, config.ModeOpenShift:
+	case config.ModeCertManager:
 		// The cluster's own machinery issues the certificate and injects the caBundle.
+		r.info(fmt.Sprintf("cert-manager issues Secret %s/%s and cainjector fills every caBundle from Certificate %s/%s (cainjector needs --enable-apiservices-injectable, on by default)",
+			api.Spec.Namespace, names.Secret, api.Spec.Namespace, names.ServingCertificate))
+		return manifests.Material{}, nil
+	case config.ModeOpenShift:
+		r.info(fmt.Sprintf("OpenShift's service-ca operator issues Secret %s/%s for Service %s and fills every caBundle",
+			api.Spec.Namespace, names.Secret, api.Spec.Service.Name))
 		return manifests.Material{}, nil
 	}
 	return r.generate(api, names, owned)

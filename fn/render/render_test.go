@@ -229,3 +229,53 @@ func BenchmarkRender(b *testing.B) {
 		}
 	})
 }
+
+// TestBadPreviousSecretIsReissuedCleanly: previous material that is broken in any way
+// gives a new certificate and a result saying why — never a crash, never a caBundle
+// that does not verify the emitted certificate.
+func TestBadPreviousSecretIsReissuedCleanly(t *testing.T) {
+	cfg := loadConfig(t)
+	first := render(t, nil, cfg, t0)
+	other := render(t, nil, cfg, t0)
+	otherKey := valueAt(t, find(other.Items, "Secret", "wardle-serving-cert"), "data", "tls.key")
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	cases := map[string]struct {
+		key, value, want string
+		at               time.Time
+	}{
+		"key of another cert": {"tls.key", otherKey, "tls.key does not match", t0},
+		"garbage cert":        {"tls.crt", b64("garbage"), "tls.crt: data after certificate 1 is not PEM", t0},
+		"not base64":          {"tls.crt", "%%%", "tls.crt is not base64", t0},
+		"no ca.crt":           {"ca.crt", "", "ca.crt", t0},
+		"expired":             {"", "", "expired", t0.Add(9000 * time.Hour)},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			items := copyItems(t, first.Items)
+			if c.key != "" {
+				s := find(items, "Secret", "wardle-serving-cert")
+				if c.value == "" {
+					_ = s.PipeE(yaml.Lookup("data"), yaml.Clear(c.key))
+				} else if err := s.PipeE(yaml.Lookup("data"), yaml.SetField(c.key, yaml.NewStringRNode(c.value))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := render(t, items, cfg, c.at)
+			if !strings.Contains(messages(out), "issued a new serving certificate") || !strings.Contains(messages(out), c.want) {
+				t.Errorf("results do not report a reissue because of %q:\n%s", c.want, messages(out))
+			}
+			cert := pemAt(t, out.Items, "Secret", "data", "tls.crt")
+			if err := verifies(cert, pemAt(t, out.Items, "APIService", "spec", "caBundle"), "api.wardle.svc", c.at); err != nil {
+				t.Errorf("the reissued certificate does not verify against the caBundle: %v", err)
+			}
+		})
+	}
+}
+
+func copyItems(t *testing.T, items []*yaml.RNode) []*yaml.RNode {
+	var out []*yaml.RNode
+	for _, it := range items {
+		out = append(out, it.Copy())
+	}
+	return out
+}
