@@ -21,6 +21,7 @@ const usage = `aggapi: a KRM function that renders an extension API server behin
 
 Usage:
   aggapi            read a ResourceList on stdin, write it with the generated objects on stdout
+  aggapi verify     check rendered manifests offline (aggapi verify --help)
   aggapi help       show this help
 
 Run it from kustomize (build --enable-alpha-plugins --enable-exec) or kpt (fn render --allow-exec,
@@ -31,6 +32,8 @@ fn eval --exec). See the README for the config reference.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
+		case "verify":
+			return Verify(args[1:], stdin, stdout, stderr)
 		case "help", "-h", "--help":
 			fmt.Fprint(stdout, usage)
 			return 0
@@ -44,7 +47,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // Function is the KRM function. Every error result is also written to stderr,
 // because kustomize shows a failing function's stderr but not its results.
-func Function(stdin io.Reader, stdout, stderr io.Writer) int {
+func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// kyaml panics on some malformed documents; a user gets a message, not a stack.
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "aggapi: error: malformed input: %v\n", p)
+			code = 1
+		}
+	}()
 	rw := &kio.ByteReadWriter{
 		Reader:                stdin,
 		Writer:                stdout,
@@ -57,6 +67,9 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	out := render.Process(items, rw.FunctionConfig, Now())
+	if out.Failed && !allObjects(out.Items) {
+		out.Items = nil // what is not an object cannot be written back
+	}
 	if len(out.Results) > 0 {
 		node, err := resultsNode(out.Results)
 		if err != nil {
@@ -89,4 +102,13 @@ func resultsNode(results framework.Results) (*yaml.RNode, error) {
 		return nil, fmt.Errorf("encoding results: %w", err)
 	}
 	return yaml.Parse(string(b))
+}
+
+func allObjects(items []*yaml.RNode) bool {
+	for _, it := range items {
+		if it.YNode().Kind != yaml.MappingNode {
+			return false
+		}
+	}
+	return true
 }

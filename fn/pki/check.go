@@ -38,7 +38,7 @@ func (m ServingMaterial) Check(req ServingCertRequest, renewBefore time.Duration
 	if err != nil {
 		return nil, fmt.Errorf("tls.key: %w", err)
 	}
-	if !publicKeysEqual(key.Public(), leaf.PublicKey) {
+	if !KeyMatchesCert(key, leaf) {
 		return nil, fmt.Errorf("tls.key does not match the certificate in tls.crt")
 	}
 	cas, err := ParseCertsPEM(m.CAPEM)

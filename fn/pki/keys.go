@@ -119,8 +119,8 @@ func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
 	return signer, nil
 }
 
-// publicKeysEqual reports whether two public keys are the same key.
-func publicKeysEqual(a, b crypto.PublicKey) bool {
-	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
-	return ok && k.Equal(b)
+// KeyMatchesCert reports whether key is the private key of cert.
+func KeyMatchesCert(key crypto.Signer, cert *x509.Certificate) bool {
+	k, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(cert.PublicKey)
 }

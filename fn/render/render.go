@@ -58,8 +58,16 @@ func (r *run) warn(msg string) {
 }
 
 func (r *run) process(fnConfig *yaml.RNode) error {
+	for i, it := range r.items {
+		if it.YNode().Kind != yaml.MappingNode {
+			return fmt.Errorf("items[%d] is not an object (a YAML mapping with apiVersion, kind and metadata)", i)
+		}
+	}
 	if fnConfig == nil || fnConfig.IsNilOrEmpty() {
 		return fmt.Errorf("no functionConfig: pass an %s %s as the function's config", config.APIVersion, config.Kind)
+	}
+	if fnConfig.YNode().Kind != yaml.MappingNode {
+		return fmt.Errorf("functionConfig is not an object: pass an %s %s", config.APIVersion, config.Kind)
 	}
 	r.ref = &yaml.ResourceIdentifier{
 		TypeMeta: yaml.TypeMeta{APIVersion: fnConfig.GetApiVersion(), Kind: fnConfig.GetKind()},
