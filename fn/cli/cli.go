@@ -22,6 +22,9 @@ const usage = `aggapi: a KRM function that renders an extension API server behin
 Usage:
   aggapi            read a ResourceList on stdin, write it with the generated objects on stdout
   aggapi verify     check rendered manifests offline (aggapi verify --help)
+  aggapi aggregation-layer --dir DIR
+                    make the kube-apiserver's front-proxy CA and client certificate,
+                    print its aggregation-layer flags (aggapi aggregation-layer --help)
   aggapi help       show this help
 
 Run it from kustomize (build --enable-alpha-plugins --enable-exec) or kpt (fn render --allow-exec,
@@ -32,6 +35,8 @@ fn eval --exec). See the README for the config reference.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
+		case "aggregation-layer":
+			return AggregationLayer(args[1:], stdout, stderr)
 		case "verify":
 			return Verify(args[1:], stdin, stdout, stderr)
 		case "help", "-h", "--help":

@@ -65,6 +65,14 @@ type ServingCertRequest struct {
 	NotAfter     time.Time
 }
 
+// ClientCertRequest is what a client certificate must be, such as the kube-apiserver's
+// front-proxy client whose CN must be in --requestheader-allowed-names.
+type ClientCertRequest struct {
+	CommonName   string
+	KeyAlgorithm KeyAlgorithm
+	NotAfter     time.Time
+}
+
 // KeyPair is a certificate and its private key.
 type KeyPair struct {
 	Cert *x509.Certificate
@@ -76,39 +84,50 @@ func (ca *CertificateAuthority) NewServingCert(req ServingCertRequest, now time.
 	if len(req.DNSNames) == 0 {
 		return nil, fmt.Errorf("a serving certificate needs at least one DNS name")
 	}
-	key, err := NewPrivateKey(req.KeyAlgorithm)
-	if err != nil {
-		return nil, fmt.Errorf("generating serving key: %w", err)
+	return ca.sign(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: req.DNSNames[0]},
+		DNSNames:    req.DNSNames,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, req.KeyAlgorithm, req.NotAfter, now)
+}
+
+// NewClientCert issues a client-auth certificate signed by ca; it never outlives the CA.
+func (ca *CertificateAuthority) NewClientCert(req ClientCertRequest, now time.Time) (*KeyPair, error) {
+	if req.CommonName == "" {
+		return nil, fmt.Errorf("a client certificate needs a common name")
 	}
-	serial, err := newSerial()
+	return ca.sign(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: req.CommonName},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}, req.KeyAlgorithm, req.NotAfter, now)
+}
+
+func (ca *CertificateAuthority) sign(tmpl *x509.Certificate, alg KeyAlgorithm, notAfter, now time.Time) (*KeyPair, error) {
+	key, err := NewPrivateKey(alg)
 	if err != nil {
+		return nil, fmt.Errorf("generating key: %w", err)
+	}
+	if tmpl.SerialNumber, err = newSerial(); err != nil {
 		return nil, err
 	}
-	notAfter := req.NotAfter.UTC().Truncate(time.Second)
-	if notAfter.After(ca.Cert.NotAfter) {
-		notAfter = ca.Cert.NotAfter
+	tmpl.NotBefore = now.Add(-backdate).UTC().Truncate(time.Second)
+	tmpl.NotAfter = notAfter.UTC().Truncate(time.Second)
+	if tmpl.NotAfter.After(ca.Cert.NotAfter) {
+		tmpl.NotAfter = ca.Cert.NotAfter
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: req.DNSNames[0]},
-		DNSNames:              req.DNSNames,
-		NotBefore:             now.Add(-backdate).UTC().Truncate(time.Second),
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-	}
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	if _, isRSA := key.Public().(*rsa.PublicKey); isRSA {
 		// RSA key exchange in TLS 1.2 needs key encipherment.
 		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
 	}
+	tmpl.BasicConstraintsValid = true
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
 	if err != nil {
-		return nil, fmt.Errorf("signing serving certificate: %w", err)
+		return nil, fmt.Errorf("signing certificate for %q: %w", tmpl.Subject.CommonName, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("parsing the serving certificate just signed: %w", err)
+		return nil, fmt.Errorf("parsing the certificate just signed: %w", err)
 	}
 	return &KeyPair{Cert: cert, Key: key}, nil
 }

@@ -29,6 +29,39 @@ func RenewalTime(cert *x509.Certificate, renewBefore time.Duration) time.Time {
 // req any longer: unparsable, key mismatch, not signed by the CA, wrong names or key
 // algorithm, outliving its CA, or due for renewal at now. A nil error means reuse it.
 func (m ServingMaterial) Check(req ServingCertRequest, renewBefore time.Duration, now time.Time) (*Parsed, error) {
+	if len(req.DNSNames) == 0 {
+		return nil, fmt.Errorf("no DNS names requested")
+	}
+	p, err := m.parse()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.verify(req.DNSNames[0], x509.ExtKeyUsageServerAuth, now); err != nil {
+		return p, err
+	}
+	if !sameNames(p.Leaf.DNSNames, req.DNSNames) {
+		return p, fmt.Errorf("tls.crt is for %v, the config asks for %v", p.Leaf.DNSNames, req.DNSNames)
+	}
+	return p, p.due(req.KeyAlgorithm, renewBefore, now)
+}
+
+// CheckClient is Check for a client certificate: the same reasons, with the common
+// name in place of the DNS names.
+func (m ServingMaterial) CheckClient(req ClientCertRequest, renewBefore time.Duration, now time.Time) (*Parsed, error) {
+	p, err := m.parse()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.verify("", x509.ExtKeyUsageClientAuth, now); err != nil {
+		return p, err
+	}
+	if p.Leaf.Subject.CommonName != req.CommonName {
+		return p, fmt.Errorf("the certificate is for %q, asked for %q", p.Leaf.Subject.CommonName, req.CommonName)
+	}
+	return p, p.due(req.KeyAlgorithm, renewBefore, now)
+}
+
+func (m ServingMaterial) parse() (*Parsed, error) {
 	certs, err := ParseCertsPEM(m.CertPEM)
 	if err != nil {
 		return nil, fmt.Errorf("tls.crt: %w", err)
@@ -50,37 +83,39 @@ func (m ServingMaterial) Check(req ServingCertRequest, renewBefore time.Duration
 			return nil, fmt.Errorf("ca.crt: certificate %d (%q) is not a CA", i+1, ca.Subject.CommonName)
 		}
 	}
-	p := &Parsed{Leaf: leaf, CAs: cas}
-	if len(req.DNSNames) == 0 {
-		return p, fmt.Errorf("no DNS names requested")
-	}
+	return &Parsed{Leaf: leaf, CAs: cas}, nil
+}
+
+// verify checks the leaf chains to the CAs for usage at now and does not outlive its CA.
+func (p *Parsed) verify(dnsName string, usage x509.ExtKeyUsage, now time.Time) error {
 	pool := x509.NewCertPool()
-	for _, ca := range cas {
+	for _, ca := range p.CAs {
 		pool.AddCert(ca)
 	}
-	chains, err := leaf.Verify(x509.VerifyOptions{
-		DNSName:     req.DNSNames[0],
-		Roots:       pool,
-		CurrentTime: now,
-		KeyUsages:   []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	})
+	chains, err := p.Leaf.Verify(x509.VerifyOptions{DNSName: dnsName, Roots: pool, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{usage}})
 	if err != nil {
-		return p, fmt.Errorf("tls.crt does not verify against ca.crt for %s at %s: %w", req.DNSNames[0], now.UTC().Format(time.RFC3339), err)
+		what := "tls.crt does not verify against ca.crt"
+		if dnsName != "" {
+			what += " for " + dnsName
+		}
+		return fmt.Errorf("%s at %s: %w", what, stamp(now), err)
 	}
 	issuer := chains[0][len(chains[0])-1]
-	if leaf.NotAfter.After(issuer.NotAfter) {
-		return p, fmt.Errorf("tls.crt (expires %s) outlives its CA (expires %s)", stamp(leaf.NotAfter), stamp(issuer.NotAfter))
+	if p.Leaf.NotAfter.After(issuer.NotAfter) {
+		return fmt.Errorf("tls.crt (expires %s) outlives its CA (expires %s)", stamp(p.Leaf.NotAfter), stamp(issuer.NotAfter))
 	}
-	if !sameNames(leaf.DNSNames, req.DNSNames) {
-		return p, fmt.Errorf("tls.crt is for %v, the config asks for %v", leaf.DNSNames, req.DNSNames)
+	return nil
+}
+
+// due reports a key algorithm other than asked, or a certificate inside renewBefore.
+func (p *Parsed) due(alg KeyAlgorithm, renewBefore time.Duration, now time.Time) error {
+	if got := AlgorithmOf(p.Leaf.PublicKey); got != alg {
+		return fmt.Errorf("tls.crt has a %s key, the config asks for %s", describe(got), alg)
 	}
-	if got := AlgorithmOf(leaf.PublicKey); got != req.KeyAlgorithm {
-		return p, fmt.Errorf("tls.crt has a %s key, the config asks for %s", describe(got), req.KeyAlgorithm)
+	if renew := RenewalTime(p.Leaf, renewBefore); !now.Before(renew) {
+		return fmt.Errorf("tls.crt expires %s, within renewBefore (%s)", stamp(p.Leaf.NotAfter), renewBefore)
 	}
-	if renew := RenewalTime(leaf, renewBefore); !now.Before(renew) {
-		return p, fmt.Errorf("tls.crt expires %s, within renewBefore (%s)", stamp(leaf.NotAfter), renewBefore)
-	}
-	return p, nil
+	return nil
 }
 
 func sameNames(a, b []string) bool {
