@@ -61,6 +61,9 @@ func (a *AggregatedAPI) Default() {
 	if sv.Resources == nil {
 		sv.Resources = &Resources{Requests: map[string]string{"cpu": DefaultCPURequest, "memory": DefaultMemoryRequest}}
 	}
+	if np := s.NetworkPolicy; np != nil && len(np.APIServerPorts) == 0 {
+		np.APIServerPorts = []int32{443, 6443}
+	}
 	c := &s.Certificate
 	if c.Validity == "" {
 		c.Validity = DefaultValidity

@@ -66,6 +66,10 @@ type AggregatedAPISpec struct {
 	// Certificate is the serving certificate the function issues.
 	// +optional
 	Certificate Certificate `json:"certificate,omitempty"`
+
+	// NetworkPolicy restricts the server pods' traffic (opt-in).
+	// +optional
+	NetworkPolicy *NetworkPolicy `json:"networkPolicy,omitempty"`
 }
 
 // Version is one API version of the group.
@@ -130,6 +134,27 @@ type Server struct {
 	// ExtraRules are added to the ClusterRole the server itself runs with.
 	// +optional
 	ExtraRules []PolicyRule `json:"extraRules,omitempty"`
+	// PriorityClassName of the pods. An unavailable aggregated API makes discovery
+	// partial cluster-wide, so a high priority class is worth considering.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	PriorityClassName string `json:"priorityClassName,omitempty"`
+}
+
+// NetworkPolicy is an opt-in NetworkPolicy for the server pods.
+type NetworkPolicy struct {
+	// Enabled emits the NetworkPolicy.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// APIServerCIDRs are where the kube-apiserver connects from and listens: the control
+	// plane nodes' addresses (it cannot be selected by labels and often runs on the host
+	// network). Empty admits any source to the server's port, and allows egress to any
+	// address on apiServerPorts.
+	// +optional
+	APIServerCIDRs []string `json:"apiServerCIDRs,omitempty"`
+	// APIServerPorts the server may connect to for delegated authn/authz (default 443, 6443).
+	// +optional
+	APIServerPorts []int32 `json:"apiServerPorts,omitempty"`
 }
 
 // ServerFlags are the flag names k8s.io/apiserver based servers take.

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"net"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -93,6 +94,17 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 	errs = append(errs, inRange(spec.Child("service", "port"), s.Service.Port, 1, maxPort)...)
 	errs = append(errs, a.validateServer(spec.Child("server"))...)
 	errs = append(errs, validateCertificate(spec.Child("certificate"), s.Certificate)...)
+	if np := s.NetworkPolicy; np != nil {
+		p := spec.Child("networkPolicy")
+		for i, cidr := range np.APIServerCIDRs {
+			if _, _, err := net.ParseCIDR(cidr); err != nil {
+				errs = append(errs, field.Invalid(p.Child("apiServerCIDRs").Index(i), cidr, "must be a CIDR such as 10.0.0.0/24"))
+			}
+		}
+		for i, port := range np.APIServerPorts {
+			errs = append(errs, inRange(p.Child("apiServerPorts").Index(i), port, 1, maxPort)...)
+		}
+	}
 	return errs
 }
 
@@ -137,6 +149,9 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 		}
 	}
 
+	if sv.PriorityClassName != "" {
+		errs = append(errs, dns(p.Child("priorityClassName"), sv.PriorityClassName, validation.IsDNS1123Subdomain)...)
+	}
 	if r := sv.Resources; r != nil {
 		errs = append(errs, quantities(p.Child("resources", "requests"), r.Requests)...)
 		errs = append(errs, quantities(p.Child("resources", "limits"), r.Limits)...)

@@ -15,6 +15,9 @@ const (
 	CertManagerInjectAnnotation    = "cert-manager.io/inject-ca-from"
 	OpenShiftInjectAnnotation      = "service.beta.openshift.io/inject-cabundle"
 	OpenShiftServingCertAnnotation = "service.beta.openshift.io/serving-cert-secret-name"
+
+	DependsOnAnnotation = "config.kubernetes.io/depends-on"
+	SyncWaveAnnotation  = "argocd.argoproj.io/sync-wave"
 )
 
 // APIService registers one version of the group with the kube-aggregator, trusting
@@ -22,11 +25,19 @@ const (
 // or OpenShift's service-ca to fill it in. It never skips TLS verification.
 func APIService(api *config.AggregatedAPI, v config.Version, caBundle []byte) *apiregv1.APIService {
 	m := meta(api, api.APIServiceName(v.Name), "")
+	m.Annotations = map[string]string{
+		// Apply the backend first and delete it last: an APIService without a ready
+		// backend turns discovery partial for the whole cluster (and blocks namespace
+		// deletion). kpt live apply reads depends-on; Argo CD syncs waves in order and
+		// prunes in reverse.
+		DependsOnAnnotation: "apps/namespaces/" + api.Spec.Namespace + "/Deployment/" + NamesFor(api).Deployment,
+		SyncWaveAnnotation:  "1",
+	}
 	switch api.Spec.Certificate.Mode {
 	case config.ModeCertManager:
-		m.Annotations = map[string]string{CertManagerInjectAnnotation: api.Spec.Namespace + "/" + NamesFor(api).ServingCertificate}
+		m.Annotations[CertManagerInjectAnnotation] = api.Spec.Namespace + "/" + NamesFor(api).ServingCertificate
 	case config.ModeOpenShift:
-		m.Annotations = map[string]string{OpenShiftInjectAnnotation: "true"}
+		m.Annotations[OpenShiftInjectAnnotation] = "true"
 	}
 	return &apiregv1.APIService{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apiregistration.k8s.io/v1", Kind: "APIService"},

@@ -132,6 +132,12 @@ func Build(api *config.AggregatedAPI, m Material) []Object {
 	)
 	objs = append(objs, UserRoles(api, names)...)
 	objs = append(objs, Service(api), Deployment(api, names, m))
+	if api.Spec.Server.Replicas > 1 {
+		objs = append(objs, PodDisruptionBudget(api, names))
+	}
+	if np := api.Spec.NetworkPolicy; np != nil && np.Enabled {
+		objs = append(objs, NetworkPolicy(api, names))
+	}
 	for _, v := range api.Spec.Versions {
 		objs = append(objs, APIService(api, v, m.CABundle))
 	}

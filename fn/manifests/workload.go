@@ -9,6 +9,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -151,7 +153,9 @@ func Deployment(api *config.AggregatedAPI, n Names, m Material) *appsv1.Deployme
 					Annotations: m.PodAnnotations,
 				},
 				Spec: corev1.PodSpec{
-					ServiceAccountName: n.ServiceAccount,
+					ServiceAccountName:        n.ServiceAccount,
+					PriorityClassName:         sv.PriorityClassName,
+					TopologySpreadConstraints: spread(api),
 					SecurityContext: &corev1.PodSecurityContext{
 						RunAsNonRoot:   ptr.To(true),
 						RunAsUser:      ptr.To[int64](nonRootUID),
@@ -190,4 +194,65 @@ func resources(r *config.Resources) corev1.ResourceRequirements {
 	out.Requests = list(r.Requests)
 	out.Limits = list(r.Limits)
 	return out
+}
+
+// spread places replicas on different nodes where it can, so one node going away does
+// not take the whole aggregated API with it.
+func spread(api *config.AggregatedAPI) []corev1.TopologySpreadConstraint {
+	if api.Spec.Server.Replicas < 2 {
+		return nil
+	}
+	return []corev1.TopologySpreadConstraint{{
+		MaxSkew:           1,
+		TopologyKey:       "kubernetes.io/hostname",
+		WhenUnsatisfiable: corev1.ScheduleAnyway,
+		LabelSelector:     &metav1.LabelSelector{MatchLabels: selector(api)},
+	}}
+}
+
+// PodDisruptionBudget keeps all but one replica through voluntary disruptions (node
+// drains); emitted only with more than one replica, where it cannot block a drain.
+func PodDisruptionBudget(api *config.AggregatedAPI, n Names) *policyv1.PodDisruptionBudget {
+	return &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: meta(api, n.Deployment, api.Spec.Namespace),
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MaxUnavailable: ptr.To(intstr.FromInt32(1)),
+			Selector:       &metav1.LabelSelector{MatchLabels: selector(api)},
+		},
+	}
+}
+
+// NetworkPolicy admits the kube-apiserver to the server's port and lets the server
+// reach the kube-apiserver (delegated authn/authz, informers) and DNS; nothing else.
+func NetworkPolicy(api *config.AggregatedAPI, n Names) *networkingv1.NetworkPolicy {
+	np := api.Spec.NetworkPolicy
+	var peers []networkingv1.NetworkPolicyPeer
+	for _, cidr := range np.APIServerCIDRs {
+		peers = append(peers, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr}})
+	}
+	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
+	port := func(p int32, proto *corev1.Protocol) networkingv1.NetworkPolicyPort {
+		return networkingv1.NetworkPolicyPort{Protocol: proto, Port: ptr.To(intstr.FromInt32(p))}
+	}
+	var apiPorts []networkingv1.NetworkPolicyPort
+	for _, p := range np.APIServerPorts {
+		apiPorts = append(apiPorts, port(p, &tcp))
+	}
+	return &networkingv1.NetworkPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: meta(api, n.Deployment, api.Spec.Namespace),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: selector(api)},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From:  peers,
+				Ports: []networkingv1.NetworkPolicyPort{port(api.Spec.Server.Port, &tcp)},
+			}},
+			Egress: []networkingv1.NetworkPolicyEgressRule{
+				{To: peers, Ports: apiPorts},
+				{Ports: []networkingv1.NetworkPolicyPort{port(53, &udp), port(53, &tcp)}},
+			},
+		},
+	}
 }

@@ -166,7 +166,7 @@ func ownerOf(n *yaml.RNode) string {
 // in-place re-render writes the object back where it was.
 func keepToolAnnotations(prev, next *yaml.RNode) {
 	for k, v := range prev.GetAnnotations() {
-		if strings.HasPrefix(k, "config.kubernetes.io/") || strings.HasPrefix(k, "internal.config.kubernetes.io/") || strings.HasPrefix(k, "config.k8s.io/") {
+		if k == "config.kubernetes.io/path" || k == "config.kubernetes.io/index" || k == "config.k8s.io/id" || strings.HasPrefix(k, "internal.config.kubernetes.io/") {
 			_ = next.PipeE(yaml.SetAnnotation(k, v))
 		}
 	}
