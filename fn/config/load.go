@@ -36,6 +36,12 @@ func Load(doc []byte) (*AggregatedAPI, field.ErrorList) {
 	if err != nil {
 		return nil, field.ErrorList{field.Invalid(field.NewPath(""), nil, fmt.Sprintf("not valid YAML: %v", err))}
 	}
+	return LoadJSON(raw)
+}
+
+// LoadJSON is Load for a config already in JSON form.
+func LoadJSON(raw []byte) (*AggregatedAPI, field.ErrorList) {
+	var err error
 	var generic map[string]any
 	if err := json.Unmarshal(raw, &generic); err != nil || generic == nil {
 		return nil, field.ErrorList{field.Invalid(field.NewPath(""), nil, "the function config must be a YAML mapping")}

@@ -3,6 +3,7 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -73,11 +74,17 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		TypeMeta: yaml.TypeMeta{APIVersion: fnConfig.GetApiVersion(), Kind: fnConfig.GetKind()},
 		NameMeta: yaml.NameMeta{Name: fnConfig.GetName(), Namespace: fnConfig.GetNamespace()},
 	}
-	doc, err := fnConfig.String()
+	// JSON straight from the node: encoding YAML only to parse it again costs seconds
+	// on a multi-megabyte config.
+	var generic map[string]any
+	if err := fnConfig.YNode().Decode(&generic); err != nil {
+		return fmt.Errorf("reading functionConfig: %w", err)
+	}
+	doc, err := json.Marshal(generic)
 	if err != nil {
 		return fmt.Errorf("reading functionConfig: %w", err)
 	}
-	api, errs := config.Load([]byte(doc))
+	api, errs := config.LoadJSON(doc)
 	if len(errs) > 0 {
 		for _, e := range errs {
 			r.fail(fieldMessage(e), &framework.Field{Path: e.Field})
