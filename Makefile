@@ -49,8 +49,22 @@ example: build tools ## Render the bundled example with the pinned kustomize.
 ##@ Test
 
 .PHONY: test
-test: build tools ## Run every test: unit, golden, pipeline (kustomize, kpt when installed).
+test: build tools unit fuzz ## Run every test: unit, golden, pipeline (kustomize, kpt when installed), bounded fuzzing.
+
+.PHONY: unit
+unit: build tools ## Unit, golden and pipeline tests (no fuzzing, no control plane).
 	AGGAPI_REQUIRE_TOOLS=1 go test -count=1 ./...
+
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crasher lands in testdata/fuzz.
+	go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./fn/config
+	go test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./fn/pki
+	go test -run '^$$' -fuzz '^FuzzFunction$$' -fuzztime $(FUZZTIME) ./fn/cli
+
+.PHONY: bench
+bench: build ## Go benchmarks of the render and the PKI.
+	go test -run '^$$' -bench . -benchmem ./fn/render ./fn/pki
 
 .PHONY: update-golden
 update-golden: ## Rewrite the golden files under testdata/ from the current output.

@@ -129,7 +129,7 @@ func runGolden(t *testing.T, dir string) {
 	}
 }
 
-func goldenInput(t *testing.T, dir string) []byte {
+func goldenInput(t testing.TB, dir string) []byte {
 	if b, err := os.ReadFile(filepath.Join(dir, "input.yaml")); err == nil {
 		return b
 	}
@@ -161,7 +161,7 @@ func indent(s string) string {
 	return b.String()
 }
 
-func runFunction(t *testing.T, stdin []byte, now time.Time) (stdout []byte, stderr string, code int) {
+func runFunction(t testing.TB, stdin []byte, now time.Time) (stdout []byte, stderr string, code int) {
 	t.Helper()
 	saved := Now
 	Now = func() time.Time { return now }
