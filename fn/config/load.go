@@ -106,12 +106,13 @@ func checkTypeMeta(generic map[string]any) field.ErrorList {
 
 var (
 	schemaOnce sync.Once
-	schema     *spec.Schema
+	validator  *validate.SchemaValidator
 	schemaErr  error
 )
 
-// crdSchema extracts the v1alpha1 openAPIV3Schema from the embedded CRD once.
-func crdSchema() (*spec.Schema, error) {
+// crdValidator builds a validator for the v1alpha1 openAPIV3Schema of the embedded CRD
+// once per process.
+func crdValidator() (*validate.SchemaValidator, error) {
 	schemaOnce.Do(func() {
 		var def struct {
 			Spec struct {
@@ -129,21 +130,21 @@ func crdSchema() (*spec.Schema, error) {
 		}
 		for _, v := range def.Spec.Versions {
 			if v.Name == "v1alpha1" && v.Schema.OpenAPIV3Schema != nil {
-				schema = v.Schema.OpenAPIV3Schema
+				validator = validate.NewSchemaValidator(v.Schema.OpenAPIV3Schema, nil, "", strfmt.Default)
 				return
 			}
 		}
 		schemaErr = fmt.Errorf("the embedded CRD has no v1alpha1 schema")
 	})
-	return schema, schemaErr
+	return validator, schemaErr
 }
 
 func schemaErrors(generic map[string]any) field.ErrorList {
-	s, err := crdSchema()
+	v, err := crdValidator()
 	if err != nil {
 		return field.ErrorList{field.InternalError(field.NewPath(""), err)}
 	}
-	res := validate.NewSchemaValidator(s, nil, "", strfmt.Default).Validate(generic)
+	res := v.Validate(generic)
 	var errs field.ErrorList
 	for _, e := range res.Errors {
 		errs = append(errs, schemaError(e))
