@@ -49,7 +49,7 @@ example: build tools ## Render the bundled example with the pinned kustomize.
 ##@ Test
 
 .PHONY: test
-test: build tools unit fuzz ## Run every test: unit, golden, pipeline (kustomize, kpt when installed), bounded fuzzing.
+test: build tools unit fuzz e2e ## Run every test: unit, golden, pipeline, bounded fuzzing, and the e2e on a real control plane.
 
 .PHONY: unit
 unit: build tools ## Unit, golden and pipeline tests (no fuzzing, no control plane).
@@ -61,6 +61,14 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crasher lands in tes
 	go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./fn/config
 	go test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./fn/pki
 	go test -run '^$$' -fuzz '^FuzzFunction$$' -fuzztime $(FUZZTIME) ./fn/cli
+
+.PHONY: e2e-tools
+e2e-tools: ## Install etcd (apt) and build kube-apiserver, kube-controller-manager, kubectl, sample-apiserver into .cache/e2e/bin (idempotent; ~20 min cold).
+	hack/e2e/install.sh
+
+.PHONY: e2e
+e2e: build tools e2e-tools ## End-to-end tests against a real kube-apiserver on loopback.
+	E2E_REQUIRE=1 AGGAPI_REQUIRE_TOOLS=1 go test -tags e2e -count=1 -timeout 20m ./test/e2e/...
 
 .PHONY: bench
 bench: build ## Go benchmarks of the render and the PKI.

@@ -1,0 +1,176 @@
+package controlplane
+
+// Unit tests of the harness pieces that need no Kubernetes binaries.
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func parseCert(t *testing.T, pemData []byte) *x509.Certificate {
+	t.Helper()
+	block, _ := pem.Decode(pemData)
+	if block == nil {
+		t.Fatal("no PEM block")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+func TestPKI(t *testing.T) {
+	ca, err := NewCA("test-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.CertPEM)
+
+	serving, err := ca.ServingCert("server", []string{"api.ns.svc"}, []net.IP{net.ParseIP("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tls.X509KeyPair(serving.CertPEM, serving.KeyPEM); err != nil {
+		t.Fatalf("serving key pair unusable: %v", err)
+	}
+	for _, name := range []string{"api.ns.svc", "127.0.0.1"} {
+		_, err := parseCert(t, serving.CertPEM).Verify(x509.VerifyOptions{
+			DNSName: name, Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		})
+		if err != nil {
+			t.Errorf("serving certificate for %s: %v", name, err)
+		}
+	}
+
+	client, err := ca.ClientCert("alice", "system:masters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := parseCert(t, client.CertPEM)
+	if cert.Subject.CommonName != "alice" || len(cert.Subject.Organization) != 1 || cert.Subject.Organization[0] != "system:masters" {
+		t.Errorf("client subject = %v", cert.Subject)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("client certificate: %v", err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err == nil {
+		t.Error("client certificate must not be valid for server auth")
+	}
+
+	priv, pub, err := newServiceAccountKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(priv), "PRIVATE KEY") || !strings.Contains(string(pub), "PUBLIC KEY") {
+		t.Errorf("unexpected service-account key PEM types")
+	}
+}
+
+func TestWriteKubeconfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := WriteKubeconfig(path, "https://127.0.0.1:1", []byte("CA"), "bob", Credentials{Token: "tok"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		CurrentContext string `json:"current-context"`
+		Clusters       []struct {
+			Cluster struct {
+				Server string `json:"server"`
+				CA     string `json:"certificate-authority-data"`
+			} `json:"cluster"`
+		} `json:"clusters"`
+		Users []struct {
+			Name string            `json:"name"`
+			User map[string]string `json:"user"`
+		} `json:"users"`
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.CurrentContext != "e2e" || cfg.Clusters[0].Cluster.Server != "https://127.0.0.1:1" ||
+		cfg.Clusters[0].Cluster.CA != "Q0E=" || cfg.Users[0].Name != "bob" || cfg.Users[0].User["token"] != "tok" {
+		t.Errorf("unexpected kubeconfig:\n%s", data)
+	}
+}
+
+func TestModulePath(t *testing.T) {
+	for in, want := range map[string]string{
+		"module github.com/aggapi/aggapi\n\ngo 1.26\n": "github.com/aggapi/aggapi",
+		"// c\nmodule \"x/y\" // c\r\n":                "x/y",
+		"go 1.26\n":                                    "",
+	} {
+		if got := modulePath([]byte(in)); got != want {
+			t.Errorf("modulePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestProcessStop(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	dir := t.TempDir()
+
+	t.Run("SIGTERM", func(t *testing.T) {
+		p, err := startProcess("sleeper", sh, []string{"-c", "echo started; exec sleep 60"}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Stop(5 * time.Second); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		if exited, _ := p.Exited(); !exited {
+			t.Fatal("process still running after Stop")
+		}
+		if tail := p.LogTail(5); !strings.Contains(tail, "started") {
+			t.Errorf("log tail %q lacks the process output", tail)
+		}
+	})
+
+	t.Run("SIGKILL after grace", func(t *testing.T) {
+		// The shell ignores SIGTERM and waits on a child, so only SIGKILL works.
+		p, err := startProcess("stubborn", sh, []string{"-c", "trap '' TERM; echo trap-\"installed\"; while :; do sleep 1; done"}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Give the shell time to install the trap. (The log's first line is the
+		// command line, hence the quotes splitting the marker there.)
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(p.LogTail(1), "trap-installed") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		err = p.Stop(300 * time.Millisecond)
+		if err == nil || !strings.Contains(err.Error(), "was killed") {
+			t.Errorf("Stop = %v, want an error saying it was killed", err)
+		}
+		if exited, _ := p.Exited(); !exited {
+			t.Fatal("process still running after Stop")
+		}
+	})
+}
+
+func TestFreePorts(t *testing.T) {
+	ports, err := freePorts(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ports[0] == ports[1] || ports[1] == ports[2] || ports[0] == ports[2] {
+		t.Errorf("ports not distinct: %v", ports)
+	}
+}
