@@ -18,6 +18,7 @@ help: ## Show this help.
 .PHONY: generate
 generate: ## Regenerate the AggregatedAPI CRD under config/crd from fn/config.
 	go tool controller-gen crd:crdVersions=v1 paths=./fn/config/... output:crd:dir=./config/crd
+	go run ./hack/crdjson
 
 .PHONY: fmt
 fmt: ## Format the Go code.

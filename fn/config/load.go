@@ -114,27 +114,12 @@ var (
 // once per process.
 func crdValidator() (*validate.SchemaValidator, error) {
 	schemaOnce.Do(func() {
-		var def struct {
-			Spec struct {
-				Versions []struct {
-					Name   string `json:"name"`
-					Schema struct {
-						OpenAPIV3Schema *spec.Schema `json:"openAPIV3Schema"`
-					} `json:"schema"`
-				} `json:"versions"`
-			} `json:"spec"`
-		}
-		if err := sigsyaml.Unmarshal(crd.AggregatedAPI, &def); err != nil {
-			schemaErr = fmt.Errorf("decoding the embedded CRD: %w", err)
+		var schema spec.Schema
+		if err := json.Unmarshal(crd.AggregatedAPISchema, &schema); err != nil {
+			schemaErr = fmt.Errorf("decoding the embedded schema: %w", err)
 			return
 		}
-		for _, v := range def.Spec.Versions {
-			if v.Name == "v1alpha1" && v.Schema.OpenAPIV3Schema != nil {
-				validator = validate.NewSchemaValidator(v.Schema.OpenAPIV3Schema, nil, "", strfmt.Default)
-				return
-			}
-		}
-		schemaErr = fmt.Errorf("the embedded CRD has no v1alpha1 schema")
+		validator = validate.NewSchemaValidator(&schema, nil, "", strfmt.Default)
 	})
 	return validator, schemaErr
 }

@@ -1,0 +1,28 @@
+// Command floor links the same third-party packages as the aggapi function and does
+// nothing else: the dependency floor, what package initialisation alone costs.
+package main
+
+import (
+	"io"
+	"os"
+
+	_ "k8s.io/api/apps/v1"
+	_ "k8s.io/api/core/v1"
+	_ "k8s.io/api/networking/v1"
+	_ "k8s.io/api/policy/v1"
+	_ "k8s.io/api/rbac/v1"
+	_ "k8s.io/apimachinery/pkg/api/resource"
+	_ "k8s.io/apimachinery/pkg/apis/meta/v1"
+	_ "k8s.io/apimachinery/pkg/runtime"
+	_ "k8s.io/apimachinery/pkg/util/validation"
+	_ "k8s.io/apimachinery/pkg/util/validation/field"
+	_ "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
+	_ "k8s.io/kube-openapi/pkg/validation/validate"
+	_ "sigs.k8s.io/json"
+	_ "sigs.k8s.io/kustomize/kyaml/fn/framework"
+	_ "sigs.k8s.io/kustomize/kyaml/kio"
+	_ "sigs.k8s.io/kustomize/kyaml/yaml"
+	_ "sigs.k8s.io/yaml"
+)
+
+func main() { _, _ = io.Copy(os.Stdout, os.Stdin) }

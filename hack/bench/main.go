@@ -1,0 +1,140 @@
+// Command bench times whole processes, interleaved in one run so that the machine's
+// load hits every command alike, and prints medians and ratios:
+//
+//	go run ./hack/bench [-n 200]
+//
+// It compares the function on the example (first render and re-render) with a bare
+// stdin→stdout Go binary and with the dependency floor (a binary that links what the
+// function links and does nothing), and kustomize build of the example with the
+// function against kustomize build of the same objects as plain resources.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+type command struct {
+	name  string
+	argv  []string
+	dir   string
+	stdin []byte
+	times []time.Duration
+}
+
+func main() {
+	n := flag.Int("n", 200, "runs of each command")
+	flag.Parse()
+	root, err := os.Getwd()
+	must(err)
+	tmp, err := os.MkdirTemp("", "aggapi-bench-")
+	must(err)
+	defer os.RemoveAll(tmp)
+
+	bin := func(name, pkg string) string {
+		out := filepath.Join(tmp, name)
+		run(root, nil, "go", "build", "-trimpath", "-o", out, pkg)
+		return out
+	}
+	aggapi := bin("aggapi", "./fn")
+	bare := bin("bare", "./hack/bench/bare")
+	floor := bin("floor", "./hack/bench/floor")
+	kustomize := filepath.Join(root, "bin", "kustomize")
+	if _, err := os.Stat(kustomize); err != nil {
+		fail("bin/kustomize missing: run make tools")
+	}
+
+	// The example as a ResourceList, then the same with the first render's output as items.
+	cfg, err := os.ReadFile(filepath.Join(root, "testdata", "basic", "config.yaml"))
+	must(err)
+	first := []byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + indent(string(cfg)))
+	out := run(root, first, aggapi)
+	again := out // a ResourceList whose items are the previous render
+
+	// kustomize: the example with the function, and its output as plain resources.
+	withFn := filepath.Join(tmp, "with-fn")
+	must(os.MkdirAll(withFn, 0o755))
+	example, err := os.ReadFile(filepath.Join(root, "examples", "kustomize", "aggapi.yaml"))
+	must(err)
+	must(os.WriteFile(filepath.Join(withFn, "aggapi.yaml"), bytes.Replace(example, []byte("path: ../../bin/aggapi"), []byte("path: "+aggapi), 1), 0o644))
+	must(os.WriteFile(filepath.Join(withFn, "kustomization.yaml"), []byte("generators:\n- aggapi.yaml\n"), 0o644))
+	plain := filepath.Join(tmp, "plain")
+	must(os.MkdirAll(plain, 0o755))
+	rendered := run(root, nil, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", withFn)
+	must(os.WriteFile(filepath.Join(plain, "rendered.yaml"), rendered, 0o644))
+	must(os.WriteFile(filepath.Join(plain, "kustomization.yaml"), []byte("resources:\n- rendered.yaml\n"), 0o644))
+
+	cmds := []*command{
+		{name: "bare stdin→stdout binary", argv: []string{bare}, stdin: first},
+		{name: "dependency floor", argv: []string{floor}, stdin: first},
+		{name: "aggapi first render", argv: []string{aggapi}, stdin: first},
+		{name: "aggapi re-render (reuse)", argv: []string{aggapi}, stdin: again},
+		{name: "kustomize build, plain resources", argv: []string{kustomize, "build", plain}},
+		{name: "kustomize build, with aggapi", argv: []string{kustomize, "build", "--enable-alpha-plugins", "--enable-exec", withFn}},
+	}
+	for i := 0; i < *n; i++ {
+		for _, c := range cmds {
+			start := time.Now()
+			run(root, c.stdin, c.argv[0], c.argv[1:]...)
+			c.times = append(c.times, time.Since(start))
+		}
+	}
+	med := map[string]time.Duration{}
+	fmt.Printf("%d runs each, interleaved; %s, %d CPUs, %s\n\n", *n, runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
+	fmt.Printf("%-36s %10s %10s\n", "command", "median", "p90")
+	for _, c := range cmds {
+		slices.Sort(c.times)
+		med[c.name] = c.times[len(c.times)/2]
+		fmt.Printf("%-36s %10s %10s\n", c.name, ms(med[c.name]), ms(c.times[len(c.times)*9/10]))
+	}
+	ratio := func(a, b string) { fmt.Printf("%-58s %.2fx\n", a+" / "+b, float64(med[a])/float64(med[b])) }
+	fmt.Println()
+	ratio("aggapi first render", "dependency floor")
+	ratio("aggapi re-render (reuse)", "dependency floor")
+	ratio("dependency floor", "bare stdin→stdout binary")
+	fmt.Printf("%-58s %s\n", "kustomize: added by the function", ms(med["kustomize build, with aggapi"]-med["kustomize build, plain resources"]))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString("  " + l + "\n")
+	}
+	return b.String()
+}
+
+func run(dir string, stdin []byte, name string, args ...string) []byte {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		fail(fmt.Sprintf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String()))
+	}
+	return out
+}
+
+func must(err error) {
+	if err != nil {
+		fail(err.Error())
+	}
+}
+
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "bench:", msg)
+	os.Exit(1)
+}

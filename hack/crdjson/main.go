@@ -1,0 +1,22 @@
+// Command crdjson writes the openAPIV3Schema of the AggregatedAPI CRD as JSON next to
+// it, so the function decodes its schema with encoding/json instead of parsing YAML on
+// every run (make generate runs it; a test keeps the two in step).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aggapi/aggapi/config/crd"
+)
+
+func main() {
+	schema, err := crd.SchemaOf(crd.AggregatedAPI)
+	if err == nil {
+		err = os.WriteFile("config/crd/aggregatedapi.v1alpha1.schema.json", append(schema, '\n'), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crdjson:", err)
+		os.Exit(1)
+	}
+}
