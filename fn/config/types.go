@@ -221,6 +221,11 @@ type Certificate struct {
 	// +kubebuilder:validation:Enum=ECDSA-P256;ECDSA-P384;RSA-2048;RSA-3072;RSA-4096;Ed25519
 	// +optional
 	KeyAlgorithm string `json:"keyAlgorithm,omitempty"`
+	// SecretFile (kpt, mode generate) is the package file the serving Secret is written
+	// to, such as secrets/wardle-serving-cert.yaml, so it can be encrypted (SOPS
+	// path_regex) or kept out of Git on its own. Default: kpt's own file name.
+	// +optional
+	SecretFile string `json:"secretFile,omitempty"`
 	// Provided configures mode provided.
 	// +optional
 	Provided *ProvidedCertificate `json:"provided,omitempty"`

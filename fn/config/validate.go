@@ -208,6 +208,16 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 		errs = append(errs, field.NotSupported(p.Child("keyAlgorithm"), c.KeyAlgorithm, keyAlgorithms))
 	}
 
+	if f := c.SecretFile; f != "" {
+		switch {
+		case c.Mode != ModeGenerate:
+			errs = append(errs, field.Forbidden(p.Child("secretFile"), "only mode generate renders a Secret"))
+		case filepath.IsAbs(f) || slices.Contains(strings.Split(filepath.ToSlash(f), "/"), ".."):
+			errs = append(errs, field.Invalid(p.Child("secretFile"), f, "must be a relative path inside the package"))
+		case !strings.HasSuffix(f, ".yaml") && !strings.HasSuffix(f, ".yml"):
+			errs = append(errs, field.Invalid(p.Child("secretFile"), f, "must end in .yaml or .yml"))
+		}
+	}
 	modes := []string{ModeGenerate, ModeProvided, ModeCertManager, ModeOpenShift}
 	if !slices.Contains(modes, c.Mode) {
 		errs = append(errs, field.NotSupported(p.Child("mode"), c.Mode, modes))

@@ -126,6 +126,14 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		if prev, ok := ownedByID[id]; ok {
 			keepToolAnnotations(prev, node)
 		}
+		if f := api.Spec.Certificate.SecretFile; f != "" && node.GetKind() == "Secret" {
+			// kpt writes an object to the file its path annotations name.
+			for _, k := range []string{"internal.config.kubernetes.io/path", "config.kubernetes.io/path"} {
+				if err := node.PipeE(yaml.SetAnnotation(k, f)); err != nil {
+					return err
+				}
+			}
+		}
 		out = append(out, node)
 	}
 	r.out = append(foreign, out...)
