@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -278,4 +279,33 @@ func copyItems(t *testing.T, items []*yaml.RNode) []*yaml.RNode {
 		out = append(out, it.Copy())
 	}
 	return out
+}
+
+// BenchmarkRenderAmong renders one API into a ResourceList that already holds the
+// output of n-1 other APIs (kpt packages and kustomize transformers pass everything):
+// the cost per API of passing the others through must stay flat.
+func BenchmarkRenderAmong(b *testing.B) {
+	raw, _ := os.ReadFile("../../testdata/basic/config.yaml")
+	for _, n := range []int{1, 10, 100, 200} {
+		var items []*yaml.RNode
+		for i := 1; i < n; i++ {
+			other := strings.NewReplacer("name: wardle\n", "name: api"+strconv.Itoa(i)+"\n",
+				"group: wardle.example.com", "group: g"+strconv.Itoa(i)+".example.com",
+				"namespace: wardle", "namespace: ns"+strconv.Itoa(i)).Replace(string(raw))
+			out := Process(nil, yaml.MustParse(other), t0)
+			if out.Failed {
+				b.Fatal(out.Results)
+			}
+			items = append(items, out.Items...)
+		}
+		cfg := yaml.MustParse(string(raw))
+		b.Run("apis="+strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				if out := Process(items, cfg, t0); out.Failed {
+					b.Fatal(out.Results)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/api")
+		})
+	}
 }
