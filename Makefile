@@ -31,8 +31,9 @@ vet: ## Run go vet.
 ##@ Build
 
 .PHONY: build
-build: ## Build the function binary into bin/aggapi.
+build: ## Build the function into bin/aggapi and the cluster checks into bin/aggapi-doctor.
 	CGO_ENABLED=0 go build -trimpath -o $(BIN)/aggapi ./fn
+	CGO_ENABLED=0 go build -trimpath -o $(BIN)/aggapi-doctor ./fn/cmd/aggapi-doctor
 
 .PHONY: tools
 tools: ## Install the pinned tools the tests use into bin/ (idempotent).

@@ -25,6 +25,7 @@ Usage:
   aggapi aggregation-layer --dir DIR
                     make the kube-apiserver's front-proxy CA and client certificate,
                     print its aggregation-layer flags (aggapi aggregation-layer --help)
+  aggapi doctor     check a live cluster, one line per check with the fix (runs aggapi-doctor; aggapi doctor --help)
   aggapi help       show this help
 
 Run it from kustomize (build --enable-alpha-plugins --enable-exec) or kpt (fn render --allow-exec,
@@ -39,6 +40,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return AggregationLayer(args[1:], stdout, stderr)
 		case "verify":
 			return Verify(args[1:], stdin, stdout, stderr)
+		case "doctor":
+			return Doctor(args[1:], stdin, stdout, stderr)
 		case "help", "-h", "--help":
 			fmt.Fprint(stdout, usage)
 			return 0

@@ -1,0 +1,188 @@
+package doctor
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/config"
+)
+
+// TargetsFromManifests reads rendered manifests — multi-document YAML files, a
+// ResourceList or List, directories (read recursively, *.yaml and *.yml), or "-" for
+// stdin — and returns a Target for every APIService in them.
+func TargetsFromManifests(paths []string, stdin io.Reader) ([]Target, error) {
+	var targets []Target
+	for _, p := range paths {
+		nodes, err := readNodes(p, stdin)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range nodes {
+			if n.GetKind() != "APIService" || !strings.HasPrefix(n.GetApiVersion(), "apiregistration.k8s.io/") {
+				continue
+			}
+			raw, err := n.MarshalJSON()
+			if err != nil {
+				return nil, fmt.Errorf("%s: APIService %s: %w", name(p), n.GetName(), err)
+			}
+			api := &apiregv1.APIService{}
+			if err := json.Unmarshal(raw, api); err != nil {
+				return nil, fmt.Errorf("%s: APIService %s: %w", name(p), n.GetName(), err)
+			}
+			t := Target{Name: api.Name, Rendered: api, Injector: injectorOf(api.Annotations), Source: name(p)}
+			if t.Injector == "" && len(api.Spec.CABundle) > 0 {
+				t.CABundle = api.Spec.CABundle
+			}
+			if s := api.Spec.Service; s != nil {
+				t.Expect = &Ref{APIService: api.Name, Namespace: s.Namespace, Service: s.Name, Port: portOf(s.Port)}
+			}
+			targets = append(targets, t)
+		}
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("no APIService in %s: was the function skipped? (kustomize needs --enable-alpha-plugins --enable-exec)", strings.Join(names(paths), ", "))
+	}
+	return targets, nil
+}
+
+// TargetsFromConfig reads AggregatedAPI configs (a file, or "-" for stdin; other
+// documents in it are ignored) and returns a Target for every version.
+func TargetsFromConfig(path string, stdin io.Reader) ([]Target, error) {
+	nodes, err := readNodes(path, stdin)
+	if err != nil {
+		return nil, err
+	}
+	var targets []Target
+	for _, n := range nodes {
+		if n.GetKind() != config.Kind {
+			continue
+		}
+		doc, err := n.String()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name(path), err)
+		}
+		api, errs := config.Load([]byte(doc))
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("%s: invalid AggregatedAPI: %w", name(path), errs.ToAggregate())
+		}
+		injector, caBundle := "", []byte(nil)
+		switch c := api.Spec.Certificate; c.Mode {
+		case config.ModeCertManager:
+			injector = CertManager
+		case config.ModeOpenShift:
+			injector = OpenShift
+		case config.ModeProvided:
+			// The CA the user gave is what every APIService must trust.
+			if c.Provided != nil && c.Provided.CABundle != "" {
+				caBundle = []byte(c.Provided.CABundle)
+			} else if c.Provided != nil && c.Provided.CAFile != "" {
+				caBundle = readCAFile(c.Provided.CAFile, path)
+			}
+		}
+		for _, v := range api.Spec.Versions {
+			targets = append(targets, Target{
+				Name: api.APIServiceName(v.Name),
+				Expect: &Ref{
+					APIService: api.APIServiceName(v.Name),
+					Namespace:  api.Spec.Namespace,
+					Service:    api.Spec.Service.Name,
+					Port:       api.Spec.Service.Port,
+				},
+				CABundle: caBundle,
+				Injector: injector,
+				Source:   name(path),
+			})
+		}
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("no %s (%s) in %s", config.Kind, config.APIVersion, name(path))
+	}
+	return targets, nil
+}
+
+// readCAFile reads provided.caFile as the function would (relative to the working
+// directory), else relative to the config's directory; nil when neither works.
+func readCAFile(caFile, configPath string) []byte {
+	if b, err := os.ReadFile(caFile); err == nil {
+		return b
+	}
+	if configPath != "-" && !filepath.IsAbs(caFile) {
+		if b, err := os.ReadFile(filepath.Join(filepath.Dir(configPath), caFile)); err == nil {
+			return b
+		}
+	}
+	return nil
+}
+
+func readNodes(p string, stdin io.Reader) ([]*yaml.RNode, error) {
+	if p == "-" {
+		nodes, err := (&kio.ByteReader{Reader: stdin, OmitReaderAnnotations: true}).Read()
+		if err != nil {
+			return nil, fmt.Errorf("reading stdin: %w", err)
+		}
+		return objects(nodes), nil
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	var nodes []*yaml.RNode
+	if info.IsDir() {
+		nodes, err = (&kio.LocalPackageReader{PackagePath: p, OmitReaderAnnotations: true, MatchFilesGlob: []string{"*.yaml", "*.yml"}}).Read()
+	} else {
+		var b []byte
+		if b, err = os.ReadFile(p); err == nil {
+			nodes, err = (&kio.ByteReader{Reader: bytes.NewReader(b), OmitReaderAnnotations: true}).Read()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	return objects(nodes), nil
+}
+
+// objects flattens YAML sequences of objects and drops anything that is not a mapping.
+func objects(nodes []*yaml.RNode) []*yaml.RNode {
+	var out []*yaml.RNode
+	for _, n := range nodes {
+		switch n.YNode().Kind {
+		case yaml.MappingNode:
+			out = append(out, n)
+		case yaml.SequenceNode:
+			elems, _ := n.Elements()
+			out = append(out, objects(elems)...)
+		}
+	}
+	return out
+}
+
+func name(p string) string {
+	if p == "-" {
+		return "stdin"
+	}
+	return p
+}
+
+func names(ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = name(p)
+	}
+	return out
+}
+
+func portOf(p *int32) int32 {
+	if p == nil {
+		return 443
+	}
+	return *p
+}
