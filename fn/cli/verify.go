@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/verify"
@@ -54,44 +51,15 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func readManifests(paths []string, stdin io.Reader) ([]*yaml.RNode, error) {
 	if len(paths) == 0 {
-		nodes, err := (&kio.ByteReader{Reader: stdin, OmitReaderAnnotations: true}).Read()
-		return objects(nodes), err
+		paths = []string{"-"}
 	}
 	var all []*yaml.RNode
 	for _, p := range paths {
-		info, err := os.Stat(p)
+		nodes, err := verify.ReadManifests(p, stdin)
 		if err != nil {
 			return nil, err
 		}
-		var nodes []*yaml.RNode
-		if info.IsDir() {
-			nodes, err = (&kio.LocalPackageReader{PackagePath: p, OmitReaderAnnotations: true, MatchFilesGlob: []string{"*.yaml", "*.yml"}}).Read()
-		} else {
-			var b []byte
-			if b, err = os.ReadFile(p); err == nil {
-				nodes, err = (&kio.ByteReader{Reader: bytes.NewReader(b), OmitReaderAnnotations: true}).Read()
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", p, err)
-		}
 		all = append(all, nodes...)
 	}
-	return objects(all), nil
-}
-
-// objects flattens YAML sequences of objects (a bare list file) and drops anything
-// that is not a mapping: verify reports on objects, it must not trip on other YAML.
-func objects(nodes []*yaml.RNode) []*yaml.RNode {
-	var out []*yaml.RNode
-	for _, n := range nodes {
-		switch n.YNode().Kind {
-		case yaml.MappingNode:
-			out = append(out, n)
-		case yaml.SequenceNode:
-			elems, _ := n.Elements()
-			out = append(out, objects(elems)...)
-		}
-	}
-	return out
+	return all, nil
 }

@@ -1,7 +1,6 @@
 package doctor
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aggapi/aggapi/fn/verify"
 	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
@@ -124,45 +123,7 @@ func readCAFile(caFile, configPath string) []byte {
 }
 
 func readNodes(p string, stdin io.Reader) ([]*yaml.RNode, error) {
-	if p == "-" {
-		nodes, err := (&kio.ByteReader{Reader: stdin, OmitReaderAnnotations: true}).Read()
-		if err != nil {
-			return nil, fmt.Errorf("reading stdin: %w", err)
-		}
-		return objects(nodes), nil
-	}
-	info, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	var nodes []*yaml.RNode
-	if info.IsDir() {
-		nodes, err = (&kio.LocalPackageReader{PackagePath: p, OmitReaderAnnotations: true, MatchFilesGlob: []string{"*.yaml", "*.yml"}}).Read()
-	} else {
-		var b []byte
-		if b, err = os.ReadFile(p); err == nil {
-			nodes, err = (&kio.ByteReader{Reader: bytes.NewReader(b), OmitReaderAnnotations: true}).Read()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", p, err)
-	}
-	return objects(nodes), nil
-}
-
-// objects flattens YAML sequences of objects and drops anything that is not a mapping.
-func objects(nodes []*yaml.RNode) []*yaml.RNode {
-	var out []*yaml.RNode
-	for _, n := range nodes {
-		switch n.YNode().Kind {
-		case yaml.MappingNode:
-			out = append(out, n)
-		case yaml.SequenceNode:
-			elems, _ := n.Elements()
-			out = append(out, objects(elems)...)
-		}
-	}
-	return out
+	return verify.ReadManifests(p, stdin)
 }
 
 func name(p string) string {

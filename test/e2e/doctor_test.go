@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +40,7 @@ func TestDoctor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := doctorFreePort(t)
+	port := freeLoopbackPort(t)
 
 	// Render, make it reachable on loopback, apply as admin.
 	items := doctorRender(t, aggapi)
@@ -251,16 +250,6 @@ var buildDoctorBinaries = sync.OnceValues(func() (string, error) {
 	}
 	return filepath.Join(bin, "aggapi"), nil
 })
-
-func doctorFreePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // doctorRender runs bin/aggapi on a ResourceList whose functionConfig is
 // examples/kustomize/aggapi.yaml and returns the rendered objects.
