@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/render"
 )
 
@@ -63,6 +64,10 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			code = 1
 		}
 	}()
+	// The first schema validation and the first encoding of each object type cost ms of
+	// one-time setup: do them on the other core while this one reads the input.
+	go config.Warm()
+	go render.Warm()
 	rw := &kio.ByteReadWriter{
 		Reader:                stdin,
 		Writer:                stdout,

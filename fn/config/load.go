@@ -110,6 +110,10 @@ var (
 	schemaErr  error
 )
 
+// Warm builds the schema validator ahead of need; a caller with a spare core runs it
+// while it reads its input.
+func Warm() { _, _ = crdValidator() }
+
 // crdValidator builds a validator for the v1alpha1 openAPIV3Schema of the embedded CRD
 // once per process.
 func crdValidator() (*validate.SchemaValidator, error) {

@@ -11,11 +11,27 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/manifests"
 )
 
 // keyRank puts the fields a reader looks for first at the top of every mapping; the
 // rest follow in alphabetical order, so the output is the same bytes on every run.
 var keyRank = map[string]int{"apiVersion": 1, "kind": 2, "metadata": 3, "name": 4, "namespace": 5}
+
+// Warm fills encoding/json's per-type caches for the objects a render emits (a few ms
+// on the first Deployment of a process), for a caller with a spare core.
+func Warm() {
+	defer func() { _ = recover() }() // a warm-up is an optimisation, never a failure
+	api := &config.AggregatedAPI{}
+	api.Name = "warm"
+	api.Spec.Versions = []config.Version{{Name: "v1"}}
+	api.Default()
+	for _, obj := range manifests.Build(api, manifests.Material{Secret: &manifests.SecretPEM{}}) {
+		_, _ = json.Marshal(obj)
+	}
+}
 
 // toRNode converts a typed object into a block-style YAML node, dropping the empty
 // status and creationTimestamp that typed structs carry.
