@@ -10,7 +10,6 @@ import (
 
 	"github.com/aggapi/aggapi/fn/verify"
 	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
 )
@@ -21,7 +20,7 @@ import (
 func TargetsFromManifests(paths []string, stdin io.Reader) ([]Target, error) {
 	var targets []Target
 	for _, p := range paths {
-		nodes, err := readNodes(p, stdin)
+		nodes, err := verify.ReadManifests(p, stdin)
 		if err != nil {
 			return nil, err
 		}
@@ -56,7 +55,7 @@ func TargetsFromManifests(paths []string, stdin io.Reader) ([]Target, error) {
 // TargetsFromConfig reads AggregatedAPI configs (a file, or "-" for stdin; other
 // documents in it are ignored) and returns a Target for every version.
 func TargetsFromConfig(path string, stdin io.Reader) ([]Target, error) {
-	nodes, err := readNodes(path, stdin)
+	nodes, err := verify.ReadManifests(path, stdin)
 	if err != nil {
 		return nil, err
 	}
@@ -120,10 +119,6 @@ func readCAFile(caFile, configPath string) []byte {
 		}
 	}
 	return nil
-}
-
-func readNodes(p string, stdin io.Reader) ([]*yaml.RNode, error) {
-	return verify.ReadManifests(p, stdin)
 }
 
 func name(p string) string {
