@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -67,7 +66,6 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	// The first schema validation and the first encoding of each object type cost ms of
 	// one-time setup: do them on the other core while this one reads the input.
 	go config.Warm()
-	go render.Warm()
 	rw := &kio.ByteReadWriter{
 		Reader:                stdin,
 		Writer:                stdout,
@@ -84,12 +82,7 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		out.Items = nil // what is not an object cannot be written back
 	}
 	if len(out.Results) > 0 {
-		node, err := resultsNode(out.Results)
-		if err != nil {
-			fmt.Fprintf(stderr, "aggapi: error: %v\n", err)
-			return 1
-		}
-		rw.Results = node
+		rw.Results = render.ResultsNode(out.Results)
 	}
 	if rw.WrappingKind == "" {
 		rw.WrappingKind, rw.WrappingAPIVersion = kio.ResourceListKind, kio.ResourceListAPIVersion
@@ -100,21 +93,13 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}
 	if out.Failed {
 		for _, res := range out.Results {
-			if res.Severity == framework.Error {
+			if res.Severity == render.Error {
 				fmt.Fprintf(stderr, "aggapi: error: %s\n", res.Message)
 			}
 		}
 		return 1
 	}
 	return 0
-}
-
-func resultsNode(results framework.Results) (*yaml.RNode, error) {
-	b, err := yaml.Marshal(results)
-	if err != nil {
-		return nil, fmt.Errorf("encoding results: %w", err)
-	}
-	return yaml.Parse(string(b))
 }
 
 func allObjects(items []*yaml.RNode) bool {

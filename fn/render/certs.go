@@ -164,22 +164,22 @@ func (r *run) provided(api *config.AggregatedAPI) (manifests.Material, error) {
 		path = "spec.certificate.provided.caFile"
 		b, err := os.ReadFile(p.CAFile)
 		if err != nil {
-			r.fail(fmt.Sprintf("`%s`: cannot read %q: %v", path, p.CAFile, unwrapPathError(err)), fieldRef(path))
+			r.fail(fmt.Sprintf("`%s`: cannot read %q: %v", path, p.CAFile, unwrapPathError(err)), path)
 			return manifests.Material{}, nil
 		}
 		pemBytes = b
 	}
 	cas, err := pki.ParseCertsPEM(pemBytes)
 	if err != nil {
-		r.fail(fmt.Sprintf("`%s`: %v", path, err), fieldRef(path))
+		r.fail(fmt.Sprintf("`%s`: %v", path, err), path)
 		return manifests.Material{}, nil
 	}
 	for i, ca := range cas {
 		switch {
 		case !ca.IsCA || !ca.BasicConstraintsValid:
-			r.fail(fmt.Sprintf("`%s`: certificate %d (%q) is not a CA certificate (basicConstraints CA:TRUE); give the CA that signed the serving certificate, not the serving certificate", path, i+1, ca.Subject.CommonName), fieldRef(path))
+			r.fail(fmt.Sprintf("`%s`: certificate %d (%q) is not a CA certificate (basicConstraints CA:TRUE); give the CA that signed the serving certificate, not the serving certificate", path, i+1, ca.Subject.CommonName), path)
 		case !r.now.Before(ca.NotAfter):
-			r.fail(fmt.Sprintf("`%s`: CA certificate %d (%q) expired %s", path, i+1, ca.Subject.CommonName, stamp(ca.NotAfter)), fieldRef(path))
+			r.fail(fmt.Sprintf("`%s`: CA certificate %d (%q) expired %s", path, i+1, ca.Subject.CommonName, stamp(ca.NotAfter)), path)
 		case r.now.Add(api.Spec.Certificate.RenewBeforeDuration()).After(ca.NotAfter):
 			r.warn(fmt.Sprintf("the provided CA %q expires %s, within renewBefore (%s): replace it and the serving certificate it signed", ca.Subject.CommonName, stamp(ca.NotAfter), api.Spec.Certificate.RenewBefore))
 		}

@@ -11,113 +11,193 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
-
-	"github.com/aggapi/aggapi/fn/config"
-	"github.com/aggapi/aggapi/fn/manifests"
 )
 
 // keyRank puts the fields a reader looks for first at the top of every mapping; the
 // rest follow in alphabetical order, so the output is the same bytes on every run.
 var keyRank = map[string]int{"apiVersion": 1, "kind": 2, "metadata": 3, "name": 4, "namespace": 5}
 
-// Warm fills encoding/json's per-type caches for the objects a render emits (a few ms
-// on the first Deployment of a process), for a caller with a spare core.
-func Warm() {
-	defer func() { _ = recover() }() // a warm-up is an optimisation, never a failure
-	api := &config.AggregatedAPI{}
-	api.Name = "warm"
-	api.Spec.Versions = []config.Version{{Name: "v1"}}
-	api.Default()
-	for _, obj := range manifests.Build(api, manifests.Material{Secret: &manifests.SecretPEM{}}) {
-		_, _ = json.Marshal(obj)
-	}
-}
-
 // toRNode converts a typed object into a block-style YAML node, dropping the empty
 // status and creationTimestamp that typed structs carry.
 //
-// It goes through encoding/json rather than apimachinery's unstructured converter:
-// the converter's reflection caches cost ~25 ms on the first Deployment of a process,
-// which is most of a render.
+// It walks the object's values with encoding/json's rules (see encode.go) rather than
+// calling json.Marshal: encoding/json builds an encoder for every type reachable from
+// a Deployment (every volume source, probe, ...) on first use, ~17M instructions per
+// process, while the values we set touch a few dozen types.
 func toRNode(obj runtime.Object) (*yaml.RNode, error) {
-	raw, err := json.Marshal(obj)
+	n, err := encodeObject(obj)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %T: %w", obj, err)
 	}
+	removeKey(n, "status")
+	if spec := valueOf(n, "spec"); spec != nil && spec.Kind == yaml.MappingNode && len(spec.Content) == 0 {
+		removeKey(n, "spec") // a Namespace's
+	}
+	return yaml.NewRNode(n), nil
+}
+
+// mappingNode builds a mapping from key/value pairs in keyRank order, dropping the
+// null creationTimestamp of every ObjectMeta.
+func mappingNode(pairs []keyValue) *yaml.Node {
+	pairs = slices.DeleteFunc(pairs, func(p keyValue) bool {
+		return p.key == "creationTimestamp" && p.value.Tag == yaml.NodeTagNull
+	})
+	slices.SortFunc(pairs, func(a, b keyValue) int { return compareKeys(a.key, b.key) })
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap, Content: make([]*yaml.Node, 0, 2*len(pairs))}
+	for _, p := range pairs {
+		n.Content = append(n.Content, stringNode(p.key), p.value)
+	}
+	return n
+}
+
+type keyValue struct {
+	key   string
+	value *yaml.Node
+}
+
+func compareKeys(a, b string) int {
+	ra, rb := keyRank[a], keyRank[b]
+	switch {
+	case ra != 0 && rb != 0:
+		return ra - rb
+	case ra != 0:
+		return -1
+	case rb != 0:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+func removeKey(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = slices.Delete(m.Content, i, i+2)
+			return
+		}
+	}
+}
+
+func valueOf(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// jsonNode converts what a type's own MarshalJSON wrote (a Quantity, a Time, an
+// IntOrString: small values) into a node.
+func jsonNode(raw []byte) (*yaml.Node, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber() // keep 65532 an integer, not 65532.0
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("decoding %T: %w", obj, err)
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
 	}
-	delete(m, "status")
-	if spec, ok := m["spec"].(map[string]any); ok && len(spec) == 0 {
-		delete(m, "spec") // a Namespace's
-	}
-	dropNullTimestamps(m)
-	return yaml.NewRNode(toNode(m)), nil
+	return genericNode(v), nil
 }
 
-func dropNullTimestamps(m map[string]any) {
-	for k, v := range m {
-		switch vv := v.(type) {
-		case nil:
-			if k == "creationTimestamp" {
-				delete(m, k)
-			}
-		case map[string]any:
-			dropNullTimestamps(vv)
-		case []any:
-			for _, e := range vv {
-				if em, ok := e.(map[string]any); ok {
-					dropNullTimestamps(em)
-				}
-			}
-		}
-	}
-}
-
-func toNode(v any) *yaml.Node {
+func genericNode(v any) *yaml.Node {
 	switch vv := v.(type) {
 	case map[string]any:
-		n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
-		keys := slices.SortedFunc(maps.Keys(vv), func(a, b string) int {
-			ra, rb := keyRank[a], keyRank[b]
-			switch {
-			case ra != 0 && rb != 0:
-				return ra - rb
-			case ra != 0:
-				return -1
-			case rb != 0:
-				return 1
-			case a < b:
-				return -1
-			case a > b:
-				return 1
-			}
-			return 0
-		})
-		for _, k := range keys {
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: k}, toNode(vv[k]))
+		pairs := make([]keyValue, 0, len(vv))
+		for _, k := range slices.Sorted(maps.Keys(vv)) {
+			pairs = append(pairs, keyValue{k, genericNode(vv[k])})
 		}
-		return n
+		return mappingNode(pairs)
 	case []any:
 		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq}
 		for _, e := range vv {
-			n.Content = append(n.Content, toNode(e))
+			n.Content = append(n.Content, genericNode(e))
 		}
 		return n
 	case string:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: vv}
+		return stringNode(vv)
 	case bool:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagBool, Value: strconv.FormatBool(vv)}
+		return boolNode(vv)
 	case json.Number:
-		if strings.ContainsAny(vv.String(), ".eE") {
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagFloat, Value: vv.String()}
-		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: vv.String()}
+		return numberNode(vv.String())
 	case nil:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagNull, Value: "null"}
+		return nullNode()
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: fmt.Sprint(v)}
+	return stringNode(fmt.Sprint(v))
 }
+
+// stringNode is a string scalar, double-quoted where a YAML 1.1 parser (kubectl's
+// sigs.k8s.io/yaml, go-yaml v2) would read it as something else, as yaml.Marshal does.
+func stringNode(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: s}
+	if isYAML11Bool(s) || isBase60Float(s) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+func boolNode(b bool) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagBool, Value: strconv.FormatBool(b)}
+}
+
+// numberNode tags a JSON number as YAML 1.2 would resolve it.
+func numberNode(s string) *yaml.Node {
+	if strings.ContainsAny(s, ".eE") {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagFloat, Value: s}
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: s}
+}
+
+func nullNode() *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagNull, Value: "null"}
+}
+
+// isYAML11Bool: the YAML 1.1 booleans that YAML 1.2 reads as strings.
+func isYAML11Bool(s string) bool {
+	switch s {
+	case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON",
+		"n", "N", "no", "No", "NO", "off", "Off", "OFF":
+		return true
+	}
+	return false
+}
+
+// isBase60Float: YAML 1.1's sexagesimal numbers such as 1:20 or -3:25:45.5, which
+// YAML 1.2 reads as strings: [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?
+func isBase60Float(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	if i >= len(s) || !isDigit(s[i]) {
+		return false
+	}
+	for i < len(s) && (isDigit(s[i]) || s[i] == '_') {
+		i++
+	}
+	groups := 0
+	for i < len(s) && s[i] == ':' {
+		i++
+		start := i
+		for i < len(s) && isDigit(s[i]) && i-start < 2 {
+			i++
+		}
+		switch {
+		case i == start:
+			return false
+		case i-start == 2 && s[start] > '5':
+			return false
+		}
+		groups++
+	}
+	if groups == 0 {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && (isDigit(s[i]) || s[i] == '_') {
+			i++
+		}
+	}
+	return i == len(s)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

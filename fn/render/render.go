@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
@@ -19,7 +18,7 @@ import (
 // Output is what one run produces. On failure Items are the input items unchanged.
 type Output struct {
 	Items   []*yaml.RNode
-	Results framework.Results
+	Results []Result
 	// Failed is true when Results hold an error: the caller must exit non-zero.
 	Failed bool
 }
@@ -28,7 +27,7 @@ type Output struct {
 func Process(items []*yaml.RNode, fnConfig *yaml.RNode, now time.Time) Output {
 	r := &run{items: items, now: now}
 	if err := r.process(fnConfig); err != nil {
-		r.fail(err.Error(), nil)
+		r.fail(err.Error(), "")
 	}
 	if r.failed {
 		return Output{Items: items, Results: r.results, Failed: true}
@@ -40,22 +39,23 @@ type run struct {
 	items   []*yaml.RNode
 	now     time.Time
 	ref     *yaml.ResourceIdentifier
-	results framework.Results
+	results []Result
 	failed  bool
 	out     []*yaml.RNode
 }
 
-func (r *run) fail(msg string, f *framework.Field) {
+// fail records an error result; fieldPath names the config field, or is empty.
+func (r *run) fail(msg, fieldPath string) {
 	r.failed = true
-	r.results = append(r.results, &framework.Result{Severity: framework.Error, Message: msg, ResourceRef: r.ref, Field: f})
+	r.results = append(r.results, Result{Severity: Error, Message: msg, ResourceRef: r.ref, FieldPath: fieldPath})
 }
 
 func (r *run) info(msg string) {
-	r.results = append(r.results, &framework.Result{Severity: framework.Info, Message: msg, ResourceRef: r.ref})
+	r.results = append(r.results, Result{Severity: Info, Message: msg, ResourceRef: r.ref})
 }
 
 func (r *run) warn(msg string) {
-	r.results = append(r.results, &framework.Result{Severity: framework.Warning, Message: msg, ResourceRef: r.ref})
+	r.results = append(r.results, Result{Severity: Warning, Message: msg, ResourceRef: r.ref})
 }
 
 func (r *run) process(fnConfig *yaml.RNode) error {
@@ -87,7 +87,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 	api, errs := config.LoadJSON(doc)
 	if len(errs) > 0 {
 		for _, e := range errs {
-			r.fail(fieldMessage(e), &framework.Field{Path: e.Field})
+			r.fail(fieldMessage(e), e.Field)
 		}
 		return nil
 	}
@@ -186,8 +186,6 @@ func keepToolAnnotations(prev, next *yaml.RNode) {
 		}
 	}
 }
-
-func fieldRef(path string) *framework.Field { return &framework.Field{Path: path} }
 
 func fieldMessage(e *field.Error) string {
 	return fmt.Sprintf("`%s`: %s", e.Field, e.ErrorBody())

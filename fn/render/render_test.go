@@ -206,7 +206,7 @@ func TestErrorEmitsNothing(t *testing.T) {
 	if len(out.Items) != 1 || out.Items[0] != foreign {
 		t.Errorf("on error the items must be the input items, got %d", len(out.Items))
 	}
-	if out.Results[0].Field == nil || out.Results[0].Field.Path != "spec.group" || out.Results[0].ResourceRef.Name != "x" {
+	if out.Results[0].FieldPath != "spec.group" || out.Results[0].ResourceRef.Name != "x" {
 		t.Errorf("the error result does not point at spec.group of the config: %+v", out.Results[0])
 	}
 }

@@ -1,0 +1,59 @@
+package render
+
+import (
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Severity is a result's severity, as the KRM functions specification spells it.
+type Severity string
+
+// The severities of the KRM functions specification; an Error fails the render.
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+	Info    Severity = "info"
+)
+
+// Result is one entry of the ResourceList's results: the fields of the KRM functions
+// specification that aggapi fills. It is ours rather than kyaml's fn/framework.Result
+// because importing fn/framework costs every run ~10M instructions of package init.
+type Result struct {
+	Message     string
+	Severity    Severity
+	ResourceRef *yaml.ResourceIdentifier
+	// FieldPath is the path of the config field the result is about, if any.
+	FieldPath string
+}
+
+// ResultsNode renders results as the ResourceList's results field, in the order and
+// spelling of the KRM functions specification.
+func ResultsNode(results []Result) *yaml.RNode {
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq}
+	for _, res := range results {
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+		addString(m, "message", res.Message)
+		addString(m, "severity", string(res.Severity))
+		if ref := res.ResourceRef; ref != nil {
+			r := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+			addString(r, "apiVersion", ref.APIVersion)
+			addString(r, "kind", ref.Kind)
+			addString(r, "name", ref.Name)
+			addString(r, "namespace", ref.Namespace)
+			m.Content = append(m.Content, stringNode("resourceRef"), r)
+		}
+		if res.FieldPath != "" {
+			f := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+			addString(f, "path", res.FieldPath)
+			m.Content = append(m.Content, stringNode("field"), f)
+		}
+		seq.Content = append(seq.Content, m)
+	}
+	return yaml.NewRNode(seq)
+}
+
+// addString adds key: value to a mapping unless value is empty (omitempty).
+func addString(m *yaml.Node, key, value string) {
+	if value != "" {
+		m.Content = append(m.Content, stringNode(key), stringNode(value))
+	}
+}
