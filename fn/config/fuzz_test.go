@@ -1,9 +1,12 @@
 package config
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // FuzzLoad: whatever a person typed, Load returns a valid config or field errors, and
@@ -39,5 +42,37 @@ func FuzzLoad(f *testing.F) {
 		if _, errs := LoadJSON(again); len(errs) > 0 {
 			t.Fatalf("an accepted config does not load again: %v", errs)
 		}
+	})
+}
+
+// FuzzSchema: on any document, the schema checker reports what kube-openapi's validator
+// reported before it.
+func FuzzSchema(f *testing.F) {
+	paths, _ := filepath.Glob("../../testdata/*/config.yaml")
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
+	// Some of the mutations of TestSchemaMatchesKubeOpenAPI, so the fuzzer starts near the bounds.
+	if root, err := crdSchema(); err == nil {
+		base := testdataConfigs(f)["basic"]
+		for i, m := range mutations(root) {
+			if b, err := json.Marshal(m.apply(base)); err == nil && i%20 == 0 {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add([]byte(`{"spec": {"server": {"port": 1.0000000001, "replicas": 3e9, "resources": {"limits": {"a.b": 1}}}, "versions": [null, {}]}}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		raw, err := sigsyaml.YAMLToJSON(doc)
+		if err != nil {
+			return
+		}
+		var generic map[string]any
+		if json.Unmarshal(raw, &generic) != nil || generic == nil {
+			return
+		}
+		requireSameErrors(t, string(raw), kubeOpenAPIErrors(generic), schemaErrors(generic))
 	})
 }

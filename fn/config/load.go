@@ -8,17 +8,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	openapierrors "k8s.io/kube-openapi/pkg/validation/errors"
-	"k8s.io/kube-openapi/pkg/validation/spec"
-	"k8s.io/kube-openapi/pkg/validation/strfmt"
-	"k8s.io/kube-openapi/pkg/validation/validate"
 	sigsjson "sigs.k8s.io/json"
 	sigsyaml "sigs.k8s.io/yaml"
-
-	"github.com/aggapi/aggapi/config/crd"
 )
 
 const (
@@ -41,6 +34,12 @@ func Load(doc []byte) (*AggregatedAPI, field.ErrorList) {
 
 // LoadJSON is Load for a config already in JSON form.
 func LoadJSON(raw []byte) (*AggregatedAPI, field.ErrorList) {
+	return loadJSON(raw, schemaErrors)
+}
+
+// loadJSON is LoadJSON with the schema check passed in, so a test can run the pipeline
+// with kube-openapi's validator for comparison.
+func loadJSON(raw []byte, checkSchema func(map[string]any) field.ErrorList) (*AggregatedAPI, field.ErrorList) {
 	var err error
 	var generic map[string]any
 	if err := json.Unmarshal(raw, &generic); err != nil || generic == nil {
@@ -50,7 +49,7 @@ func LoadJSON(raw []byte) (*AggregatedAPI, field.ErrorList) {
 		return nil, errs
 	}
 
-	errs := schemaErrors(generic)
+	errs := checkSchema(generic)
 	if len(errs) > 0 {
 		// Drop the values the schema rejected, so the strict decode below still reports
 		// unknown fields and Validate still sees the rest of the config: every problem at once.
@@ -104,62 +103,15 @@ func checkTypeMeta(generic map[string]any) field.ErrorList {
 	return errs
 }
 
-var (
-	schemaOnce sync.Once
-	validator  *validate.SchemaValidator
-	schemaErr  error
-)
-
-// Warm builds the schema validator ahead of need; a caller with a spare core runs it
-// while it reads its input.
-func Warm() { _, _ = crdValidator() }
-
-// crdValidator builds a validator for the v1alpha1 openAPIV3Schema of the embedded CRD
-// once per process.
-func crdValidator() (*validate.SchemaValidator, error) {
-	schemaOnce.Do(func() {
-		var schema spec.Schema
-		if err := json.Unmarshal(crd.AggregatedAPISchema, &schema); err != nil {
-			schemaErr = fmt.Errorf("decoding the embedded schema: %w", err)
-			return
-		}
-		validator = validate.NewSchemaValidator(&schema, nil, "", strfmt.Default)
-	})
-	return validator, schemaErr
-}
-
+// schemaErrors checks a decoded config against the embedded CRD's schema.
 func schemaErrors(generic map[string]any) field.ErrorList {
-	v, err := crdValidator()
+	root, err := crdSchema()
 	if err != nil {
 		return field.ErrorList{field.InternalError(field.NewPath(""), err)}
 	}
-	res := v.Validate(generic)
-	var errs field.ErrorList
-	for _, e := range res.Errors {
-		errs = append(errs, schemaError(e))
-	}
+	errs := root.validate(generic)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 	return errs
-}
-
-// schemaError turns a kube-openapi validation error into a field error whose path is the
-// field's own, and whose message drops the validator's "<path> in body" prefix.
-func schemaError(e error) *field.Error {
-	var ve *openapierrors.Validation
-	if v, ok := e.(*openapierrors.Validation); ok {
-		ve = v
-	}
-	if ve == nil {
-		return field.Invalid(field.NewPath(""), nil, e.Error())
-	}
-	path := ve.Name
-	msg := ve.Error()
-	msg = strings.TrimPrefix(msg, path+" in body ")
-	msg = strings.TrimPrefix(msg, path+" ")
-	if ve.Code() == openapierrors.RequiredFailCode || (ve.Code() == openapierrors.TooShortFailCode && ve.Value == "") {
-		return field.Required(pathFrom(path), "")
-	}
-	return field.Invalid(pathFrom(path), ve.Value, msg)
 }
 
 var indexSuffix = regexp.MustCompile(`^(.*)\[(\d+)\]$`)

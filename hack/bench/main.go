@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,10 +40,21 @@ func main() {
 	must(err)
 	defer os.RemoveAll(tmp)
 
-	bin := func(name, pkg string) string {
-		out := filepath.Join(tmp, name)
-		run(root, nil, "go", "build", "-trimpath", "-o", out, pkg)
-		return out
+	bin := func(name, pkg string) string { return goBuild(root, pkg, filepath.Join(tmp, name)) }
+	// program builds a one-file main package (with files beside it) in a module of its own.
+	program := func(name, src string, files map[string][]byte) string {
+		dir := filepath.Join(tmp, name+"-src")
+		must(os.MkdirAll(dir, 0o755))
+		files = maps.Clone(files)
+		if files == nil {
+			files = map[string][]byte{}
+		}
+		files["go.mod"] = []byte("module " + name + "\n\ngo 1.26\n")
+		files["main.go"] = []byte(src)
+		for f, b := range files {
+			must(os.WriteFile(filepath.Join(dir, f), b, 0o644))
+		}
+		return goBuild(dir, ".", filepath.Join(tmp, name))
 	}
 	aggapi := bin("aggapi", "./fn")
 	bare := bin("bare", "./hack/bench/bare")
@@ -79,6 +91,24 @@ func main() {
 	must(os.WriteFile(filepath.Join(trivial, "fn.yaml"), []byte("apiVersion: example.com/v1\nkind: Trivial\nmetadata:\n  name: t\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: "+bare+"\n"), 0o644))
 	must(os.WriteFile(filepath.Join(trivial, "kustomization.yaml"), []byte("resources:\n- ../plain/rendered.yaml\ngenerators:\n- fn.yaml\n"), 0o644))
 
+	// A canned exec function prints what aggapi prints to kustomize, whatever its input:
+	// kustomize does the same work downstream, so the difference is what computing the
+	// output costs. A recorder, run once in aggapi's place, captures what kustomize sends.
+	recorded := filepath.Join(tmp, "kustomize-input.yaml")
+	recorder := program("recorder", fmt.Sprintf(recorderSrc, recorded), nil)
+	recording := filepath.Join(tmp, "recording")
+	must(os.MkdirAll(recording, 0o755))
+	must(os.WriteFile(filepath.Join(recording, "aggapi.yaml"), bytes.Replace(example, []byte("path: ../../bin/aggapi"), []byte("path: "+recorder), 1), 0o644))
+	must(os.WriteFile(filepath.Join(recording, "kustomization.yaml"), []byte("generators:\n- aggapi.yaml\n"), 0o644))
+	run(root, nil, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", recording)
+	kustomizeInput, err := os.ReadFile(recorded)
+	must(err)
+	cannedBin := program("canned", cannedSrc, map[string][]byte{"out.yaml": run(root, kustomizeInput, aggapi)})
+	canned := filepath.Join(tmp, "canned-fn")
+	must(os.MkdirAll(canned, 0o755))
+	must(os.WriteFile(filepath.Join(canned, "aggapi.yaml"), bytes.Replace(example, []byte("path: ../../bin/aggapi"), []byte("path: "+cannedBin), 1), 0o644))
+	must(os.WriteFile(filepath.Join(canned, "kustomization.yaml"), []byte("generators:\n- aggapi.yaml\n"), 0o644))
+
 	cmds := []*command{
 		{name: "bare stdin→stdout binary", argv: []string{bare}, stdin: first},
 		{name: "dependency floor", argv: []string{floor}, stdin: first},
@@ -87,6 +117,7 @@ func main() {
 		{name: "kustomize build, plain resources", argv: []string{kustomize, "build", plain}},
 		{name: "kustomize build, with aggapi", argv: []string{kustomize, "build", "--enable-alpha-plugins", "--enable-exec", withFn}},
 		{name: "kustomize build, trivial exec fn", argv: []string{kustomize, "build", "--enable-alpha-plugins", "--enable-exec", "--load-restrictor", "LoadRestrictionsNone", trivial}},
+		{name: "kustomize build, canned exec fn", argv: []string{kustomize, "build", "--enable-alpha-plugins", "--enable-exec", canned}},
 	}
 	for i := 0; i < *n; i++ {
 		for _, c := range cmds {
@@ -110,6 +141,51 @@ func main() {
 	ratio("dependency floor", "bare stdin→stdout binary")
 	fmt.Printf("%-58s %s\n", "kustomize: added by aggapi", ms(med["kustomize build, with aggapi"]-med["kustomize build, plain resources"]))
 	fmt.Printf("%-58s %s\n", "kustomize: added by a trivial exec function", ms(med["kustomize build, trivial exec fn"]-med["kustomize build, plain resources"]))
+	fmt.Printf("%-58s %s\n", "kustomize: aggapi over a canned fn printing its output", ms(med["kustomize build, with aggapi"]-med["kustomize build, canned exec fn"]))
+}
+
+// recorderSrc saves its stdin to the file it names and echoes it.
+const recorderSrc = `package main
+
+import (
+	"io"
+	"os"
+)
+
+func main() {
+	in, _ := io.ReadAll(os.Stdin)
+	_ = os.WriteFile(%q, in, 0o644)
+	_, _ = os.Stdout.Write(in)
+}
+`
+
+// cannedSrc prints out.yaml whatever its input.
+const cannedSrc = `package main
+
+import (
+	_ "embed"
+	"io"
+	"os"
+)
+
+//go:embed out.yaml
+var out []byte
+
+func main() {
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	_, _ = os.Stdout.Write(out)
+}
+`
+
+// goBuild builds pkg in dir as the Makefile and Dockerfile build the function: static,
+// without cgo, so no dynamic loader runs at start.
+func goBuild(dir, pkg, out string) string {
+	build := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	build.Dir, build.Env = dir, append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := build.CombinedOutput(); err != nil {
+		fail(fmt.Sprintf("go build %s: %v\n%s", pkg, err, msg))
+	}
+	return out
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }

@@ -1,5 +1,6 @@
 // Command floor links the same third-party packages as the aggapi function and does
 // nothing else: the dependency floor, what package initialisation alone costs.
+// TestFloorImportsWhatTheFunctionImports keeps the list in step with fn.
 package main
 
 import (
@@ -14,12 +15,13 @@ import (
 	_ "k8s.io/apimachinery/pkg/api/resource"
 	_ "k8s.io/apimachinery/pkg/apis/meta/v1"
 	_ "k8s.io/apimachinery/pkg/runtime"
+	_ "k8s.io/apimachinery/pkg/runtime/schema"
+	_ "k8s.io/apimachinery/pkg/util/intstr"
 	_ "k8s.io/apimachinery/pkg/util/validation"
 	_ "k8s.io/apimachinery/pkg/util/validation/field"
 	_ "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
-	_ "k8s.io/kube-openapi/pkg/validation/validate"
+	_ "k8s.io/utils/ptr"
 	_ "sigs.k8s.io/json"
-	_ "sigs.k8s.io/kustomize/kyaml/fn/framework"
 	_ "sigs.k8s.io/kustomize/kyaml/kio"
 	_ "sigs.k8s.io/kustomize/kyaml/yaml"
 	_ "sigs.k8s.io/yaml"

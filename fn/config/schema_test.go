@@ -1,0 +1,252 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"k8s.io/kube-openapi/pkg/validation/strfmt"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/aggapi/aggapi/config/crd"
+)
+
+// TestSchemaMatchesKubeOpenAPI: on every testdata config, and on the config of
+// testdata/basic with each field of the schema set to values around and beyond each
+// of its constraints, the checker reports what kube-openapi reported.
+func TestSchemaMatchesKubeOpenAPI(t *testing.T) {
+	root, err := crdSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs := testdataConfigs(t)
+	for name, doc := range configs {
+		requireSameErrors(t, name, kubeOpenAPIErrors(doc), schemaErrors(doc))
+	}
+	base := configs["basic"]
+	if base == nil {
+		t.Fatal("no testdata/basic/config.yaml")
+	}
+	n := 0
+	for _, m := range mutations(root) {
+		doc, ok := m.apply(base).(map[string]any)
+		if !ok {
+			continue
+		}
+		n++
+		requireSameErrors(t, m.String(), kubeOpenAPIErrors(doc), schemaErrors(doc))
+	}
+	if n < 1000 {
+		t.Errorf("only %d mutations: the generator lost track of the schema", n)
+	}
+}
+
+// TestSchemaMatchesKubeOpenAPIOnCombinations: several mutations at once, so errors
+// from many fields (and many at one field) come together, as in a real bad config.
+func TestSchemaMatchesKubeOpenAPIOnCombinations(t *testing.T) {
+	root, err := crdSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := testdataConfigs(t)["basic"]
+	all := mutations(root)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		var doc any = base
+		var applied []string
+		for range 2 + rng.IntN(4) {
+			m := all[rng.IntN(len(all))]
+			doc = m.apply(doc)
+			applied = append(applied, m.String())
+		}
+		if generic, ok := doc.(map[string]any); ok {
+			requireSameErrors(t, strings.Join(applied, "; "), kubeOpenAPIErrors(generic), schemaErrors(generic))
+		}
+	}
+}
+
+// TestSyntheticSchemasMatchKubeOpenAPI covers what our CRD does not use yet but the
+// checker handles: additionalProperties false or at the root, integers without a
+// format or int64, plain numbers, untyped nodes, an invalid pattern.
+func TestSyntheticSchemasMatchKubeOpenAPI(t *testing.T) {
+	schemas := []string{
+		`{"type": "object", "additionalProperties": false, "required": ["a"], "properties": {
+			"a": {"type": "integer"},
+			"b": {"type": "integer", "format": "int64", "minimum": -5, "maximum": 5},
+			"c": {"type": "number", "minimum": 0.5, "maximum": 2.5},
+			"d": {"type": "object", "additionalProperties": false, "properties": {"x": {"type": "string"}}},
+			"e": {"type": "array", "minItems": 2, "maxItems": 3, "items": {"type": "object", "required": ["k"],
+				"properties": {"k": {"type": "string", "minLength": 2, "maxLength": 3, "pattern": "^[a-z]+$"}}}},
+			"f": {"enum": ["x", 1, true, null]},
+			"g": {"format": "int32"},
+			"h": {"type": "string", "format": "int64"},
+			"i": {"type": "string", "pattern": "("},
+			"j.k": {"type": "boolean"},
+			"l[1]": {"type": "string", "enum": ["on"]}
+		}}`,
+		`{"type": "object", "additionalProperties": {"type": "integer", "format": "int32", "maximum": 10}}`,
+		`{"type": "object", "properties": {"m": {"type": "object",
+			"properties": {"n": {"type": "string"}}, "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}`,
+	}
+	for i, text := range schemas {
+		s, err := parseSchema([]byte(text))
+		if err != nil {
+			t.Fatalf("schema %d: %v", i, err)
+		}
+		reference, err := kubeOpenAPIValidator([]byte(text))
+		if err != nil {
+			t.Fatalf("schema %d: %v", i, err)
+		}
+		for _, base := range []map[string]any{{}, {"a": 1.0, "m": map[string]any{"n": "v", "o": []any{"p"}}}} {
+			for _, m := range mutations(s) {
+				doc := m.apply(deepCopy(base))
+				requireSameErrors(t, fmt.Sprintf("schema %d: %s", i, m), kubeOpenAPIFieldErrors(reference, doc), s.validate(doc))
+			}
+		}
+	}
+}
+
+// ignoredKeywords are the keywords the checker skips because kube-openapi's validator
+// skipped them too: the API server, not the validator, enforces list types.
+var ignoredKeywords = map[string]bool{
+	"description":                true,
+	"x-kubernetes-list-type":     true,
+	"x-kubernetes-list-map-keys": true,
+}
+
+// TestSchemaKeywordsAreKnown fails when the CRD uses a keyword, type or format the
+// checker does not implement, so a new kubebuilder marker cannot be silently ignored.
+func TestSchemaKeywordsAreKnown(t *testing.T) {
+	if _, err := crdSchema(); err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	st := reflect.TypeFor[schema]()
+	for i := range st.NumField() {
+		if tag, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ","); tag != "" {
+			known[tag] = true
+		}
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(crd.AggregatedAPISchema, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(node any, at string)
+	walk = func(node any, at string) {
+		m, ok := node.(map[string]any)
+		if !ok {
+			t.Errorf("%s: a schema that is not an object: %#v", at, node)
+			return
+		}
+		for k := range m {
+			if !known[k] && !ignoredKeywords[k] {
+				t.Errorf("%s: keyword %q is not checked by schema_check.go", at, k)
+			}
+		}
+		switch typ := m["type"]; typ {
+		case "object", "array", "string", "integer", "number", "boolean":
+		default:
+			t.Errorf("%s: type %#v is not one the checker knows", at, typ)
+		}
+		if f, ok := m["format"]; ok {
+			if m["type"] != "integer" || (f != "int32" && f != "int64") {
+				t.Errorf("%s: format %#v on type %v: the checker knows int32 and int64 integers only", at, f, m["type"])
+			}
+			if name, _ := f.(string); strfmt.Default.ContainsName(name) {
+				t.Errorf("%s: format %q has a validator in strfmt.Default the checker lacks", at, name)
+			}
+		}
+		if p, ok := m["pattern"].(string); ok {
+			if _, err := regexp.Compile(p); err != nil {
+				t.Errorf("%s: pattern: %v", at, err)
+			}
+		}
+		if props, ok := m["properties"].(map[string]any); ok {
+			for name, p := range props {
+				walk(p, at+"."+name)
+			}
+		}
+		if items, ok := m["items"]; ok {
+			walk(items, at+"[]")
+		}
+		switch extra := m["additionalProperties"].(type) {
+		case map[string]any:
+			walk(extra, at+"{}")
+		case bool, nil:
+		default:
+			t.Errorf("%s: additionalProperties %#v", at, extra)
+		}
+	}
+	walk(doc, "<root>")
+}
+
+// TestPatternsCompileOnUse: decoding the schema compiles no regexp; checking a value does.
+func TestPatternsCompileOnUse(t *testing.T) {
+	s, err := parseSchema(crd.AggregatedAPISchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := s.Properties["spec"].Properties["certificate"]
+	if cert.Properties["validity"].compiled.re != nil {
+		t.Fatal("a pattern was compiled before any value needed it")
+	}
+	errs := s.validate(map[string]any{"spec": map[string]any{"certificate": map[string]any{"validity": "soon"}}})
+	if cert.Properties["validity"].compiled.re == nil || cert.Properties["overlap"].compiled.re != nil {
+		t.Fatal("the pattern checked is not the one compiled")
+	}
+	if len(errs) == 0 {
+		t.Fatal("a bad duration passed the pattern")
+	}
+}
+
+// testdataConfigs are the configs of ../../testdata that decode to a JSON object.
+func testdataConfigs(t testing.TB) map[string]map[string]any {
+	paths, err := filepath.Glob("../../testdata/*/config.yaml")
+	if err != nil || len(paths) < 100 {
+		t.Fatalf("testdata configs: %d, %v", len(paths), err)
+	}
+	out := map[string]map[string]any{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := sigsyaml.YAMLToJSON(b)
+		if err != nil {
+			continue
+		}
+		var doc map[string]any
+		if json.Unmarshal(raw, &doc) == nil && doc != nil {
+			out[filepath.Base(filepath.Dir(p))] = doc
+		}
+	}
+	return out
+}
+
+// TestKubeOpenAPIValidatorNotLinked: the package, outside its tests, does not import the
+// kube-openapi validator, whose package init alone cost a third of a render.
+func TestKubeOpenAPIValidatorNotLinked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "k8s.io/kube-openapi/pkg/validation/") {
+			t.Errorf("fn/config links %s", pkg)
+		}
+	}
+}
