@@ -77,14 +77,44 @@ func encodeValue(v reflect.Value) (*yaml.Node, error) {
 	return nil, fmt.Errorf("cannot encode a value of type %s", v.Type())
 }
 
+// marshalerKind says how encoding/json hands a type to its own marshaller.
+type marshalerKind uint8
+
+const (
+	noMarshaler      marshalerKind = iota
+	valueMarshaler                 // the type's methods (value receivers, or the type is a pointer)
+	pointerMarshaler               // *T's methods: used when the value is addressable
+)
+
+var marshalerKinds sync.Map // reflect.Type → marshalerKind
+
+// marshalerOf caches reflect's Implements, which costs more than the encoding itself.
+func marshalerOf(t reflect.Type) marshalerKind {
+	if k, ok := marshalerKinds.Load(t); ok {
+		return k.(marshalerKind)
+	}
+	k := noMarshaler
+	switch {
+	case t.Implements(jsonMarshaler), t.Implements(textMarshaler):
+		k = valueMarshaler
+	case t.Kind() != reflect.Pointer && (reflect.PointerTo(t).Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(textMarshaler)):
+		k = pointerMarshaler
+	}
+	marshalerKinds.Store(t, k)
+	return k
+}
+
 // encodeMarshaler encodes v with its own MarshalJSON or MarshalText, as encoding/json
 // does: value receivers always, pointer receivers when v is addressable.
 func encodeMarshaler(v reflect.Value) (*yaml.Node, bool, error) {
 	t := v.Type()
 	m := v
-	switch {
-	case t.Implements(jsonMarshaler), t.Implements(textMarshaler):
-	case t.Kind() != reflect.Pointer && v.CanAddr() && (reflect.PointerTo(t).Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(textMarshaler)):
+	switch marshalerOf(t) {
+	case valueMarshaler:
+	case pointerMarshaler:
+		if !v.CanAddr() {
+			return nil, false, nil
+		}
 		m = v.Addr()
 	default:
 		return nil, false, nil
@@ -239,16 +269,38 @@ func isEmptyValue(v reflect.Value) bool {
 
 // isZeroValue is the omitzero test: the type's own IsZero if it has one, else the Go zero value.
 func isZeroValue(v reflect.Value) bool {
-	if v.Type().Implements(zeroChecker) {
+	switch zeroCheckerOf(v.Type()) {
+	case valueMarshaler:
 		if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 			return true
 		}
 		return v.Interface().(interface{ IsZero() bool }).IsZero()
-	}
-	if v.CanAddr() && reflect.PointerTo(v.Type()).Implements(zeroChecker) {
+	case pointerMarshaler:
+		if !v.CanAddr() { // as encoding/json: call it on an addressable copy
+			c := reflect.New(v.Type()).Elem()
+			c.Set(v)
+			v = c
+		}
 		return v.Addr().Interface().(interface{ IsZero() bool }).IsZero()
 	}
 	return v.IsZero()
+}
+
+var zeroCheckers sync.Map // reflect.Type → marshalerKind, for IsZero
+
+func zeroCheckerOf(t reflect.Type) marshalerKind {
+	if k, ok := zeroCheckers.Load(t); ok {
+		return k.(marshalerKind)
+	}
+	k := noMarshaler
+	switch {
+	case t.Implements(zeroChecker):
+		k = valueMarshaler
+	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(zeroChecker):
+		k = pointerMarshaler
+	}
+	zeroCheckers.Store(t, k)
+	return k
 }
 
 type fieldInfo struct {
