@@ -320,31 +320,49 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 	if f, ok := fieldCache.Load(t); ok {
 		return f.([]fieldInfo)
 	}
-	var all []fieldInfo
-	collectFields(t, nil, &all)
-	// Resolve duplicate names like encoding/json: the shortest index wins; a tie between
-	// several fields at that depth drops the name unless exactly one is tagged.
+	c := fieldCollector{indexes: make([]int, 0, 2*t.NumField())}
+	c.collect(t, nil)
+	out := c.fields
+	if c.promoted {
+		out = dominantFields(c.fields)
+	}
+	out = slices.Clip(out)
+	fieldCache.Store(t, out)
+	return out
+}
+
+// dominantFields resolves duplicate names like encoding/json: the shortest index wins;
+// a tie between several fields at that depth drops the name unless exactly one is tagged.
+func dominantFields(all []fieldInfo) []fieldInfo {
 	byName := map[string][]int{}
 	for i, f := range all {
 		byName[f.name] = append(byName[f.name], i)
 	}
 	var out []fieldInfo
 	for i, f := range all {
-		idx := byName[f.name]
-		if len(idx) == 1 {
-			out = append(out, f)
-			continue
-		}
-		if dominant(all, idx) == i {
+		if idx := byName[f.name]; len(idx) == 1 || dominant(all, idx) == i {
 			out = append(out, f)
 		}
 	}
-	fieldCache.Store(t, out)
 	return out
 }
 
-// collectFields appends the fields of t, with index prefixed by index.
-func collectFields(t reflect.Type, index []int, out *[]fieldInfo) {
+// fieldCollector gathers a struct type's fields; their index paths share one backing
+// array, since the cache keeps them for the life of the process.
+type fieldCollector struct {
+	fields   []fieldInfo
+	indexes  []int
+	promoted bool // some field comes from an embedded struct: names may clash
+}
+
+func (c *fieldCollector) index(prefix []int, i int) []int {
+	start := len(c.indexes)
+	c.indexes = append(append(c.indexes, prefix...), i)
+	return c.indexes[start:len(c.indexes):len(c.indexes)]
+}
+
+// collect appends the fields of t, with index prefixed by prefix.
+func (c *fieldCollector) collect(t reflect.Type, prefix []int) {
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		tag := sf.Tag.Get("json")
@@ -361,13 +379,14 @@ func collectFields(t reflect.Type, index []int, out *[]fieldInfo) {
 				continue
 			}
 			if name == "" && ft.Kind() == reflect.Struct {
-				collectFields(ft, append(slices.Clone(index), i), out)
+				c.promoted = true
+				c.collect(ft, c.index(prefix, i))
 				continue
 			}
 		} else if !sf.IsExported() {
 			continue
 		}
-		f := fieldInfo{name: name, index: append(slices.Clone(index), i), tagged: name != ""}
+		f := fieldInfo{name: name, index: c.index(prefix, i), tagged: name != ""}
 		if name == "" {
 			f.name = sf.Name
 		}
@@ -386,7 +405,7 @@ func collectFields(t reflect.Type, index []int, out *[]fieldInfo) {
 				}
 			}
 		}
-		*out = append(*out, f)
+		c.fields = append(c.fields, f)
 	}
 }
 
