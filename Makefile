@@ -74,7 +74,7 @@ e2e: build tools e2e-tools ## End-to-end tests against a real kube-apiserver on 
 
 .PHONY: bench
 bench: build tools ## Go benchmarks (render, re-render, 1..200 APIs, PKI), then whole-process timings against the floor.
-	go test -run '^$$' -bench . -benchmem ./fn/render ./fn/pki
+	go test -run '^$$' -bench . -benchmem ./fn/config ./fn/render ./fn/pki
 	go run ./hack/bench -n 100
 
 .PHONY: update-golden

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -29,6 +30,9 @@ type command struct {
 	dir   string
 	stdin []byte
 	times []time.Duration
+	// CPU time in the process and its children, and minor page faults, summed over runs.
+	user, sys time.Duration
+	faults    int64
 }
 
 func main() {
@@ -122,18 +126,26 @@ func main() {
 	for i := 0; i < *n; i++ {
 		for _, c := range cmds {
 			start := time.Now()
-			run(root, c.stdin, c.argv[0], c.argv[1:]...)
+			state := runState(root, c.stdin, c.argv[0], c.argv[1:]...)
 			c.times = append(c.times, time.Since(start))
+			c.user += state.UserTime()
+			c.sys += state.SystemTime()
+			if ru, ok := state.SysUsage().(*syscall.Rusage); ok {
+				c.faults += ru.Minflt
+			}
 		}
 	}
 	med := map[string]time.Duration{}
 	fmt.Printf("%d runs each, interleaved; %s, %d CPUs, %s\n\n", *n, runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
-	fmt.Printf("%-36s %10s %10s\n", "command", "median", "p90")
+	fmt.Printf("%-36s %10s %10s %10s %10s %8s\n", "command", "median", "p90", "user", "sys", "faults")
 	for _, c := range cmds {
 		slices.Sort(c.times)
 		med[c.name] = c.times[len(c.times)/2]
-		fmt.Printf("%-36s %10s %10s\n", c.name, ms(med[c.name]), ms(c.times[len(c.times)*9/10]))
+		runs := time.Duration(len(c.times))
+		fmt.Printf("%-36s %10s %10s %10s %10s %8d\n", c.name, ms(med[c.name]), ms(c.times[len(c.times)*9/10]),
+			ms(c.user/runs), ms(c.sys/runs), c.faults/int64(len(c.times)))
 	}
+	fmt.Println("(user, sys: mean CPU time a run; faults: mean minor page faults a run; kustomize rows include the function's)")
 	ratio := func(a, b string) { fmt.Printf("%-58s %.2fx\n", a+" / "+b, float64(med[a])/float64(med[b])) }
 	fmt.Println()
 	ratio("aggapi first render", "dependency floor")
@@ -196,6 +208,21 @@ func indent(s string) string {
 		b.WriteString("  " + l + "\n")
 	}
 	return b.String()
+}
+
+// runState runs a command to its end (stdout discarded) and returns its process state.
+func runState(dir string, stdin []byte, name string, args ...string) *os.ProcessState {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		fail(fmt.Sprintf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String()))
+	}
+	return cmd.ProcessState
 }
 
 func run(dir string, stdin []byte, name string, args ...string) []byte {
