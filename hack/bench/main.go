@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -126,7 +127,7 @@ func main() {
 	for i := 0; i < *n; i++ {
 		for _, c := range cmds {
 			start := time.Now()
-			state := runState(root, c.stdin, c.argv[0], c.argv[1:]...)
+			state := runState(root, c.stdin, nil, c.argv[0], c.argv[1:]...)
 			c.times = append(c.times, time.Since(start))
 			c.user += state.UserTime()
 			c.sys += state.SystemTime()
@@ -210,10 +211,11 @@ func indent(s string) string {
 	return b.String()
 }
 
-// runState runs a command to its end (stdout discarded) and returns its process state.
-func runState(dir string, stdin []byte, name string, args ...string) *os.ProcessState {
+// runState runs a command to its end and returns its process state; stdout goes to
+// out, or is discarded when out is nil.
+func runState(dir string, stdin []byte, out io.Writer, name string, args ...string) *os.ProcessState {
 	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
+	cmd.Dir, cmd.Stdout = dir, out
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -225,19 +227,11 @@ func runState(dir string, stdin []byte, name string, args ...string) *os.Process
 	return cmd.ProcessState
 }
 
+// run runs a command and returns its stdout.
 func run(dir string, stdin []byte, name string, args ...string) []byte {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		fail(fmt.Sprintf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String()))
-	}
-	return out
+	var out bytes.Buffer
+	runState(dir, stdin, &out, name, args...)
+	return out.Bytes()
 }
 
 func must(err error) {
