@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsjson "sigs.k8s.io/json"
@@ -114,7 +115,8 @@ func schemaErrors(generic map[string]any) field.ErrorList {
 	return errs
 }
 
-var indexSuffix = regexp.MustCompile(`^(.*)\[(\d+)\]$`)
+// Compiled on first use: only error paths need them, and every run pays for package init.
+var indexSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*)\[(\d+)\]$`) })
 
 // segments splits "spec.versions[0].name" into "spec", "versions", 0, "name".
 func segments(s string) []any {
@@ -122,7 +124,7 @@ func segments(s string) []any {
 	for _, part := range strings.Split(s, ".") {
 		var idx []any
 		for {
-			m := indexSuffix.FindStringSubmatch(part)
+			m := indexSuffix().FindStringSubmatch(part)
 			if m == nil {
 				break
 			}
@@ -184,10 +186,10 @@ func dropPath(doc any, path []any) {
 	}
 }
 
-var unknownField = regexp.MustCompile(`^unknown field "(.*)"$`)
+var unknownField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^unknown field "(.*)"$`) })
 
 func strictError(e error) *field.Error {
-	if m := unknownField.FindStringSubmatch(e.Error()); m != nil {
+	if m := unknownField().FindStringSubmatch(e.Error()); m != nil {
 		return field.Forbidden(pathFrom(m[1]), "unknown field: not in the AggregatedAPI schema (config/crd)")
 	}
 	return field.Invalid(field.NewPath(""), nil, e.Error())
