@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/manifests"
@@ -180,5 +182,36 @@ func TestYAML11StringsAreQuoted(t *testing.T) {
 	var buf bytes.Buffer
 	if err := yaml.NewEncoder(&buf).Encode(yaml.NewRNode(stringNode("plain")).YNode()); err != nil || buf.String() != "plain\n" {
 		t.Errorf("an ordinary string is not plain: %q %v", buf.String(), err)
+	}
+}
+
+// TestYAML11ReadersGetStrings: a string that a YAML 1.1 parser would read as a boolean or
+// a number (kubectl and sigs.k8s.io/yaml use one) comes back from the rendered output
+// as the same string.
+func TestYAML11ReadersGetStrings(t *testing.T) {
+	cfg := yaml.MustParse(`apiVersion: aggapi.dev/v1alpha1
+kind: AggregatedAPI
+metadata: {name: wardle}
+spec:
+  group: wardle.example.com
+  versions: [{name: v1alpha1}]
+  server:
+    image: registry.example.com/wardle:1.0
+    args: ["--etcd-servers=http://localhost:2379", "on", "yes", "1:20", "NO"]
+`)
+	out := render(t, nil, cfg, t0)
+	dep := find(out.Items, "Deployment", "wardle-apiserver")
+	if dep == nil {
+		t.Fatal("no Deployment rendered")
+	}
+	var d appsv1.Deployment
+	if err := sigsyaml.Unmarshal([]byte(serialize(t, []*yaml.RNode{dep})), &d); err != nil {
+		t.Fatalf("a YAML 1.1 reader cannot read the Deployment: %v", err)
+	}
+	args := strings.Join(d.Spec.Template.Spec.Containers[0].Args, " ")
+	for _, want := range []string{" on ", " yes ", " 1:20 ", " NO"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args %q lost %q", args, strings.TrimSpace(want))
+		}
 	}
 }
