@@ -63,8 +63,8 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			code = 1
 		}
 	}()
-	// The first schema validation and the first encoding of each object type cost ms of
-	// one-time setup: do them on the other core while this one reads the input.
+	// Decoding the embedded schema is one-time setup: do it on the other core while this
+	// one reads the input.
 	go config.Warm()
 	rw := &kio.ByteReadWriter{
 		Reader:                stdin,
