@@ -77,31 +77,48 @@ func encodeValue(v reflect.Value) (*yaml.Node, error) {
 	return nil, fmt.Errorf("cannot encode a value of type %s", v.Type())
 }
 
-// marshalerKind says how encoding/json hands a type to its own marshaller.
-type marshalerKind uint8
+// receiver says whether a type has a method set (here: marshalling, IsZero) and how
+// encoding/json reaches it.
+type receiver uint8
 
 const (
-	noMarshaler      marshalerKind = iota
-	valueMarshaler                 // the type's methods (value receivers, or the type is a pointer)
-	pointerMarshaler               // *T's methods: used when the value is addressable
+	noMethods      receiver = iota
+	valueMethods            // the type's own methods (value receivers, or the type is a pointer)
+	pointerMethods          // only *T has them: used when the value is addressable
 )
 
-var marshalerKinds sync.Map // reflect.Type → marshalerKind
+var (
+	marshalers   sync.Map // reflect.Type → receiver of json.Marshaler or encoding.TextMarshaler
+	zeroCheckers sync.Map // reflect.Type → receiver of IsZero() bool
+)
 
-// marshalerOf caches reflect's Implements, which costs more than the encoding itself.
-func marshalerOf(t reflect.Type) marshalerKind {
-	if k, ok := marshalerKinds.Load(t); ok {
-		return k.(marshalerKind)
+// marshalerOf and zeroCheckerOf cache reflect's Implements, which costs more than the
+// encoding itself.
+func marshalerOf(t reflect.Type) receiver {
+	return receiverOf(&marshalers, t, jsonMarshaler, textMarshaler)
+}
+
+func zeroCheckerOf(t reflect.Type) receiver { return receiverOf(&zeroCheckers, t, zeroChecker) }
+
+// receiverOf says how t implements any of ifaces, remembering the answer in cache.
+func receiverOf(cache *sync.Map, t reflect.Type, ifaces ...reflect.Type) receiver {
+	if r, ok := cache.Load(t); ok {
+		return r.(receiver)
 	}
-	k := noMarshaler
-	switch {
-	case t.Implements(jsonMarshaler), t.Implements(textMarshaler):
-		k = valueMarshaler
-	case t.Kind() != reflect.Pointer && (reflect.PointerTo(t).Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(textMarshaler)):
-		k = pointerMarshaler
+	r := noMethods
+	for _, iface := range ifaces {
+		switch {
+		case t.Implements(iface):
+			r = valueMethods
+		case r == noMethods && t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(iface):
+			r = pointerMethods
+		}
+		if r == valueMethods {
+			break
+		}
 	}
-	marshalerKinds.Store(t, k)
-	return k
+	cache.Store(t, r)
+	return r
 }
 
 // encodeMarshaler encodes v with its own MarshalJSON or MarshalText, as encoding/json
@@ -110,8 +127,8 @@ func encodeMarshaler(v reflect.Value) (*yaml.Node, bool, error) {
 	t := v.Type()
 	m := v
 	switch marshalerOf(t) {
-	case valueMarshaler:
-	case pointerMarshaler:
+	case valueMethods:
+	case pointerMethods:
 		if !v.CanAddr() {
 			return nil, false, nil
 		}
@@ -137,12 +154,9 @@ func encodeMarshaler(v reflect.Value) (*yaml.Node, bool, error) {
 	return stringNode(string(text)), true, nil
 }
 
+// isByteSlice: encoding/json writes []byte as base64 unless its elements marshal themselves.
 func isByteSlice(t reflect.Type) bool {
-	if t.Elem().Kind() != reflect.Uint8 {
-		return false
-	}
-	p := reflect.PointerTo(t.Elem())
-	return !p.Implements(jsonMarshaler) && !p.Implements(textMarshaler)
+	return t.Elem().Kind() == reflect.Uint8 && marshalerOf(t.Elem()) == noMethods
 }
 
 func encodeSequence(v reflect.Value) (*yaml.Node, error) {
@@ -270,12 +284,12 @@ func isEmptyValue(v reflect.Value) bool {
 // isZeroValue is the omitzero test: the type's own IsZero if it has one, else the Go zero value.
 func isZeroValue(v reflect.Value) bool {
 	switch zeroCheckerOf(v.Type()) {
-	case valueMarshaler:
+	case valueMethods:
 		if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 			return true
 		}
 		return v.Interface().(interface{ IsZero() bool }).IsZero()
-	case pointerMarshaler:
+	case pointerMethods:
 		if !v.CanAddr() { // as encoding/json: call it on an addressable copy
 			c := reflect.New(v.Type()).Elem()
 			c.Set(v)
@@ -284,23 +298,6 @@ func isZeroValue(v reflect.Value) bool {
 		return v.Addr().Interface().(interface{ IsZero() bool }).IsZero()
 	}
 	return v.IsZero()
-}
-
-var zeroCheckers sync.Map // reflect.Type → marshalerKind, for IsZero
-
-func zeroCheckerOf(t reflect.Type) marshalerKind {
-	if k, ok := zeroCheckers.Load(t); ok {
-		return k.(marshalerKind)
-	}
-	k := noMarshaler
-	switch {
-	case t.Implements(zeroChecker):
-		k = valueMarshaler
-	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(zeroChecker):
-		k = pointerMarshaler
-	}
-	zeroCheckers.Store(t, k)
-	return k
 }
 
 type fieldInfo struct {

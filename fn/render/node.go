@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,10 +101,10 @@ func genericNode(v any) *yaml.Node {
 	switch vv := v.(type) {
 	case map[string]any:
 		pairs := make([]keyValue, 0, len(vv))
-		for _, k := range slices.Sorted(maps.Keys(vv)) {
-			pairs = append(pairs, keyValue{k, genericNode(vv[k])})
+		for k, e := range vv {
+			pairs = append(pairs, keyValue{k, genericNode(e)})
 		}
-		return mappingNode(pairs)
+		return mappingNode(pairs) // sorts the keys
 	case []any:
 		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq}
 		for _, e := range vv {
