@@ -77,12 +77,17 @@ func main() {
 	again := out // a ResourceList whose items are the previous render
 
 	// kustomize: the example with the function, and its output as plain resources.
-	withFn := filepath.Join(tmp, "with-fn")
-	must(os.MkdirAll(withFn, 0o755))
 	example, err := os.ReadFile(filepath.Join(root, "examples", "kustomize", "aggapi.yaml"))
 	must(err)
-	must(os.WriteFile(filepath.Join(withFn, "aggapi.yaml"), bytes.Replace(example, []byte("path: ../../bin/aggapi"), []byte("path: "+aggapi), 1), 0o644))
-	must(os.WriteFile(filepath.Join(withFn, "kustomization.yaml"), []byte("generators:\n- aggapi.yaml\n"), 0o644))
+	// generator writes a kustomization whose generator is the example run by execPath.
+	generator := func(name, execPath string) string {
+		dir := filepath.Join(tmp, name)
+		must(os.MkdirAll(dir, 0o755))
+		must(os.WriteFile(filepath.Join(dir, "aggapi.yaml"), bytes.Replace(example, []byte("path: ../../bin/aggapi"), []byte("path: "+execPath), 1), 0o644))
+		must(os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("generators:\n- aggapi.yaml\n"), 0o644))
+		return dir
+	}
+	withFn := generator("with-fn", aggapi)
 	plain := filepath.Join(tmp, "plain")
 	must(os.MkdirAll(plain, 0o755))
 	rendered := run(root, nil, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", withFn)
@@ -101,18 +106,11 @@ func main() {
 	// output costs. A recorder, run once in aggapi's place, captures what kustomize sends.
 	recorded := filepath.Join(tmp, "kustomize-input.yaml")
 	recorder := program("recorder", fmt.Sprintf(recorderSrc, recorded), nil)
-	recording := filepath.Join(tmp, "recording")
-	must(os.MkdirAll(recording, 0o755))
-	must(os.WriteFile(filepath.Join(recording, "aggapi.yaml"), bytes.Replace(example, []byte("path: ../../bin/aggapi"), []byte("path: "+recorder), 1), 0o644))
-	must(os.WriteFile(filepath.Join(recording, "kustomization.yaml"), []byte("generators:\n- aggapi.yaml\n"), 0o644))
-	run(root, nil, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", recording)
+	run(root, nil, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", generator("recording", recorder))
 	kustomizeInput, err := os.ReadFile(recorded)
 	must(err)
 	cannedBin := program("canned", cannedSrc, map[string][]byte{"out.yaml": run(root, kustomizeInput, aggapi)})
-	canned := filepath.Join(tmp, "canned-fn")
-	must(os.MkdirAll(canned, 0o755))
-	must(os.WriteFile(filepath.Join(canned, "aggapi.yaml"), bytes.Replace(example, []byte("path: ../../bin/aggapi"), []byte("path: "+cannedBin), 1), 0o644))
-	must(os.WriteFile(filepath.Join(canned, "kustomization.yaml"), []byte("generators:\n- aggapi.yaml\n"), 0o644))
+	canned := generator("canned-fn", cannedBin)
 
 	cmds := []*command{
 		{name: "bare stdin→stdout binary", argv: []string{bare}, stdin: first},
