@@ -66,28 +66,24 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	// Decoding the embedded schema is one-time setup: do it on the other core while this
 	// one reads the input.
 	go config.Warm()
-	rw := &kio.ByteReadWriter{
-		Reader:                stdin,
-		Writer:                stdout,
-		OmitReaderAnnotations: true,
-		KeepReaderAnnotations: true,
-	}
-	items, err := rw.Read()
+	in, err := render.ReadResourceList(stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi: error: reading the ResourceList from stdin: %v\n", err)
 		return 1
 	}
-	out := render.Process(items, rw.FunctionConfig, Now())
+	out := render.Process(in.Items, in.FunctionConfig, Now())
 	if out.Failed && !allObjects(out.Items) {
 		out.Items = nil // what is not an object cannot be written back
 	}
+	var results *yaml.RNode
 	if len(out.Results) > 0 {
-		rw.Results = render.ResultsNode(out.Results)
+		results = render.ResultsNode(out.Results)
 	}
-	if rw.WrappingKind == "" {
-		rw.WrappingKind, rw.WrappingAPIVersion = kio.ResourceListKind, kio.ResourceListAPIVersion
+	apiVersion, kind := in.APIVersion, in.Kind
+	if kind == "" {
+		apiVersion, kind = kio.ResourceListAPIVersion, kio.ResourceListKind
 	}
-	if err := rw.Write(out.Items); err != nil {
+	if err := render.WriteResourceList(stdout, apiVersion, kind, out.Items, in.FunctionConfig, results); err != nil {
 		fmt.Fprintf(stderr, "aggapi: error: writing the ResourceList: %v\n", err)
 		return 1
 	}

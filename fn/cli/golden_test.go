@@ -97,7 +97,10 @@ func runGolden(t *testing.T, dir string) {
 			}
 		}
 		want := itemsOf(t, stdin)
-		if !isResourceList(stdin) || !allObjects(itemsNodes(stdin)) {
+		if len(out) == 0 && strings.Contains(stderr, "reading the ResourceList from stdin") {
+			// Input that cannot be read as a ResourceList has no items to give back.
+			want = nil
+		} else if !isResourceList(stdin) || !allObjects(itemsNodes(stdin)) {
 			// Plain YAML comes back wrapped in a ResourceList; non-objects cannot be written back.
 			want = itemsOf(t, out)
 		}

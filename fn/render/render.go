@@ -60,8 +60,8 @@ func (r *run) warn(msg string) {
 
 func (r *run) process(fnConfig *yaml.RNode) error {
 	for i, it := range r.items {
-		if it.YNode().Kind != yaml.MappingNode {
-			return fmt.Errorf("items[%d] is not an object (a YAML mapping with apiVersion, kind and metadata)", i)
+		if err := checkItem(i, it.YNode()); err != nil {
+			return err
 		}
 	}
 	if fnConfig == nil || fnConfig.IsNilOrEmpty() {

@@ -1,0 +1,319 @@
+package render
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Bounds of what the function reads (the README's "Limits"). A KRM function runs
+// unattended in CI: a hostile or careless input must end in an error, not in a machine
+// out of memory.
+const (
+	// MaxInputBytes is the largest ResourceList read from stdin.
+	MaxInputBytes = 128 << 20
+	// MaxDepth is the deepest nesting of mappings and sequences, aliases expanded. No
+	// Kubernetes object comes near it; YAML's parser stops at 10,000.
+	MaxDepth = 1000
+	// aliasAllowance is how many nodes alias expansion may add beyond the size of the
+	// parsed document itself: aliases may at most double a document, plus this.
+	aliasAllowance = 100_000
+)
+
+// ResourceList is what the function reads from stdin: the items and the functionConfig
+// of a ResourceList (or a List), or the documents of a plain YAML stream as items.
+type ResourceList struct {
+	// APIVersion and Kind are those of the wrapping list; empty for a plain stream.
+	APIVersion, Kind string
+	Items            []*yaml.RNode
+	FunctionConfig   *yaml.RNode
+}
+
+// ReadResourceList reads a ResourceList, bounded in size, alias expansion and depth.
+// Aliases are resolved, so every item and the functionConfig stand alone: an alias
+// written without its anchor would make the output unparsable.
+func ReadResourceList(in io.Reader) (*ResourceList, error) {
+	data, err := io.ReadAll(io.LimitReader(in, MaxInputBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxInputBytes {
+		return nil, fmt.Errorf("the input is larger than %d MiB: split the pipeline", MaxInputBytes>>20)
+	}
+	var docs []*yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		doc := &yaml.Node{}
+		err := dec.Decode(doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the input is not valid YAML: %w", err)
+		}
+		if yaml.IsYNodeEmptyDoc(doc) || yaml.IsMissingOrNull(yaml.NewRNode(doc)) {
+			continue // an empty document, e.g. after a trailing ---
+		}
+		docs = append(docs, doc)
+	}
+	aliases, err := checkStructure(docs)
+	if err != nil {
+		return nil, err
+	}
+	if aliases {
+		for _, doc := range docs {
+			resolveAliases(doc)
+		}
+	}
+	rl := &ResourceList{}
+	if len(docs) == 1 && doc0Kind(docs[0]) != "" {
+		return rl, rl.unwrap(yaml.NewRNode(docs[0].Content[0]))
+	}
+	for _, doc := range docs {
+		rl.Items = append(rl.Items, yaml.NewRNode(doc.Content[0]))
+	}
+	return rl, nil
+}
+
+// doc0Kind returns the kind of a document that is a ResourceList or a List.
+func doc0Kind(doc *yaml.Node) string {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return ""
+	}
+	m := yaml.NewRNode(doc.Content[0])
+	kind := m.Field("kind")
+	if kind == nil || kind.Value.YNode().Kind != yaml.ScalarNode {
+		return ""
+	}
+	if k := kind.Value.YNode().Value; (k == kio.ResourceListKind || k == "List") && (m.Field("items") != nil || m.Field("functionConfig") != nil) {
+		return k
+	}
+	return ""
+}
+
+func (rl *ResourceList) unwrap(list *yaml.RNode) error {
+	seen := map[string]int{}
+	content := list.YNode().Content
+	for i := 0; i+1 < len(content); i += 2 {
+		k := content[i]
+		if line, dup := seen[k.Value]; dup {
+			return fmt.Errorf("the %s has the key %q twice (lines %d and %d): keys of a YAML mapping must be unique", list.GetKind(), k.Value, line, k.Line)
+		}
+		seen[k.Value] = k.Line
+	}
+	rl.Kind = list.GetKind()
+	rl.APIVersion = list.GetApiVersion()
+	if fc := list.Field("functionConfig"); fc != nil {
+		rl.FunctionConfig = fc.Value
+	}
+	items := list.Field("items")
+	if items == nil || yaml.IsMissingOrNull(items.Value) {
+		return nil
+	}
+	if items.Value.YNode().Kind != yaml.SequenceNode {
+		return fmt.Errorf("the %s's `items` is a %s, want a list of objects", rl.Kind, shape(items.Value.YNode()))
+	}
+	for _, it := range items.Value.YNode().Content {
+		rl.Items = append(rl.Items, yaml.NewRNode(it))
+	}
+	return nil
+}
+
+// checkStructure bounds alias expansion and depth before any alias is resolved: a few
+// hundred bytes of nested aliases ("billion laughs") expand to gigabytes, and an alias
+// inside its own anchor never ends.
+// It reports whether the documents hold any alias.
+func checkStructure(docs []*yaml.Node) (aliases bool, err error) {
+	c := &structureCheck{memo: map[*yaml.Node]subtree{}, open: map[*yaml.Node]bool{}}
+	parsed := 0
+	for _, d := range docs {
+		parsed += countParsed(d)
+	}
+	c.budget = 2*parsed + aliasAllowance
+	total := 0
+	for _, d := range docs {
+		s, err := c.walk(d, 0)
+		if err != nil {
+			return false, err
+		}
+		if total += s.nodes; total > c.budget {
+			return false, c.tooLarge()
+		}
+	}
+	return c.aliases, nil
+}
+
+type subtree struct{ nodes, height int }
+
+type structureCheck struct {
+	memo   map[*yaml.Node]subtree // anchored nodes, expanded
+	open   map[*yaml.Node]bool    // anchored nodes being walked: an alias to one is a cycle
+	budget  int
+	aliases bool
+}
+
+func (c *structureCheck) tooLarge() error {
+	return fmt.Errorf("YAML aliases expand the input to more than %d nodes (twice its parsed size plus %d): resolve the aliases or make the input smaller", c.budget, aliasAllowance)
+}
+
+// walk returns the size and height of n with every alias expanded; depth is n's depth.
+func (c *structureCheck) walk(n *yaml.Node, depth int) (subtree, error) {
+	if n == nil {
+		return subtree{}, nil
+	}
+	if depth > MaxDepth {
+		return subtree{}, fmt.Errorf("line %d: the input nests deeper than %d levels", n.Line, MaxDepth)
+	}
+	if n.Kind == yaml.AliasNode {
+		c.aliases = true
+		target := n.Alias
+		if target == nil {
+			return subtree{}, fmt.Errorf("line %d: alias *%s has no anchor", n.Line, n.Value)
+		}
+		if c.open[target] {
+			return subtree{}, fmt.Errorf("line %d: alias *%s is inside the node its anchor names: it would expand forever", n.Line, n.Value)
+		}
+		s, err := c.walk(target, depth)
+		if err != nil {
+			return s, err
+		}
+		return subtree{nodes: s.nodes + 1, height: s.height}, nil
+	}
+	if s, ok := c.memo[n]; ok {
+		if depth+s.height > MaxDepth {
+			return subtree{}, fmt.Errorf("line %d: the input nests deeper than %d levels once alias *%s is expanded", n.Line, MaxDepth, n.Anchor)
+		}
+		return s, nil
+	}
+	if n.Anchor != "" {
+		c.open[n] = true
+		defer delete(c.open, n)
+	}
+	s := subtree{nodes: 1}
+	for _, child := range n.Content {
+		cs, err := c.walk(child, depth+1)
+		if err != nil {
+			return s, err
+		}
+		s.nodes += cs.nodes
+		s.height = max(s.height, cs.height+1)
+		if s.nodes > c.budget {
+			return s, c.tooLarge()
+		}
+	}
+	if n.Anchor != "" {
+		c.memo[n] = s
+	}
+	return s, nil
+}
+
+// resolveAliases replaces every alias under n by a copy of the node its anchor names,
+// and drops the anchors. YAML defines an anchor before any alias to it, so walking in
+// document order copies targets whose own aliases are already resolved; checkStructure
+// has ruled out cycles and bounded the copies.
+func resolveAliases(n *yaml.Node) {
+	n.Anchor = ""
+	for i, child := range n.Content {
+		if child.Kind == yaml.AliasNode {
+			n.Content[i] = yaml.CopyYNode(child.Alias)
+			continue
+		}
+		resolveAliases(child)
+	}
+}
+
+// countParsed counts the nodes of the parsed tree, aliases not expanded.
+func countParsed(n *yaml.Node) int {
+	count := 1
+	for _, child := range n.Content {
+		count += countParsed(child)
+	}
+	return count
+}
+
+// shape names a node's kind for messages.
+func shape(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		if n.Tag == yaml.NodeTagNull {
+			return "null"
+		}
+		v := n.Value
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return fmt.Sprintf("scalar (%q)", v)
+	}
+	return "YAML node"
+}
+
+// WriteResourceList writes items, the functionConfig and results as a ResourceList of
+// the given kind, in the bytes kyaml's ByteWriter writes. Unlike ByteWriter it encodes
+// one item at a time: yaml.v3's emitter keeps every event of a document until the
+// document ends, which made writing 10,000 Deployments as one document cost gigabytes.
+func WriteResourceList(w io.Writer, apiVersion, kind string, items []*yaml.RNode, fnConfig, results *yaml.RNode) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	header := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Value: "apiVersion"}, {Kind: yaml.ScalarNode, Value: apiVersion},
+		{Kind: yaml.ScalarNode, Value: "kind"}, {Kind: yaml.ScalarNode, Value: kind},
+	}}
+	if len(items) == 0 {
+		header.Content = append(header.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "items"}, &yaml.Node{Kind: yaml.SequenceNode})
+	}
+	if err := encodeDocument(&buf, header); err != nil {
+		return err
+	}
+	if len(items) > 0 {
+		buf.WriteString("items:\n")
+	}
+	if _, err := bw.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	for _, it := range items {
+		buf.Reset()
+		// A one-item list at the top level is written exactly as an item of the
+		// ResourceList's items, whose dashes a compact sequence puts in column 0.
+		if err := encodeDocument(&buf, &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{it.YNode()}}); err != nil {
+			return err
+		}
+		if _, err := bw.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		key  string
+		node *yaml.RNode
+	}{{"functionConfig", fnConfig}, {"results", results}} {
+		if f.node == nil {
+			continue
+		}
+		buf.Reset()
+		m := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: f.key}, f.node.YNode()}}
+		if err := encodeDocument(&buf, m); err != nil {
+			return err
+		}
+		if _, err := bw.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// encodeDocument writes n as one YAML document with kyaml's encoder settings.
+func encodeDocument(buf *bytes.Buffer, n *yaml.Node) error {
+	enc := yaml.NewEncoder(buf)
+	if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}}); err != nil {
+		return err
+	}
+	return enc.Close()
+}
