@@ -151,8 +151,8 @@ func checkStructure(docs []*yaml.Node) (aliases bool, err error) {
 type subtree struct{ nodes, height int }
 
 type structureCheck struct {
-	memo   map[*yaml.Node]subtree // anchored nodes, expanded
-	open   map[*yaml.Node]bool    // anchored nodes being walked: an alias to one is a cycle
+	memo    map[*yaml.Node]subtree // anchored nodes, expanded
+	open    map[*yaml.Node]bool    // anchored nodes being walked: an alias to one is a cycle
 	budget  int
 	aliases bool
 }
