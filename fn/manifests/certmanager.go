@@ -100,7 +100,7 @@ func CertManagerObjects(api *config.AggregatedAPI, n Names) []Object {
 				ObjectMeta: meta(api, n.CACertificate, ns),
 				Spec: CertificateSpec{
 					SecretName: n.CACertificate,
-					CommonName: "aggapi CA for " + api.ServingDNSNames()[0],
+					CommonName: n.CACommonName,
 					IsCA:       true,
 					Duration:   caDuration,
 					// Keeping the key on renewal keeps certificates signed by the previous
@@ -122,7 +122,7 @@ func CertManagerObjects(api *config.AggregatedAPI, n Names) []Object {
 		ObjectMeta: meta(api, n.ServingCertificate, ns),
 		Spec: CertificateSpec{
 			SecretName:  n.Secret,
-			CommonName:  names[0],
+			CommonName:  n.ServingCommonName,
 			DNSNames:    names,
 			Duration:    c.Validity,
 			RenewBefore: c.RenewBefore,

@@ -4,6 +4,10 @@
 package manifests
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"unicode/utf8"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -51,6 +55,12 @@ type Names struct {
 	ViewRole       string // aggregated into view, edit and admin
 	EditRole       string // aggregated into edit and admin
 
+	// CommonNames of the CA and serving certificates, at most 64 bytes (RFC 5280's
+	// ub-common-name, which cert-manager enforces); the serving one's DNS names carry
+	// the full service names.
+	CACommonName      string
+	ServingCommonName string
+
 	// cert-manager mode
 	ServingCertificate string // the Certificate that writes Secret
 	SelfSignedIssuer   string
@@ -61,7 +71,11 @@ type Names struct {
 // NamesFor derives the object names of a config.
 func NamesFor(api *config.AggregatedAPI) Names {
 	n := api.Name
+	dnsName := api.ServingDNSNames()[0]
 	return Names{
+		CACommonName:      CommonName("aggapi CA for " + dnsName),
+		ServingCommonName: CommonName(dnsName),
+
 		ServiceAccount: n + "-apiserver",
 		Secret:         api.ServingSecretName(),
 		Deployment:     n + "-apiserver",
@@ -76,6 +90,24 @@ func NamesFor(api *config.AggregatedAPI) Names {
 		CACertificate:      n + "-ca",
 		CAIssuer:           n + "-ca",
 	}
+}
+
+// maxCommonName is RFC 5280's ub-common-name, in bytes.
+const maxCommonName = 64
+
+// CommonName returns s if it fits in a certificate's commonName (64 bytes), and
+// otherwise its first 55 bytes, a dash and 8 hex digits of its SHA-256: still
+// readable, still distinct for distinct names, the same on every render.
+func CommonName(s string) string {
+	if len(s) <= maxCommonName {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	cut := maxCommonName - 9
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "-" + hex.EncodeToString(sum[:4])
 }
 
 func labels(api *config.AggregatedAPI) map[string]string {

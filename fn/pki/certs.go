@@ -28,6 +28,9 @@ type CertificateAuthority struct {
 
 // NewCertificateAuthority makes a self-signed CA valid from now (less the backdate) until notAfter.
 func NewCertificateAuthority(commonName string, alg KeyAlgorithm, now, notAfter time.Time) (*CertificateAuthority, error) {
+	if err := checkCommonName(commonName); err != nil {
+		return nil, err
+	}
 	key, err := NewPrivateKey(alg)
 	if err != nil {
 		return nil, fmt.Errorf("generating CA key: %w", err)
@@ -57,9 +60,15 @@ func NewCertificateAuthority(commonName string, alg KeyAlgorithm, now, notAfter 
 	return &CertificateAuthority{Cert: cert, Key: key}, nil
 }
 
+// MaxCommonNameBytes is RFC 5280's upper bound of a commonName (ub-common-name);
+// cert-manager's webhook, among others, rejects longer ones.
+const MaxCommonNameBytes = 64
+
 // ServingCertRequest is what a serving certificate must be.
 type ServingCertRequest struct {
-	// DNSNames: the first is also the CommonName.
+	// CommonName defaults to the first DNS name. Clients verify the DNS names; the
+	// CommonName only labels the certificate.
+	CommonName   string
 	DNSNames     []string
 	KeyAlgorithm KeyAlgorithm
 	NotAfter     time.Time
@@ -84,8 +93,15 @@ func (ca *CertificateAuthority) NewServingCert(req ServingCertRequest, now time.
 	if len(req.DNSNames) == 0 {
 		return nil, fmt.Errorf("a serving certificate needs at least one DNS name")
 	}
+	cn := req.CommonName
+	if cn == "" {
+		cn = req.DNSNames[0]
+	}
+	if err := checkCommonName(cn); err != nil {
+		return nil, err
+	}
 	return ca.sign(&x509.Certificate{
-		Subject:     pkix.Name{CommonName: req.DNSNames[0]},
+		Subject:     pkix.Name{CommonName: cn},
 		DNSNames:    req.DNSNames,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}, req.KeyAlgorithm, req.NotAfter, now)
@@ -95,6 +111,9 @@ func (ca *CertificateAuthority) NewServingCert(req ServingCertRequest, now time.
 func (ca *CertificateAuthority) NewClientCert(req ClientCertRequest, now time.Time) (*KeyPair, error) {
 	if req.CommonName == "" {
 		return nil, fmt.Errorf("a client certificate needs a common name")
+	}
+	if err := checkCommonName(req.CommonName); err != nil {
+		return nil, err
 	}
 	return ca.sign(&x509.Certificate{
 		Subject:     pkix.Name{CommonName: req.CommonName},
@@ -160,7 +179,10 @@ func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return nil, fmt.Errorf("data after certificate %d is not PEM", len(certs)+1)
+			if len(certs) == 0 {
+				return nil, fmt.Errorf("not PEM: no CERTIFICATE block found")
+			}
+			return nil, fmt.Errorf("data after certificate %d is not PEM", len(certs))
 		}
 		if block.Type != "CERTIFICATE" {
 			return nil, fmt.Errorf("PEM block %d is a %q, not a CERTIFICATE", len(certs)+1, block.Type)
@@ -176,4 +198,11 @@ func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 		return nil, fmt.Errorf("no certificate found")
 	}
 	return certs, nil
+}
+
+func checkCommonName(cn string) error {
+	if len(cn) > MaxCommonNameBytes {
+		return fmt.Errorf("commonName %q is %d bytes, more than the %d of RFC 5280", cn, len(cn), MaxCommonNameBytes)
+	}
+	return nil
 }

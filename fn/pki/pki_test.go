@@ -190,3 +190,37 @@ func TestTLSHandshake(t *testing.T) {
 		})
 	}
 }
+
+// TestParseCertsPEMCountsCertificates: the message counts the certificates read before
+// the bad data, not one more.
+func TestParseCertsPEMCountsCertificates(t *testing.T) {
+	one := issue(t, ECDSAP256, t0, time.Hour).CertPEM
+	for in, want := range map[string]string{
+		"garbage":                       "not PEM: no CERTIFICATE block found",
+		string(one) + "garbage":         "data after certificate 1 is not PEM",
+		string(one) + string(one) + "x": "data after certificate 2 is not PEM",
+	} {
+		if _, err := ParseCertsPEM([]byte(in)); err == nil || err.Error() != want {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	}
+}
+
+// TestCommonNameBound: no certificate is issued with a commonName over RFC 5280's 64 bytes.
+func TestCommonNameBound(t *testing.T) {
+	long := strings.Repeat("a", MaxCommonNameBytes+1)
+	if _, err := NewCertificateAuthority(long, ECDSAP256, t0, t0.Add(time.Hour)); err == nil {
+		t.Error("a CA with a 65-byte commonName was issued")
+	}
+	ca, err := NewCertificateAuthority(long[1:], ECDSAP256, t0, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("a 64-byte commonName: %v", err)
+	}
+	if _, err := ca.NewServingCert(ServingCertRequest{DNSNames: []string{long + ".svc"}, KeyAlgorithm: ECDSAP256, NotAfter: t0.Add(time.Hour)}, t0); err == nil {
+		t.Error("a serving certificate with a 69-byte commonName was issued")
+	}
+	kp, err := ca.NewServingCert(ServingCertRequest{CommonName: "short", DNSNames: []string{long + ".svc"}, KeyAlgorithm: ECDSAP256, NotAfter: t0.Add(time.Hour)}, t0)
+	if err != nil || kp.Cert.Subject.CommonName != "short" || kp.Cert.DNSNames[0] != long+".svc" {
+		t.Errorf("CommonName and DNS names: %v", err)
+	}
+}

@@ -39,6 +39,7 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 	cert := api.Spec.Certificate
 	renewBefore := cert.RenewBeforeDuration()
 	req := pki.ServingCertRequest{
+		CommonName:   names.ServingCommonName,
 		DNSNames:     api.ServingDNSNames(),
 		KeyAlgorithm: pki.KeyAlgorithm(cert.KeyAlgorithm),
 		NotAfter:     r.now.Add(cert.ValidityDuration()),
@@ -67,7 +68,7 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 		reason = fmt.Sprintf("previous Secret %s/%s not reusable: %v", api.Spec.Namespace, names.Secret, err)
 	}
 
-	ca, err := pki.NewCertificateAuthority(fmt.Sprintf("aggapi CA for %s", req.DNSNames[0]), req.KeyAlgorithm, r.now, req.NotAfter)
+	ca, err := pki.NewCertificateAuthority(names.CACommonName, req.KeyAlgorithm, r.now, req.NotAfter)
 	if err != nil {
 		return manifests.Material{}, err
 	}

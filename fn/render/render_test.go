@@ -245,7 +245,7 @@ func TestBadPreviousSecretIsReissuedCleanly(t *testing.T) {
 		at               time.Time
 	}{
 		"key of another cert": {"tls.key", otherKey, "tls.key does not match", t0},
-		"garbage cert":        {"tls.crt", b64("garbage"), "tls.crt: data after certificate 1 is not PEM", t0},
+		"garbage cert":        {"tls.crt", b64("garbage"), "tls.crt: not PEM: no CERTIFICATE block found", t0},
 		"not base64":          {"tls.crt", "%%%", "tls.crt is not base64", t0},
 		"no ca.crt":           {"ca.crt", "", "ca.crt", t0},
 		"expired":             {"", "", "expired", t0.Add(9000 * time.Hour)},
