@@ -5,13 +5,11 @@ package main
 
 import (
 	"os"
-	"runtime/debug"
 
 	"github.com/aggapi/aggapi/fn/cli"
 )
 
 func main() {
-	// A render lives ~40 ms and allocates a few MB: collecting less often saves ~4 ms.
-	debug.SetGCPercent(400)
+	// The garbage collector is set by the input's size: see cli.Function.
 	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -66,12 +66,24 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	// Decoding the embedded schema is one-time setup: do it on the other core while this
 	// one reads the input.
 	go config.Warm()
-	in, err := render.ReadResourceList(stdin)
+	data, err := render.ReadInput(stdin)
+	if err == nil {
+		var restore func()
+		if restore, err = memoryPolicy(data); err == nil {
+			defer restore()
+		}
+	}
+	var in *render.ResourceList
+	if err == nil {
+		in, err = render.ParseResourceList(data)
+		data = nil // the nodes hold what they need
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi: error: reading the ResourceList from stdin: %v\n", err)
 		return 1
 	}
 	out := render.Process(in.Items, in.FunctionConfig, Now())
+	in.Items = nil // out.Items holds what is written, and the writer lets go of each item
 	if out.Failed && !allObjects(out.Items) {
 		out.Items = nil // what is not an object cannot be written back
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -34,10 +36,8 @@ type ResourceList struct {
 	FunctionConfig   *yaml.RNode
 }
 
-// ReadResourceList reads a ResourceList, bounded in size, alias expansion and depth.
-// Aliases are resolved, so every item and the functionConfig stand alone: an alias
-// written without its anchor would make the output unparsable.
-func ReadResourceList(in io.Reader) (*ResourceList, error) {
+// ReadInput reads stdin, refusing more than MaxInputBytes.
+func ReadInput(in io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(in, MaxInputBytes+1))
 	if err != nil {
 		return nil, err
@@ -45,6 +45,22 @@ func ReadResourceList(in io.Reader) (*ResourceList, error) {
 	if len(data) > MaxInputBytes {
 		return nil, fmt.Errorf("the input is larger than %d MiB: split the pipeline", MaxInputBytes>>20)
 	}
+	return data, nil
+}
+
+// ReadResourceList reads a ResourceList, bounded in size, alias expansion and depth.
+func ReadResourceList(in io.Reader) (*ResourceList, error) {
+	data, err := ReadInput(in)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResourceList(data)
+}
+
+// ParseResourceList parses a ResourceList, bounded in alias expansion and depth.
+// Aliases are resolved, so every item and the functionConfig stand alone: an alias
+// written without its anchor would make the output unparsable.
+func ParseResourceList(data []byte) (*ResourceList, error) {
 	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
@@ -260,6 +276,8 @@ func shape(n *yaml.Node) string {
 // the given kind, in the bytes kyaml's ByteWriter writes. Unlike ByteWriter it encodes
 // one item at a time: yaml.v3's emitter keeps every event of a document until the
 // document ends, which made writing 10,000 Deployments as one document cost gigabytes.
+// It drops its references to the items as it writes them (items[i] becomes nil), so a
+// caller that holds no other reference lets the garbage collector free them.
 func WriteResourceList(w io.Writer, apiVersion, kind string, items []*yaml.RNode, fnConfig, results *yaml.RNode) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var buf bytes.Buffer
@@ -279,16 +297,8 @@ func WriteResourceList(w io.Writer, apiVersion, kind string, items []*yaml.RNode
 	if _, err := bw.Write(buf.Bytes()); err != nil {
 		return err
 	}
-	for _, it := range items {
-		buf.Reset()
-		// A one-item list at the top level is written exactly as an item of the
-		// ResourceList's items, whose dashes a compact sequence puts in column 0.
-		if err := encodeDocument(&buf, &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{it.YNode()}}); err != nil {
-			return err
-		}
-		if _, err := bw.Write(buf.Bytes()); err != nil {
-			return err
-		}
+	if err := writeItems(bw, items); err != nil {
+		return err
 	}
 	for _, f := range []struct {
 		key  string
@@ -307,6 +317,43 @@ func WriteResourceList(w io.Writer, apiVersion, kind string, items []*yaml.RNode
 		}
 	}
 	return bw.Flush()
+}
+
+// writeItems writes items as the entries of the ResourceList's items, encoding batches
+// of them on every core: on large inputs encoding is half the work.
+func writeItems(w io.Writer, items []*yaml.RNode) error {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	const batch = 256
+	chunks := make([][]byte, min(batch, len(items)))
+	errs := make([]error, len(chunks))
+	for start := 0; start < len(items); start += batch {
+		part := items[start:min(start+batch, len(items))]
+		var wg sync.WaitGroup
+		for worker := range min(workers, len(part)) {
+			wg.Go(func() {
+				var buf bytes.Buffer
+				for i := worker; i < len(part); i += workers {
+					buf.Reset()
+					// A one-item list at the top level is written exactly as an entry
+					// of the ResourceList's items, whose dashes a compact sequence puts
+					// in column 0.
+					errs[i] = encodeDocument(&buf, &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{part[i].YNode()}})
+					chunks[i] = append(chunks[i][:0], buf.Bytes()...)
+				}
+			})
+		}
+		wg.Wait()
+		for i := range part {
+			if errs[i] != nil {
+				return errs[i]
+			}
+			if _, err := w.Write(chunks[i]); err != nil {
+				return err
+			}
+			part[i] = nil // written: its nodes may be freed
+		}
+	}
+	return nil
 }
 
 // encodeDocument writes n as one YAML document with kyaml's encoder settings.
