@@ -210,6 +210,13 @@ func (c *structureCheck) walk(n *yaml.Node, depth int) (subtree, error) {
 		c.open[n] = true
 		defer delete(c.open, n)
 	}
+	if n.Kind == yaml.MappingNode && depth > 1 {
+		// Consumers decoding into maps (kustomize, kubectl) refuse duplicate keys; the
+		// ResourceList's own keys are checked by unwrap, with a message naming them.
+		if err := uniqueKeys(n); err != nil {
+			return subtree{}, err
+		}
+	}
 	s := subtree{nodes: 1}
 	for _, child := range n.Content {
 		cs, err := c.walk(child, depth+1)
@@ -226,6 +233,40 @@ func (c *structureCheck) walk(n *yaml.Node, depth int) (subtree, error) {
 		c.memo[n] = s
 	}
 	return s, nil
+}
+
+// uniqueKeys checks that no scalar key appears twice in mapping m.
+func uniqueKeys(m *yaml.Node) error {
+	pairs := len(m.Content) / 2
+	if pairs < 2 {
+		return nil
+	}
+	dup := func(a, b *yaml.Node) error {
+		return fmt.Errorf("line %d: key %q appears twice in one mapping (lines %d and %d): YAML requires unique keys", b.Line, b.Value, a.Line, b.Line)
+	}
+	if pairs <= 16 {
+		for i := 0; i < len(m.Content); i += 2 {
+			for j := i + 2; j < len(m.Content); j += 2 {
+				a, b := m.Content[i], m.Content[j]
+				if a.Kind == yaml.ScalarNode && b.Kind == yaml.ScalarNode && a.Value == b.Value {
+					return dup(a, b)
+				}
+			}
+		}
+		return nil
+	}
+	seen := make(map[string]*yaml.Node, pairs)
+	for i := 0; i < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if k.Kind != yaml.ScalarNode {
+			continue
+		}
+		if prev, ok := seen[k.Value]; ok {
+			return dup(prev, k)
+		}
+		seen[k.Value] = k
+	}
+	return nil
 }
 
 // resolveAliases replaces every alias under n by a copy of the node its anchor names,
