@@ -117,6 +117,9 @@ func (rl *ResourceList) unwrap(list *yaml.RNode) error {
 	content := list.YNode().Content
 	for i := 0; i+1 < len(content); i += 2 {
 		k := content[i]
+		if k.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: a key of the %s is a %s: keys must be strings", k.Line, list.GetKind(), shape(k))
+		}
 		if line, dup := seen[k.Value]; dup {
 			return fmt.Errorf("the %s has the key %q twice (lines %d and %d): keys of a YAML mapping must be unique", list.GetKind(), k.Value, line, k.Line)
 		}
@@ -161,7 +164,22 @@ func checkStructure(docs []*yaml.Node) (aliases bool, err error) {
 			return false, c.tooLarge()
 		}
 	}
+	// A node with an explicit tag must decode as what its tag says (`!!int abc` does
+	// not): consumers that decode the output would fail on it.
+	for _, n := range c.tagged {
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return false, fmt.Errorf("line %d: %s %q: %w", n.Line, n.Tag, truncate(n.Value), err)
+		}
+	}
 	return c.aliases, nil
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }
 
 type subtree struct{ nodes, height int }
@@ -171,6 +189,7 @@ type structureCheck struct {
 	open    map[*yaml.Node]bool    // anchored nodes being walked: an alias to one is a cycle
 	budget  int
 	aliases bool
+	tagged  []*yaml.Node // nodes with an explicit tag
 }
 
 func (c *structureCheck) tooLarge() error {
@@ -210,10 +229,13 @@ func (c *structureCheck) walk(n *yaml.Node, depth int) (subtree, error) {
 		c.open[n] = true
 		defer delete(c.open, n)
 	}
+	if n.Style&yaml.TaggedStyle != 0 {
+		c.tagged = append(c.tagged, n)
+	}
 	if n.Kind == yaml.MappingNode && depth > 1 {
 		// Consumers decoding into maps (kustomize, kubectl) refuse duplicate keys; the
 		// ResourceList's own keys are checked by unwrap, with a message naming them.
-		if err := uniqueKeys(n); err != nil {
+		if err := checkKeys(n); err != nil {
 			return subtree{}, err
 		}
 	}
@@ -235,8 +257,19 @@ func (c *structureCheck) walk(n *yaml.Node, depth int) (subtree, error) {
 	return s, nil
 }
 
-// uniqueKeys checks that no scalar key appears twice in mapping m.
-func uniqueKeys(m *yaml.Node) error {
+// checkKeys checks that the keys of mapping m are scalars (what JSON and Kubernetes
+// can hold) and that none appears twice.
+func checkKeys(m *yaml.Node) error {
+	for i := 0; i < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: a mapping key is a %s: keys must be strings", k.Line, shape(k))
+		}
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Tag == yaml.MergeTag && !mergeable(m.Content[i+1]) {
+			return fmt.Errorf("line %d: the merge key << takes a mapping or a list of mappings", k.Line)
+		}
+	}
 	pairs := len(m.Content) / 2
 	if pairs < 2 {
 		return nil
@@ -248,7 +281,7 @@ func uniqueKeys(m *yaml.Node) error {
 		for i := 0; i < len(m.Content); i += 2 {
 			for j := i + 2; j < len(m.Content); j += 2 {
 				a, b := m.Content[i], m.Content[j]
-				if a.Kind == yaml.ScalarNode && b.Kind == yaml.ScalarNode && a.Value == b.Value {
+				if a.Value == b.Value {
 					return dup(a, b)
 				}
 			}
@@ -258,15 +291,34 @@ func uniqueKeys(m *yaml.Node) error {
 	seen := make(map[string]*yaml.Node, pairs)
 	for i := 0; i < len(m.Content); i += 2 {
 		k := m.Content[i]
-		if k.Kind != yaml.ScalarNode {
-			continue
-		}
 		if prev, ok := seen[k.Value]; ok {
 			return dup(prev, k)
 		}
 		seen[k.Value] = k
 	}
 	return nil
+}
+
+// mergeable reports whether v can be the value of a merge key.
+func mergeable(v *yaml.Node) bool {
+	if v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	switch v.Kind {
+	case yaml.MappingNode:
+		return true
+	case yaml.SequenceNode:
+		for _, e := range v.Content {
+			if e.Kind == yaml.AliasNode && e.Alias != nil {
+				e = e.Alias
+			}
+			if e.Kind != yaml.MappingNode {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // resolveAliases replaces every alias under n by a copy of the node its anchor names,
@@ -304,11 +356,7 @@ func shape(n *yaml.Node) string {
 		if n.Tag == yaml.NodeTagNull {
 			return "null"
 		}
-		v := n.Value
-		if len(v) > 40 {
-			v = v[:40] + "..."
-		}
-		return fmt.Sprintf("scalar (%q)", v)
+		return fmt.Sprintf("scalar (%q)", truncate(n.Value))
 	}
 	return "YAML node"
 }
