@@ -78,6 +78,9 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		in, err = render.ParseResourceList(data)
 		data = nil // the nodes hold what they need
 	}
+	if err == nil {
+		err = checkWrite(in.LargestNodes)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi: error: reading the ResourceList from stdin: %v\n", err)
 		return 1

@@ -8,9 +8,9 @@ import (
 )
 
 // runtimeReserve is the address space the Go runtime reserves beside the heap (page
-// allocator summaries, arena metadata, stacks): under ulimit -v 1G, ~300 MB of heap
-// remain.
-const runtimeReserve = 704 << 20
+// allocator summaries, arena metadata, stacks): under ulimit -v 1G, allocations fail
+// from ~290 MB of heap.
+const runtimeReserve = 768 << 20
 
 // availableMemory returns how much heap the process may grow to, and whether a limit
 // applies: the address-space limit (ulimit -v) less the runtime's reservations, or the

@@ -18,7 +18,7 @@ import (
 // out of memory.
 const (
 	// MaxInputBytes is the largest ResourceList read from stdin.
-	MaxInputBytes = 128 << 20
+	MaxInputBytes = 64 << 20
 	// MaxDepth is the deepest nesting of mappings and sequences, aliases expanded. No
 	// Kubernetes object comes near it; YAML's parser stops at 10,000.
 	MaxDepth = 1000
@@ -34,6 +34,9 @@ type ResourceList struct {
 	APIVersion, Kind string
 	Items            []*yaml.RNode
 	FunctionConfig   *yaml.RNode
+	// LargestNodes is the node count of the largest item or functionConfig: what
+	// writing one document costs is proportional to it.
+	LargestNodes int
 }
 
 // ReadInput reads stdin, refusing more than MaxInputBytes.
@@ -88,10 +91,18 @@ func ParseResourceList(data []byte) (*ResourceList, error) {
 	}
 	rl := &ResourceList{}
 	if len(docs) == 1 && doc0Kind(docs[0]) != "" {
-		return rl, rl.unwrap(yaml.NewRNode(docs[0].Content[0]))
+		if err := rl.unwrap(yaml.NewRNode(docs[0].Content[0])); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, doc := range docs {
+			rl.Items = append(rl.Items, yaml.NewRNode(doc.Content[0]))
+		}
 	}
-	for _, doc := range docs {
-		rl.Items = append(rl.Items, yaml.NewRNode(doc.Content[0]))
+	for _, it := range append(rl.Items, rl.FunctionConfig) {
+		if it != nil {
+			rl.LargestNodes = max(rl.LargestNodes, countParsed(it.YNode()))
+		}
 	}
 	return rl, nil
 }

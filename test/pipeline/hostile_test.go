@@ -1,0 +1,222 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+)
+
+// hostileConfig is a valid functionConfig for the hostile inputs.
+const hostileConfig = `functionConfig:
+  apiVersion: aggapi.dev/v1alpha1
+  kind: AggregatedAPI
+  metadata:
+    name: wardle
+  spec:
+    group: wardle.example.com
+    versions:
+    - name: v1alpha1
+    namespace: wardle
+    server:
+      image: example.com/wardle:v1
+`
+
+const hostileHead = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
+
+// TestHostileInputsUnderMemoryLimit runs the function on the hostile inputs of issue 10
+// that concern reading a ResourceList, in a shell whose address space is limited to
+// 1 GiB (ulimit -v 1048576). Each must end with the exit it names: 0 with output that
+// parses strictly (no alias, no duplicate key), or 1 with a message that says why;
+// never an out-of-memory crash, a panic or a hang. The 60-second timeout only guards
+// against a hang; it is not a speed requirement.
+func TestHostileInputsUnderMemoryLimit(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ulimit -v is checked on Linux")
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	shapes, _ := filepath.Glob(filepath.Join(repoRoot, "testdata", "alias-*", "input.yaml"))
+	if len(shapes) != 3 {
+		t.Fatalf("want the 3 alias goldens, found %v", shapes)
+	}
+	cases := []struct {
+		name  string
+		stdin func() []byte
+		exit  int
+		want  string // in stderr when exit is 1
+	}{
+		{"10,000 Deployments pass through", func() []byte { return deployments(10_000) }, 0, ""},
+		{"50,000 Deployments: refused up front or rendered", func() []byte { return deployments(50_000) }, -1, "needs about"},
+		{"billion laughs", billionLaughs, 1, "YAML aliases expand the input to more than"},
+		{"alias inside its anchor", func() []byte {
+			return []byte(hostileHead + "items:\n- &loop\n  kind: ConfigMap\n  data: {self: *loop}\n" + hostileConfig)
+		}, 1, "would expand forever"},
+		{"nesting 1001 deep", func() []byte { return nested(1001) }, 1, "nests deeper than 1000 levels"},
+		{"nesting 20000 deep", func() []byte { return nested(20000) }, 1, "exceeded max depth"},
+		{"a 20 MB flow list", func() []byte {
+			return []byte(hostileHead + "items:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}, data: {x: [" + strings.Repeat("a,", 10_000_000) + "a]}}\n" + hostileConfig)
+		}, 1, "needs about"},
+		{"more than 64 MiB", func() []byte { return bytes.Repeat([]byte("# padding padding padding padding\n"), 2_000_000) }, 1, "larger than 64 MiB"},
+		{"150,000 keys in an item: refused up front or rendered", func() []byte {
+			var b strings.Builder
+			b.WriteString(hostileHead + "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: wide}\n  data:\n")
+			for i := range 150_000 {
+				fmt.Fprintf(&b, "    k%d: v\n", i)
+			}
+			return []byte(b.String() + hostileConfig)
+		}, -1, "needs about"},
+		{"150,000 keys with a duplicate", func() []byte {
+			var b strings.Builder
+			b.WriteString(hostileHead + "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: wide}\n  data:\n")
+			for i := range 150_000 {
+				fmt.Fprintf(&b, "    k%d: v\n", i%149_999)
+			}
+			return []byte(b.String() + hostileConfig)
+		}, 1, `key "k0" appears twice`},
+		{"metadata is a list", func() []byte {
+			return []byte(hostileHead + "items:\n- {apiVersion: v1, kind: ConfigMap, metadata: [name]}\n" + hostileConfig)
+		}, 1, "items[0] (ConfigMap): `metadata` is a list"},
+		{"labels are a list", func() []byte {
+			return []byte(hostileHead + "items:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a, labels: [x]}}\n" + hostileConfig)
+		}, 1, "`metadata.labels` is a list"},
+		{"items twice", func() []byte { return []byte(hostileHead + "items: []\nitems: []\n" + hostileConfig) }, 1, `the key "items" twice`},
+		{"functionConfig twice", func() []byte { return []byte(hostileHead + "items: []\n" + hostileConfig + hostileConfig) }, 1, `the key "functionConfig" twice`},
+		{"trailing document separator", func() []byte { return []byte(hostileHead + "items: []\n" + hostileConfig + "---\n") }, 0, ""},
+		{"cert-manager at the name limits", func() []byte {
+			long := "s" + strings.Repeat("x", 61) + "s"
+			return []byte(hostileHead + "items: []\nfunctionConfig:\n  apiVersion: aggapi.dev/v1alpha1\n  kind: AggregatedAPI\n  metadata:\n    name: " + strings.Repeat("n", 40) +
+				"\n  spec:\n    group: wardle.example.com\n    versions: [{name: v1alpha1}]\n    namespace: " + long + "\n    service: {name: " + long + "}\n" +
+				"    server: {image: example.com/wardle:v1}\n    certificate: {mode: cert-manager}\n")
+		}, 0, ""},
+	}
+	for _, shape := range shapes {
+		cases = append(cases, struct {
+			name  string
+			stdin func() []byte
+			exit  int
+			want  string
+		}{filepath.Base(filepath.Dir(shape)), func() []byte {
+			b, err := os.ReadFile(shape)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}, 0, ""})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdin := tc.stdin()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bash, "-c", `ulimit -v 1048576 && exec "$0"`, aggapiBin)
+			cmd.Stdin = bytes.NewReader(stdin)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if ctx.Err() != nil {
+				t.Fatalf("no end within 60 s (a hang)")
+			}
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			msg := stderr.String()
+			if strings.Contains(msg, "goroutine ") || strings.Contains(msg, "fatal error") || strings.Contains(msg, "panic") {
+				t.Fatalf("exit %d with a crash:\n%.2000s", code, msg)
+			}
+			switch {
+			case code == 0 && (tc.exit == 0 || tc.exit == -1):
+				var v any
+				if err := yamlv3.Unmarshal(stdout.Bytes(), &v); err != nil {
+					t.Fatalf("exit 0 with output that does not parse strictly: %v", err)
+				}
+				if _, err := kio.FromBytes(stdout.Bytes()); err != nil {
+					t.Fatalf("exit 0 with output kyaml cannot read: %v", err)
+				}
+			case code == 1 && (tc.exit == 1 || tc.exit == -1):
+				if !strings.Contains(msg, tc.want) {
+					t.Fatalf("exit 1, stderr does not say %q:\n%.2000s", tc.want, msg)
+				}
+			default:
+				t.Fatalf("exit %d, want %d; stderr:\n%.2000s", code, tc.exit, msg)
+			}
+		})
+	}
+}
+
+// deployments is a ResourceList of n ordinary Deployments and a config.
+func deployments(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(hostileHead + "items:\n")
+	for i := range n {
+		fmt.Fprintf(&b, deploymentYAML, i, i%20)
+	}
+	b.WriteString(hostileConfig)
+	return b.Bytes()
+}
+
+// deploymentYAML is an ordinary Deployment of ~850 bytes: %[1]d its number, %[2]d its team.
+const deploymentYAML = `- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: app-%[1]d
+    namespace: team-%[2]d
+    labels:
+      app.kubernetes.io/name: app-%[1]d
+      app.kubernetes.io/part-of: shop
+    annotations:
+      config.kubernetes.io/path: apps/app-%[1]d.yaml
+  spec:
+    replicas: 2
+    selector:
+      matchLabels:
+        app.kubernetes.io/name: app-%[1]d
+    template:
+      metadata:
+        labels:
+          app.kubernetes.io/name: app-%[1]d
+      spec:
+        containers:
+        - name: app
+          image: registry.example.com/shop/app-%[1]d:v1.2.3
+          args: ["--port=8080", "--log-level=info"]
+          ports:
+          - containerPort: 8080
+            name: http
+          resources:
+            requests: {cpu: 100m, memory: 128Mi}
+            limits: {memory: 256Mi}
+          readinessProbe:
+            httpGet: {path: /healthz, port: http}
+`
+
+func billionLaughs() []byte {
+	var b strings.Builder
+	b.WriteString(hostileHead + "x:\n  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&b, "  l%d: &l%d [%s*l%d]\n", i, i, strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 9), i-1)
+	}
+	b.WriteString("items:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: lol}, data: {lol: *l9}}\n" + hostileConfig)
+	return []byte(b.String())
+}
+
+func nested(depth int) []byte {
+	return []byte(hostileHead + "items:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: deep}, data: {x: " +
+		strings.Repeat("[", depth) + strings.Repeat("]", depth) + "}}\n" + hostileConfig)
+}
