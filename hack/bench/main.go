@@ -38,6 +38,9 @@ type command struct {
 
 func main() {
 	n := flag.Int("n", 200, "runs of each command")
+	items := flag.String("items", "10000,50000", "item counts of the pass-through measurement (empty: none)")
+	itemRuns := flag.Int("item-runs", 3, "runs of each pass-through measurement")
+	only := flag.Bool("items-only", false, "only the pass-through measurement")
 	flag.Parse()
 	root, err := os.Getwd()
 	must(err)
@@ -62,6 +65,14 @@ func main() {
 		return goBuild(dir, ".", filepath.Join(tmp, name))
 	}
 	aggapi := bin("aggapi", "./fn")
+	if counts := parseCounts(*items); *only || len(counts) > 0 {
+		cfg, err := os.ReadFile(filepath.Join(root, "testdata", "basic", "config.yaml"))
+		must(err)
+		defer passThrough(aggapi, cfg, counts, *itemRuns)
+		if *only {
+			return
+		}
+	}
 	bare := bin("bare", "./hack/bench/bare")
 	floor := bin("floor", "./hack/bench/floor")
 	kustomize := filepath.Join(root, "bin", "kustomize")
