@@ -76,7 +76,6 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	var in *render.ResourceList
 	if err == nil {
 		in, err = render.ParseResourceList(data)
-		data = nil // the nodes hold what they need
 	}
 	if err == nil {
 		err = checkWrite(in.LargestNodes)
@@ -98,7 +97,7 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if kind == "" {
 		apiVersion, kind = kio.ResourceListAPIVersion, kio.ResourceListKind
 	}
-	if err := render.WriteResourceList(stdout, apiVersion, kind, out.Items, in.FunctionConfig, results); err != nil {
+	if err := render.WriteResourceList(stdout, apiVersion, kind, out.Items, in.Raw, in.FunctionConfig, results); err != nil {
 		fmt.Fprintf(stderr, "aggapi: error: writing the ResourceList: %v\n", err)
 		return 1
 	}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -32,7 +34,7 @@ func TestWriteResourceListMatchesKyaml(t *testing.T) {
 		if err := w.Write(items); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if err := WriteResourceList(&got, r.WrappingAPIVersion, r.WrappingKind, items, r.FunctionConfig, r.Results); err != nil {
+		if err := WriteResourceList(&got, r.WrappingAPIVersion, r.WrappingKind, items, nil, r.FunctionConfig, r.Results); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
 		if got.String() != want.String() {
@@ -93,7 +95,7 @@ func TestParseResourceList(t *testing.T) {
 				t.Fatalf("%d items, want %d", len(rl.Items), tc.items)
 			}
 			var out bytes.Buffer
-			if err := WriteResourceList(&out, "config.kubernetes.io/v1", "ResourceList", rl.Items, rl.FunctionConfig, nil); err != nil {
+			if err := WriteResourceList(&out, "config.kubernetes.io/v1", "ResourceList", rl.Items, rl.Raw, rl.FunctionConfig, nil); err != nil {
 				t.Fatal(err)
 			}
 			if strings.ContainsAny(out.String(), "*&") {
@@ -120,5 +122,79 @@ func TestAliasExpansionIsBounded(t *testing.T) {
 	many := "x: &a {kind: A, metadata: {name: a}}\nitems:\n" + strings.Repeat("- *a\n", 5000)
 	if _, err := ParseResourceList([]byte("apiVersion: v1\nkind: List\n" + many)); err != nil {
 		t.Fatalf("5,000 aliases of a small object: %v", err)
+	}
+}
+
+// TestRawItemsReadBackTheSame: the text kept for an item reads back as the item, in
+// every layout (wide and compact lists, comments and blank lines between items, block
+// scalars holding "- " and "#" lines, multi-line flow items, CRLF), and the items with
+// no clear text of their own are encoded instead.
+func TestRawItemsReadBackTheSame(t *testing.T) {
+	const fc = "functionConfig:\n  kind: AggregatedAPI\n"
+	inputs := map[string]string{
+		"compact":                 "kind: ResourceList\nitems:\n- kind: A\n  metadata: {name: a}\n- kind: B\n  data:\n    x: |\n      - not an item\n      # not a comment\n    y: z   # comment\n" + fc,
+		"wide":                    "kind: ResourceList\nitems:\n  - kind: A\n    data:\n      x: |\n        - text\n\n        more\n  # about B\n  - kind: B\n\n  - {kind: C,\n     data: {a: b}}\n" + fc,
+		"comments":                "kind: ResourceList\nitems:\n# head of A\n- kind: A # trailing\n  # inside A\n  data: {a: b}\n\n# head of B\n\n- kind: B\n# before functionConfig\n" + fc,
+		"last item, no key after": "kind: ResourceList\n" + fc + "items:\n- kind: A\n- kind: B\n",
+		"crlf":                    "kind: ResourceList\r\nitems:\r\n- kind: A\r\n  data:\r\n    x: |\r\n      line\r\n- kind: B\r\n" + fc,
+		"flow list":               "kind: ResourceList\nitems: [{kind: A}, {kind: B}]\n" + fc,
+		"dash alone":              "kind: ResourceList\nitems:\n-\n  kind: A\n- kind: B\n" + fc,
+		"tags and anchors":        "kind: ResourceList\nitems:\n- kind: !!str A\n  data: &d {a: b}\n- kind: B\n" + fc,
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			rl, err := ParseResourceList([]byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, it := range rl.Items {
+				text, ok := rl.Raw[it.YNode()]
+				if !ok {
+					continue
+				}
+				var got []any
+				if err := yamlv3.Unmarshal(text, &got); err != nil || len(got) != 1 {
+					t.Fatalf("items[%d] text %q does not read back as one item: %v", i, text, err)
+				}
+				var want any
+				if err := it.YNode().Decode(&want); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got[0], want) {
+					t.Errorf("items[%d] text %q reads as %v, want %v", i, text, got[0], want)
+				}
+			}
+			var before []any
+			for _, it := range rl.Items {
+				var v any
+				_ = it.YNode().Decode(&v)
+				before = append(before, v)
+			}
+			var out bytes.Buffer
+			if err := WriteResourceList(&out, "config.kubernetes.io/v1", "ResourceList", rl.Items, rl.Raw, rl.FunctionConfig, nil); err != nil {
+				t.Fatal(err)
+			}
+			again, err := ParseResourceList(out.Bytes())
+			if err != nil {
+				t.Fatalf("output does not read: %v\n%s", err, out.String())
+			}
+			if len(again.Items) != len(before) {
+				t.Fatalf("%d items written, %d read back:\n%s", len(before), len(again.Items), out.String())
+			}
+			for i := range before {
+				var b any
+				_ = again.Items[i].YNode().Decode(&b)
+				if !reflect.DeepEqual(before[i], b) {
+					t.Errorf("items[%d] written as %v, was %v:\n%s", i, b, before[i], out.String())
+				}
+			}
+		})
+	}
+	rl, _ := ParseResourceList([]byte(inputs["wide"]))
+	if len(rl.Raw) != 3 {
+		t.Errorf("wide list: %d items kept as text, want 3", len(rl.Raw))
+	}
+	if rl, _ := ParseResourceList([]byte(inputs["flow list"])); len(rl.Raw) != 0 {
+		t.Errorf("a flow list has no text per item, got %d", len(rl.Raw))
 	}
 }
