@@ -172,16 +172,27 @@ func validatePodTemplate(p *field.Path, raw []byte, present bool) field.ErrorLis
 	if raw[0] != '{' {
 		return field.ErrorList{field.Invalid(p, string(raw), "must be a partial PodTemplateSpec (an object)")}
 	}
+	// Strategic-merge directives ($patch, $retainKeys, $setElementOrder/...) are part
+	// of the patch language, not of the type: check the rest strictly. What they
+	// remove is checked after the merge.
+	var generic any
+	if err := json.Unmarshal(raw, &generic); err != nil {
+		return field.ErrorList{field.Invalid(p, nil, err.Error())}
+	}
+	withoutDirectives, err := json.Marshal(dropDirectives(generic))
+	if err != nil {
+		return field.ErrorList{field.InternalError(p, err)}
+	}
 	var t corev1.PodTemplateSpec
-	errs := decodeStrict(p, raw, &t)
+	errs := decodeStrict(p, withoutDirectives, &t)
 	if len(errs) > 0 {
 		return errs
 	}
-	var generic struct {
+	var top struct {
 		Metadata map[string]json.RawMessage `json:"metadata"`
 	}
-	_ = json.Unmarshal(raw, &generic)
-	for _, k := range slices.Sorted(maps.Keys(generic.Metadata)) {
+	_ = json.Unmarshal(withoutDirectives, &top)
+	for _, k := range slices.Sorted(maps.Keys(top.Metadata)) {
 		if k != "labels" && k != "annotations" {
 			errs = append(errs, field.Forbidden(p.Child("metadata", k), "the pod template takes labels and annotations only"))
 		}
@@ -207,6 +218,26 @@ func validatePodTemplate(p *field.Path, raw []byte, present bool) field.ErrorLis
 		}
 	}
 	return errs
+}
+
+// dropDirectives removes the keys of strategic-merge directives ("$patch", ...) from a
+// decoded JSON document; list items stay, so the indexes of errors stay right.
+func dropDirectives(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if strings.HasPrefix(k, "$") {
+				delete(v, k)
+				continue
+			}
+			v[k] = dropDirectives(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = dropDirectives(x)
+		}
+	}
+	return v
 }
 
 // validateExtraRules decodes spec.networkPolicy.extraIngress and extraEgress strictly
