@@ -52,7 +52,9 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 		errs = append(errs, field.Invalid(spec.Child("names", "service"), o.Service,
 			fmt.Sprintf("spec.service.name is %q: give the Service's name in one of them", s.Service.Name)))
 	}
-	errs = append(errs, a.validateNames(spec.Child("names"))...)
+	if s.Names != nil {
+		errs = append(errs, a.validateNames(spec.Child("names"))...)
+	}
 	errs = append(errs, validateMetadata(spec, s)...)
 	errs = append(errs, inRange(spec.Child("service", "port"), s.Service.Port, 1, maxPort)...)
 	errs = append(errs, a.validateServer(spec.Child("server"))...)
@@ -113,7 +115,9 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 		}
 	}
 
-	errs = append(errs, validatePodTemplate(p.Child("podTemplate"), sv.PodTemplatePatch(), sv.PodTemplate != nil)...)
+	if raw := sv.PodTemplatePatch(); raw != nil {
+		errs = append(errs, validatePodTemplate(p.Child("podTemplate"), raw)...)
+	}
 	if sv.PriorityClassName != "" {
 		errs = append(errs, dns(p.Child("priorityClassName"), sv.PriorityClassName, validation.IsDNS1123Subdomain)...)
 	}

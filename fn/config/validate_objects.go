@@ -121,11 +121,26 @@ func (a *AggregatedAPI) validateNames(p *field.Path) field.ErrorList {
 // validateMetadata checks the labels and annotations the user adds to generated objects.
 func validateMetadata(spec *field.Path, s AggregatedAPISpec) field.ErrorList {
 	var errs field.ErrorList
-	errs = append(errs, validateLabels(spec.Child("commonLabels"), s.CommonLabels)...)
-	errs = append(errs, validateAnnotations(spec.Child("commonAnnotations"), s.CommonAnnotations)...)
-	errs = append(errs, validateAnnotations(spec.Child("serviceAccount", "annotations"), s.ServiceAccount.Annotations)...)
-	errs = append(errs, validateLabels(spec.Child("service", "labels"), s.Service.Labels)...)
-	errs = append(errs, validateAnnotations(spec.Child("service", "annotations"), s.Service.Annotations)...)
+	// Paths are built only for maps that are set: every render pays for validation.
+	for _, m := range []struct {
+		path   []string
+		values map[string]string
+		labels bool
+	}{
+		{[]string{"commonLabels"}, s.CommonLabels, true},
+		{[]string{"commonAnnotations"}, s.CommonAnnotations, false},
+		{[]string{"serviceAccount", "annotations"}, s.ServiceAccount.Annotations, false},
+		{[]string{"service", "labels"}, s.Service.Labels, true},
+		{[]string{"service", "annotations"}, s.Service.Annotations, false},
+	} {
+		switch {
+		case len(m.values) == 0:
+		case m.labels:
+			errs = append(errs, validateLabels(spec.Child(m.path[0], m.path[1:]...), m.values)...)
+		default:
+			errs = append(errs, validateAnnotations(spec.Child(m.path[0], m.path[1:]...), m.values)...)
+		}
+	}
 	return errs
 }
 
@@ -165,10 +180,7 @@ func validateAnnotations(p *field.Path, annotations map[string]string) field.Err
 // validatePodTemplate decodes spec.server.podTemplate strictly and rejects what the
 // function itself must decide; what a merge would break is checked after merging
 // (fn/manifests).
-func validatePodTemplate(p *field.Path, raw []byte, present bool) field.ErrorList {
-	if raw == nil {
-		return nil
-	}
+func validatePodTemplate(p *field.Path, raw []byte) field.ErrorList {
 	if raw[0] != '{' {
 		return field.ErrorList{field.Invalid(p, string(raw), "must be a partial PodTemplateSpec (an object)")}
 	}

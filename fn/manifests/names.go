@@ -60,11 +60,16 @@ func labels(api *config.AggregatedAPI) map[string]string {
 
 // annotations are spec.commonAnnotations plus extra, nil when there are none.
 func annotations(api *config.AggregatedAPI, extra ...map[string]string) map[string]string {
-	var a map[string]string
-	for _, m := range append([]map[string]string{api.Spec.CommonAnnotations}, extra...) {
-		if len(m) > 0 && a == nil {
-			a = map[string]string{}
-		}
+	n := len(api.Spec.CommonAnnotations)
+	for _, m := range extra {
+		n += len(m)
+	}
+	if n == 0 {
+		return nil
+	}
+	a := make(map[string]string, n)
+	maps.Copy(a, api.Spec.CommonAnnotations)
+	for _, m := range extra {
 		maps.Copy(a, m)
 	}
 	return a

@@ -5,6 +5,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,12 +155,10 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 // warnDroppedNamespaces says when a Namespace of the previous render is no longer
 // generated: a GitOps tool that prunes would delete it, and everything in it.
 func (r *run) warnDroppedNamespaces(api *config.AggregatedAPI, owned, out []*yaml.RNode) {
-	kept := map[string]bool{}
-	for _, n := range out {
-		kept[idOf(n)] = true
-	}
 	for _, prev := range owned {
-		if prev.GetKind() != "Namespace" || kept[idOf(prev)] {
+		if prev.GetKind() != "Namespace" || slices.ContainsFunc(out, func(n *yaml.RNode) bool {
+			return n.GetKind() == "Namespace" && n.GetName() == prev.GetName()
+		}) {
 			continue
 		}
 		why := "spec.createNamespace is false"
