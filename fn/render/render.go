@@ -5,6 +5,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -139,7 +140,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		}
 		if f := api.Spec.Certificate.SecretFile; f != "" && node.GetKind() == "Secret" {
 			// kpt writes an object to the file its path annotations name.
-			for _, k := range []string{"internal.config.kubernetes.io/path", "config.kubernetes.io/path"} {
+			for _, k := range []string{"config.kubernetes.io/path", "internal.config.kubernetes.io/path"} { // sorted, as keepToolAnnotations writes them
 				if err := node.PipeE(yaml.SetAnnotation(k, f)); err != nil {
 					return err
 				}
@@ -212,7 +213,9 @@ func ownerOf(n *yaml.RNode) string {
 // path, index, ids) from the previous version of an object to the new one, so an
 // in-place re-render writes the object back where it was.
 func keepToolAnnotations(prev, next *yaml.RNode) {
-	for k, v := range prev.GetAnnotations() {
+	annotations := prev.GetAnnotations()
+	for _, k := range slices.Sorted(maps.Keys(annotations)) {
+		v := annotations[k]
 		if k == "config.kubernetes.io/path" || k == "config.kubernetes.io/index" || k == "config.k8s.io/id" || strings.HasPrefix(k, "internal.config.kubernetes.io/") {
 			_ = next.PipeE(yaml.SetAnnotation(k, v))
 		}
