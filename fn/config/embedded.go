@@ -37,7 +37,7 @@ func decodeAll[T any](raws []runtime.RawExtension) []T {
 	var out []T
 	for _, r := range raws {
 		var v T
-		_ = json.Unmarshal(r.Raw, &v)
+		_ = sigsjson.UnmarshalCaseSensitivePreserveInts(r.Raw, &v) // as decodeStrict did
 		out = append(out, v)
 	}
 	return out
