@@ -5,7 +5,6 @@ package render
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -214,11 +213,15 @@ func ownerOf(n *yaml.RNode) string {
 // in-place re-render writes the object back where it was.
 func keepToolAnnotations(prev, next *yaml.RNode) {
 	annotations := prev.GetAnnotations()
-	for _, k := range slices.Sorted(maps.Keys(annotations)) {
-		v := annotations[k]
+	var keys []string // sorted, so a re-render writes them in the same order
+	for k := range annotations {
 		if k == "config.kubernetes.io/path" || k == "config.kubernetes.io/index" || k == "config.k8s.io/id" || strings.HasPrefix(k, "internal.config.kubernetes.io/") {
-			_ = next.PipeE(yaml.SetAnnotation(k, v))
+			keys = append(keys, k)
 		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		_ = next.PipeE(yaml.SetAnnotation(k, annotations[k]))
 	}
 }
 
