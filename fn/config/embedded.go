@@ -67,7 +67,7 @@ func decodeStrict(p *field.Path, raw []byte, v any) field.ErrorList {
 			errs = append(errs, field.Forbidden(under(p, m[1]), fmt.Sprintf("unknown field: not in %s", typeName(v))))
 			continue
 		}
-		errs = append(errs, field.Invalid(p, nil, e.Error()))
+		errs = append(errs, field.Invalid(p, field.OmitValueType{}, e.Error()))
 	}
 	if err != nil {
 		// encoding/json names the field of a type mismatch; the forked decoder's
@@ -78,7 +78,7 @@ func decodeStrict(p *field.Path, raw []byte, v any) field.ErrorList {
 				return append(errs, field.Invalid(under(p, te.Field), te.Value, "must be of type "+te.Type.String()))
 			}
 		}
-		errs = append(errs, field.Invalid(p, nil, err.Error()))
+		errs = append(errs, field.Invalid(p, field.OmitValueType{}, err.Error()))
 	}
 	return errs
 }

@@ -189,7 +189,7 @@ func validatePodTemplate(p *field.Path, raw []byte) field.ErrorList {
 	// remove is checked after the merge.
 	var generic any
 	if err := json.Unmarshal(raw, &generic); err != nil {
-		return field.ErrorList{field.Invalid(p, nil, err.Error())}
+		return field.ErrorList{field.Invalid(p, field.OmitValueType{}, err.Error())}
 	}
 	withoutDirectives, err := json.Marshal(dropDirectives(generic))
 	if err != nil {

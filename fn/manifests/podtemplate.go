@@ -57,11 +57,11 @@ func customizePodTemplate(api *config.AggregatedAPI, generated corev1.PodTemplat
 	}
 	var patchMap map[string]any
 	if err := json.Unmarshal(patch, &patchMap); err != nil {
-		return generated, field.ErrorList{field.Invalid(podTemplatePath, nil, err.Error())}
+		return generated, field.ErrorList{field.Invalid(podTemplatePath, field.OmitValueType{}, err.Error())}
 	}
 	mergedMap, err := strategicpatch.StrategicMergeMapPatch(original, patchMap, corev1.PodTemplateSpec{})
 	if err != nil {
-		return generated, field.ErrorList{field.Invalid(podTemplatePath, nil, fmt.Sprintf("cannot be merged onto the generated pod template: %v", err))}
+		return generated, field.ErrorList{field.Invalid(podTemplatePath, field.OmitValueType{}, fmt.Sprintf("cannot be merged onto the generated pod template: %v", err))}
 	}
 	mergedJSON, err := json.Marshal(mergedMap)
 	if err != nil {
@@ -71,7 +71,7 @@ func customizePodTemplate(api *config.AggregatedAPI, generated corev1.PodTemplat
 	// sigs.k8s.io/json, as the config's strict decode of the template: decoding a
 	// type builds its field encoders first, and that package's are already built.
 	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(mergedJSON, &merged); err != nil {
-		return generated, field.ErrorList{field.Invalid(podTemplatePath, nil, fmt.Sprintf("the merged pod template does not decode: %v", err))}
+		return generated, field.ErrorList{field.Invalid(podTemplatePath, field.OmitValueType{}, fmt.Sprintf("the merged pod template does not decode: %v", err))}
 	}
 	return merged, checkMergedTemplate(api, generated, merged)
 }
