@@ -152,6 +152,11 @@ func validateLabels(p *field.Path, labels map[string]string) field.ErrorList {
 			errs = append(errs, field.Forbidden(kp, "the function sets this label itself: it selects the pods and marks the function's objects"))
 			continue
 		}
+		if strings.HasPrefix(k, "rbac.authorization.k8s.io/aggregate-to-") {
+			// On every ClusterRole, the server's own rules would reach the built-in roles' users.
+			errs = append(errs, field.Forbidden(kp, "would aggregate every generated ClusterRole, the server's own included, into a built-in role; the view and edit roles carry these labels already"))
+			continue
+		}
 		for _, msg := range content.IsLabelKey(k) {
 			errs = append(errs, field.Invalid(kp, k, msg))
 		}
