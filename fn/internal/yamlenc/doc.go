@@ -7,9 +7,10 @@
 // apimachinery's unstructured converter (runtime.DefaultUnstructuredConverter) cost
 // ~25 ms to build its reflection caches on the first Deployment of a process;
 // json.Marshal builds an encoder for every type reachable from a Deployment (every
-// volume source, probe, ...) on first use, ~17 M instructions, against a process that
-// renders in ~19 M. This package walks the values that are set, which touch a few
-// dozen types (see the README's speed section for the whole-process figures).
+// volume source, probe, ...) on first use, ~17 M instructions, about what a whole first
+// render costs now (~19 M, callgrind). This package walks the values that are set,
+// which touch a few dozen types (the README's speed section has the whole-process
+// figures before and after).
 //
 // The price is a second implementation of encoding/json's rules, fenced in here and
 // held to json.Marshal: TestEncodeMatchesJSON over every object of every golden
