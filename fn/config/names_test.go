@@ -58,3 +58,34 @@ func TestObjectNamesProvidedSecret(t *testing.T) {
 		t.Errorf("Secret = %q", got)
 	}
 }
+
+// TestLengthMarkersAreTheNameRules: the schema's maxLength of each name field (a marker
+// in types.go, there for kubectl explain and editors) is the limit of the apimachinery
+// name rule Validate applies to it.
+func TestLengthMarkersAreTheNameRules(t *testing.T) {
+	root, err := crdSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, limit := range map[string]int{
+		"spec.group":                    validation.DNS1123SubdomainMaxLength,
+		"spec.versions[].name":          validation.DNS1035LabelMaxLength,
+		"spec.namespace":                validation.DNS1123LabelMaxLength,
+		"spec.service.name":             validation.DNS1035LabelMaxLength,
+		"spec.server.priorityClassName": validation.DNS1123SubdomainMaxLength,
+	} {
+		s := root
+		for _, step := range strings.Split(path, ".") {
+			name, list := strings.CutSuffix(step, "[]")
+			if s = s.Properties[name]; s != nil && list {
+				s = s.Items
+			}
+			if s == nil {
+				t.Fatalf("%s: not in the schema", path)
+			}
+		}
+		if s.MaxLength == nil || *s.MaxLength != int64(limit) {
+			t.Errorf("%s: maxLength %v, the name rule's limit is %d", path, s.MaxLength, limit)
+		}
+	}
+}
