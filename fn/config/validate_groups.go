@@ -87,9 +87,7 @@ func validateGroup(p *field.Path, g APIGroup, apiServices map[string]*field.Path
 			}
 		}
 		seen[v.Name] = true
-		errs = append(errs, inRange(vp.Child("versionPriority"), v.VersionPriority, 1, maxVersionPrio)...)
 	}
-	errs = append(errs, inRange(p.Child("groupPriorityMinimum"), g.GroupPriorityMinimum, 1, maxGroupPrio)...)
 
 	seenRes := map[string]bool{}
 	for i, r := range g.Resources {

@@ -16,6 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
+// maxPort bounds the ports of networkPolicy.extraIngress/extraEgress, which the schema
+// leaves to the Kubernetes type.
+const maxPort = 65535
+
 // ReservedLabels are the labels the function sets itself on its objects and pods; the
 // selector and the owner label depend on them (a test in fn/manifests keeps the list
 // in step with what it sets).
@@ -307,7 +311,10 @@ func validatePorts(p *field.Path, ports []networkingv1.NetworkPolicyPort) field.
 					errs = append(errs, field.Invalid(pp.Child("port"), port.Port.StrVal, msg))
 				}
 			} else {
-				errs = append(errs, inRange(pp.Child("port"), port.Port.IntVal, 1, maxPort)...)
+				// Not in the schema (the rules are schemaless there): the range is checked here.
+				if p := port.Port.IntVal; p < 1 || p > maxPort {
+					errs = append(errs, field.Invalid(pp.Child("port"), p, fmt.Sprintf("must be between 1 and %d", maxPort)))
+				}
 			}
 		}
 		if port.EndPort != nil {

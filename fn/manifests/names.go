@@ -42,11 +42,8 @@ type Object interface {
 	metav1.Object
 }
 
-// Names are the names of the generated objects (derived in fn/config).
+// Names are the names of the generated objects, derived by config's ObjectNames.
 type Names = config.Names
-
-// NamesFor derives the object names of a config.
-func NamesFor(api *config.AggregatedAPI) Names { return api.ObjectNames() }
 
 // labels are spec.commonLabels and the function's own labels.
 func labels(api *config.AggregatedAPI) map[string]string {
@@ -106,10 +103,10 @@ type SecretPEM struct {
 // the kube-aggregator start routing to the server. It fails only when
 // spec.server.podTemplate cannot be merged (CheckPodTemplate says why first).
 func Build(api *config.AggregatedAPI, m Material) ([]Object, error) {
-	names := NamesFor(api)
+	names := api.ObjectNames()
 	var objs []Object
 	if api.EmitsNamespace() {
-		objs = append(objs, Namespace(api))
+		objs = append(objs, Namespace(api, names))
 	}
 	objs = append(objs, ServiceAccount(api, names))
 	if m.Secret != nil {
@@ -129,7 +126,7 @@ func Build(api *config.AggregatedAPI, m Material) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	objs = append(objs, Service(api), deployment)
+	objs = append(objs, Service(api, names), deployment)
 	if api.Spec.Server.Replicas > 1 {
 		objs = append(objs, PodDisruptionBudget(api, names))
 	}

@@ -20,9 +20,10 @@ const servingCertVolume = "serving-cert"
 var podTemplatePath = field.NewPath("spec", "server", "podTemplate")
 
 // TemplateToMap turns a pod template into the JSON-shaped map strategic merge works on.
-// The render sets its own encoder here: encoding/json would first build encoders for
-// PodTemplateSpec's whole type graph, most of a millisecond in every process that
-// merges a podTemplate (TestTemplateToMapMatchesJSON holds the two to the same maps).
+// fn/render sets it to yamlenc (walking the values that are set; yamlenc's tests build
+// manifests, so this package cannot import it): json.Marshal would first build encoders
+// for PodTemplateSpec's whole type graph, most of a millisecond in every process that
+// merges a podTemplate. TestTemplateToMapMatchesJSON holds the two to the same maps.
 var TemplateToMap = func(t *corev1.PodTemplateSpec) (map[string]any, error) {
 	b, err := json.Marshal(t)
 	if err != nil {
@@ -40,7 +41,7 @@ func CheckPodTemplate(api *config.AggregatedAPI) field.ErrorList {
 	if patch == nil {
 		return nil
 	}
-	d := generatedDeployment(api, NamesFor(api), Material{})
+	d := generatedDeployment(api, api.ObjectNames(), Material{})
 	_, errs := customizePodTemplate(api, d.Spec.Template, patch)
 	return errs
 }

@@ -23,10 +23,10 @@ import (
 const nonRootUID = 65532
 
 // Namespace is the namespace the server runs in.
-func Namespace(api *config.AggregatedAPI) *corev1.Namespace {
+func Namespace(api *config.AggregatedAPI, n Names) *corev1.Namespace {
 	return &corev1.Namespace{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: meta(api, api.Spec.Namespace, ""),
+		ObjectMeta: meta(api, n.Namespace, ""),
 	}
 }
 
@@ -56,12 +56,12 @@ func ServingSecret(api *config.AggregatedAPI, n Names, m SecretPEM) *corev1.Secr
 
 // Service fronts the server pods on spec.service.port; its targetPort is the container port.
 // In openshift mode the service-ca operator issues the serving Secret for it.
-func Service(api *config.AggregatedAPI) *corev1.Service {
-	m := meta(api, api.Spec.Service.Name, api.Spec.Namespace)
+func Service(api *config.AggregatedAPI, n Names) *corev1.Service {
+	m := meta(api, n.Service, api.Spec.Namespace)
 	maps.Copy(m.Labels, api.Spec.Service.Labels) // validated: never one of the function's labels
 	m.Annotations = annotations(api, api.Spec.Service.Annotations)
 	if api.Spec.Certificate.Mode == config.ModeOpenShift {
-		m.Annotations = annotations(api, api.Spec.Service.Annotations, map[string]string{OpenShiftServingCertAnnotation: NamesFor(api).Secret})
+		m.Annotations = annotations(api, api.Spec.Service.Annotations, map[string]string{OpenShiftServingCertAnnotation: n.Secret})
 	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},

@@ -3,15 +3,16 @@ package render
 import (
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/aggapi/aggapi/fn/internal/yamlenc"
 	"github.com/aggapi/aggapi/fn/manifests"
 )
 
 func init() { manifests.TemplateToMap = templateToMap }
 
-// templateToMap encodes a pod template with the render's encoder (walking the values
-// that are set) and decodes the YAML node into the map strategic merge works on.
+// templateToMap encodes a pod template with yamlenc and decodes the YAML node into the
+// map strategic merge works on.
 func templateToMap(t *corev1.PodTemplateSpec) (map[string]any, error) {
-	n, err := encodeObject(t)
+	n, err := yamlenc.Encode(t)
 	if err != nil {
 		return nil, err
 	}

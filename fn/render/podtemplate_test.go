@@ -28,7 +28,7 @@ func TestTemplateToMapMatchesJSON(t *testing.T) {
 			continue
 		}
 		m := manifests.Material{PodAnnotations: map[string]string{"a": "b"}}
-		d, err := manifests.Deployment(api, manifests.NamesFor(api), m)
+		d, err := manifests.Deployment(api, api.ObjectNames(), m)
 		if err != nil {
 			continue
 		}
