@@ -94,7 +94,7 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if out.Failed {
 		for _, res := range out.Results {
 			if res.Severity == render.Error {
-				fmt.Fprintf(stderr, "aggapi: error: %s\n", res.Message)
+				fmt.Fprintf(stderr, "aggapi: error: %s\n", res.Line())
 			}
 		}
 		return 1
