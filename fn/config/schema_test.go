@@ -89,8 +89,10 @@ func TestSyntheticSchemasMatchKubeOpenAPI(t *testing.T) {
 			"h": {"type": "string", "format": "int64"},
 			"i": {"type": "string", "pattern": "("},
 			"j.k": {"type": "boolean"},
-			"l[1]": {"type": "string", "enum": ["on"]}
+			"l[1]": {"type": "string", "enum": ["on"]},
+			"n": {"type": "object", "minProperties": 1, "maxProperties": 2, "additionalProperties": {"type": "string", "maxLength": 1}}
 		}}`,
+		`{"type": "object", "minProperties": 2, "maxProperties": 3, "properties": {"a": {"type": "integer"}}}`,
 		`{"type": "object", "additionalProperties": {"type": "integer", "format": "int32", "maximum": 10}}`,
 		`{"type": "object", "properties": {"m": {"type": "object",
 			"properties": {"n": {"type": "string"}}, "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}`,

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"maps"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -114,8 +112,11 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 	switch {
 	case sv.Image == "":
 		errs = append(errs, field.Required(p.Child("image"), "the extension API server's image"))
-	case strings.ContainsAny(sv.Image, " \t\n"):
-		errs = append(errs, field.Invalid(p.Child("image"), sv.Image, "must not contain whitespace"))
+	default:
+		if i, r := badImageRune(sv.Image); i >= 0 {
+			errs = append(errs, field.Invalid(p.Child("image"), sv.Image,
+				fmt.Sprintf("must not contain whitespace or control characters: %U at byte %d (an image reference is printable ASCII)", r, i)))
+		}
 	}
 	errs = append(errs, inRange(p.Child("port"), sv.Port, 1, maxPort)...)
 	errs = append(errs, inRange(p.Child("replicas"), sv.Replicas, 1, maxReplicas)...)
@@ -262,6 +263,17 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	return errs
 }
 
+// badImageRune finds the first rune an image reference cannot hold: references are
+// printable ASCII, so this catches \r, \v, NUL, a no-break space, U+2028 and the like.
+func badImageRune(image string) (int, rune) {
+	for i, r := range image {
+		if r <= ' ' || r > '~' {
+			return i, r
+		}
+	}
+	return -1, 0
+}
+
 func dns(p *field.Path, v string, check func(string) []string) field.ErrorList {
 	var errs field.ErrorList
 	for _, msg := range check(v) {
@@ -275,15 +287,4 @@ func inRange(p *field.Path, v, lo, hi int32) field.ErrorList {
 		return field.ErrorList{field.Invalid(p, v, fmt.Sprintf("must be between %d and %d", lo, hi))}
 	}
 	return nil
-}
-
-func quantities(p *field.Path, m map[string]string) field.ErrorList {
-	var errs field.ErrorList
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		v := m[k]
-		if _, err := resource.ParseQuantity(v); err != nil {
-			errs = append(errs, field.Invalid(p.Key(k), v, "must be a quantity such as 100m or 128Mi"))
-		}
-	}
-	return errs
 }
