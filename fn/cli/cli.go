@@ -84,6 +84,9 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if len(out.Results) > 0 {
 		rw.Results = render.ResultsNode(out.Results)
 	}
+	if out.OmitFunctionConfig {
+		rw.FunctionConfig = nil
+	}
 	if rw.WrappingKind == "" {
 		rw.WrappingKind, rw.WrappingAPIVersion = kio.ResourceListKind, kio.ResourceListAPIVersion
 	}

@@ -19,13 +19,27 @@ const (
 	// sixteen times over); aliases count each time they are used.
 	MaxConfigBytes = 1 << 20
 	// MaxConfigValues bounds the number of keys, values and list items.
-	MaxConfigValues = 100_000
+	MaxConfigValues = 50_000
 	// MaxConfigDepth bounds the nesting of mappings and lists.
 	MaxConfigDepth = 64
 	// maxDocumentBytes bounds a config document handed to Load as text, before it is
 	// parsed: comments and indentation may make it larger than MaxConfigBytes.
 	maxDocumentBytes = 4 * MaxConfigBytes
 )
+
+// tooLargeOrigin marks the error of a config over the limits.
+const tooLargeOrigin = "aggapi.dev/config-too-large"
+
+// TooLarge reports whether errs refuse a config for its size: a caller should then not
+// echo the config back (writing a 150,000-key mapping costs half a GB).
+func TooLarge(errs field.ErrorList) bool {
+	for _, e := range errs {
+		if e.Origin == tooLargeOrigin {
+			return true
+		}
+	}
+	return false
+}
 
 // LoadNode is Load for a config already parsed into a YAML node, such as the
 // functionConfig of a ResourceList.
@@ -85,11 +99,17 @@ func problem(p *field.Path, detail string) *field.Error {
 func (r *nodeReader) count(p *field.Path, n int) bool {
 	r.values++
 	r.bytes += n
+	if r.err != nil {
+		return false
+	}
 	switch {
 	case r.values > MaxConfigValues:
 		r.fail(nil, fmt.Sprintf("the function config is too large: more than %d keys, values and list items (the limit was reached at %s; aliases count each time they are used)", MaxConfigValues, p))
 	case r.bytes > MaxConfigBytes:
 		r.fail(nil, fmt.Sprintf("the function config is too large: more than %d bytes of keys and values (the limit was reached at %s; aliases count each time they are used)", MaxConfigBytes, p))
+	}
+	if r.err != nil {
+		r.err.Origin = tooLargeOrigin
 	}
 	return r.err == nil
 }
@@ -103,6 +123,8 @@ func (r *nodeReader) value(n *yaml.Node, p *field.Path, depth int) any {
 		return nil
 	}
 	switch n.Kind {
+	case 0: // an empty document
+		return nil
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil
@@ -232,7 +254,13 @@ func (r *nodeReader) key(k *yaml.Node, p *field.Path) (string, bool) {
 		r.fail(p, "a key must be a string, not a list or mapping")
 		return "", false
 	}
+	if k.ShortTag() == "!!null" {
+		// yaml.v3 drops such an entry silently; say so instead.
+		r.fail(p, fmt.Sprintf("a key must be a string, not null (%q); quote it to mean the text", k.Value))
+		return "", false
+	}
 	if k.ShortTag() == "!!binary" {
+
 		var s string
 		if err := k.Decode(&s); err != nil {
 			r.fail(p, err.Error())

@@ -21,6 +21,9 @@ type Output struct {
 	Results []Result
 	// Failed is true when Results hold an error: the caller must exit non-zero.
 	Failed bool
+	// OmitFunctionConfig is true when the config was refused for its size: writing it
+	// back would cost more than everything else (half a GB for 150,000 keys).
+	OmitFunctionConfig bool
 }
 
 // Process runs the function over items with the given functionConfig at time now.
@@ -30,19 +33,21 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode, now time.Time) Output {
 		r.fail(err.Error(), "")
 	}
 	if r.failed {
-		return Output{Items: items, Results: r.results, Failed: true}
+		return Output{Items: items, Results: r.results, Failed: true, OmitFunctionConfig: r.configTooLarge}
 	}
 	return Output{Items: r.out, Results: r.results}
 }
 
 type run struct {
-	items   []*yaml.RNode
-	now     time.Time
-	ref     *yaml.ResourceIdentifier
-	file    *File // where the config came from, when kpt or kustomize said so
-	results []Result
-	failed  bool
-	out     []*yaml.RNode
+	items []*yaml.RNode
+	now   time.Time
+	ref   *yaml.ResourceIdentifier
+	file  *File // where the config came from, when kpt or kustomize said so
+	// configTooLarge: the config was refused for its size.
+	configTooLarge bool
+	results        []Result
+	failed         bool
+	out            []*yaml.RNode
 }
 
 // fail records an error result; fieldPath names the config field, or is empty.
@@ -81,6 +86,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 	// compares every pair of keys of a mapping.
 	api, errs := config.LoadNode(fnConfig.YNode())
 	if len(errs) > 0 {
+		r.configTooLarge = config.TooLarge(errs)
 		for _, e := range errs {
 			r.fail(fieldMessage(e), e.Field)
 		}
