@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -160,18 +162,21 @@ func (r *nodeReader) value(n *yaml.Node, p *field.Path, depth int) any {
 			return nil
 		}
 		out := make(map[string]any, min(len(n.Content)/2, MaxConfigValues))
-		r.mapping(n, p, depth, out, map[string]bool{})
+		r.mapping(n, p, depth, out, false)
 		return out
 	}
 	r.fail(p, fmt.Sprintf("unexpected YAML node kind %d", n.Kind))
 	return nil
 }
 
-// mapping adds the entries of n to out; keys in set came earlier (an explicit key, or
-// an earlier merge) and win, as in yaml.v3.
-func (r *nodeReader) mapping(n *yaml.Node, p *field.Path, depth int, out map[string]any, set map[string]bool) {
+// mapping adds the entries of n to out. In a merged mapping (merging), keys already in
+// out came earlier (an explicit key, or an earlier merge) and win, as in yaml.v3.
+func (r *nodeReader) mapping(n *yaml.Node, p *field.Path, depth int, out map[string]any, merging bool) {
 	var merges []*yaml.Node
-	seen := make(map[string]bool, len(n.Content)/2)
+	var seen map[string]bool // a merged mapping's own keys; otherwise out holds them
+	if merging {
+		seen = make(map[string]bool, len(n.Content)/2)
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if isMergeKey(k) {
@@ -182,26 +187,30 @@ func (r *nodeReader) mapping(n *yaml.Node, p *field.Path, depth int, out map[str
 		if !ok {
 			return
 		}
+		_, dup := out[key]
+		if merging {
+			dup = seen[key]
+			seen[key] = true
+		}
 		child := childPath(p, key)
-		if seen[key] {
+		if dup {
 			r.fail(child, "given twice in one mapping; YAML would keep one silently, so remove the other")
 			return
 		}
-		seen[key] = true
 		if !r.count(child, len(key)) {
 			return
+		}
+		if _, earlier := out[key]; merging && earlier {
+			continue // yaml.v3 does not read a value that an earlier key overrides
 		}
 		val := r.value(v, child, depth+1)
 		if r.err != nil {
 			return
 		}
-		if !set[key] {
-			out[key] = val
-			set[key] = true
-		}
+		out[key] = val
 	}
 	for _, m := range merges {
-		r.merge(m, p, depth+1, out, set)
+		r.merge(m, p, depth+1, out)
 		if r.err != nil {
 			return
 		}
@@ -209,14 +218,14 @@ func (r *nodeReader) mapping(n *yaml.Node, p *field.Path, depth int, out map[str
 }
 
 // merge applies a YAML merge key's value (a mapping, an alias of one, or a list of those).
-func (r *nodeReader) merge(m *yaml.Node, p *field.Path, depth int, out map[string]any, set map[string]bool) {
+func (r *nodeReader) merge(m *yaml.Node, p *field.Path, depth int, out map[string]any) {
 	if depth > MaxConfigDepth {
 		r.fail(p, fmt.Sprintf("nested more than %d levels deep", MaxConfigDepth))
 		return
 	}
 	switch m.Kind {
 	case yaml.MappingNode:
-		r.mapping(m, p, depth, out, set)
+		r.mapping(m, p, depth, out, true)
 	case yaml.AliasNode:
 		if m.Alias == nil || r.expanding[m.Alias] {
 			r.fail(p, fmt.Sprintf("alias *%s refers to a value that contains it", m.Value))
@@ -224,14 +233,14 @@ func (r *nodeReader) merge(m *yaml.Node, p *field.Path, depth int, out map[strin
 		}
 		r.expanding[m.Alias] = true
 		defer delete(r.expanding, m.Alias)
-		r.merge(m.Alias, p, depth+1, out, set)
+		r.merge(m.Alias, p, depth+1, out)
 	case yaml.SequenceNode:
 		for _, item := range m.Content {
 			if item.Kind == yaml.SequenceNode {
 				r.fail(p.Child("<<"), "a merge key takes a mapping or a list of mappings")
 				return
 			}
-			r.merge(item, p, depth+1, out, set)
+			r.merge(item, p, depth+1, out)
 			if r.err != nil {
 				return
 			}
@@ -274,8 +283,22 @@ func (r *nodeReader) key(k *yaml.Node, p *field.Path) (string, bool) {
 // scalar decodes one scalar as yaml.v3 does into an interface{}; strings, the common
 // case, skip the decoder.
 func (r *nodeReader) scalar(n *yaml.Node, p *field.Path) any {
-	if n.ShortTag() == "!!str" {
+	switch n.ShortTag() {
+	case "!!str":
 		return n.Value
+	case "!!int":
+		if isDecimal(n.Value) {
+			if i, err := strconv.Atoi(n.Value); err == nil {
+				return i // what yaml.v3 resolves a plain decimal that fits to
+			}
+		}
+	case "!!bool":
+		switch n.Value {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
 	}
 	var v any
 	if err := n.Decode(&v); err != nil {
@@ -287,6 +310,20 @@ func (r *nodeReader) scalar(n *yaml.Node, p *field.Path) any {
 		return nil
 	}
 	return v
+}
+
+// isDecimal: digits, with an optional leading minus and no leading zero.
+func isDecimal(s string) bool {
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || len(digits) > 18 || (digits[0] == '0' && len(digits) > 1) {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // childPath is p.key, or the root's key.

@@ -252,3 +252,52 @@ func TestKubeOpenAPIValidatorNotLinked(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaBoundsEveryListMapAndString: every list of the CRD has maxItems, every map
+// maxProperties and every free string maxLength, so no field can carry unbounded work
+// past the schema check (issue 10). Enums bound themselves; metadata is checked by
+// Validate, apiVersion and kind by checkTypeMeta.
+func TestSchemaBoundsEveryListMapAndString(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(crd.AggregatedAPISchema, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(node map[string]any, at string)
+	walk = func(node map[string]any, at string) {
+		if node["x-kubernetes-preserve-unknown-fields"] == true || at == "<root>.metadata" || at == "<root>.apiVersion" || at == "<root>.kind" {
+			return
+		}
+		_, hasEnum := node["enum"]
+		switch node["type"] {
+		case "array":
+			if _, ok := node["maxItems"]; !ok {
+				t.Errorf("%s: a list without maxItems", at)
+			}
+		case "string":
+			if _, ok := node["maxLength"]; !ok && !hasEnum {
+				t.Errorf("%s: a string without maxLength", at)
+			}
+		case "object":
+			if _, isMap := node["additionalProperties"].(map[string]any); isMap {
+				if _, ok := node["maxProperties"]; !ok {
+					t.Errorf("%s: a map without maxProperties", at)
+				}
+			}
+		}
+		if props, ok := node["properties"].(map[string]any); ok {
+			for name, p := range props {
+				walk(p.(map[string]any), at+"."+name)
+			}
+		}
+		if items, ok := node["items"].(map[string]any); ok {
+			walk(items, at+"[]")
+		}
+		if extra, ok := node["additionalProperties"].(map[string]any); ok {
+			// Map values are checked by Validate where the schema cannot say more (quantities).
+			if extra["type"] != "string" {
+				walk(extra, at+"{}")
+			}
+		}
+	}
+	walk(doc, "<root>")
+}
