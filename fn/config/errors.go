@@ -114,7 +114,7 @@ func explainSchema(errs field.ErrorList, doc map[string]any) field.ErrorList {
 			add(field.Invalid(pathFrom(e.Field), v, "must be "+typeName(m[1])))
 			continue
 		}
-		if strings.HasPrefix(e.Detail, "should match '") && strings.Contains(e.Detail, "(ns|us|µs|ms|s|m|h)") {
+		if p := durationPattern(); p != "" && e.Detail == "should match '"+p+"'" {
 			s, _ := e.BadValue.(string)
 			add(field.Invalid(pathFrom(e.Field), e.BadValue, durationHint(e.Field, s)))
 			continue
@@ -151,6 +151,17 @@ var durationExamples = map[string]string{
 	"caDuration":  "87600h",
 }
 
+// durationPattern is the schema's pattern for durations (the schema owns it).
+var durationPattern = sync.OnceValue(func() string {
+	root, err := crdSchema()
+	if err != nil {
+		return ""
+	}
+	return root.Properties["spec"].Properties["certificate"].Properties["validity"].Pattern
+})
+
+var durationForm = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(durationPattern()) })
+
 var daysOrYears = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)(d|y)$`) })
 
 // durationHint says how to write a duration, and what a value in days or years is in hours.
@@ -159,6 +170,10 @@ func durationHint(path, given string) string {
 	example := durationExamples[name]
 	if example == "" {
 		example = "720h"
+	}
+	if durationPattern() != "" && durationForm().MatchString(given) {
+		// Well formed, so it failed on size: time.Duration holds about 290 years.
+		return "must be a duration of at most 2562047h"
 	}
 	hint := "must be a duration; use h, m, s: " + example
 	if m := daysOrYears().FindStringSubmatch(given); m != nil {

@@ -132,10 +132,11 @@ func TestTypeErrorsShowTheValue(t *testing.T) {
 
 func TestDurationErrorsGiveAnExample(t *testing.T) {
 	for given, want := range map[string]string{
-		"1y":    `spec.certificate.validity: Invalid value: "1y": must be a duration; use h, m, s: 8760h (there are no days or years: 1y is 8760h)`,
-		"365d":  `spec.certificate.validity: Invalid value: "365d": must be a duration; use h, m, s: 8760h (there are no days or years: 365d is 8760h)`,
-		"1 h":   `spec.certificate.validity: Invalid value: "1 h": must be a duration; use h, m, s: 8760h`,
-		"1week": `spec.certificate.validity: Invalid value: "1week": must be a duration; use h, m, s: 8760h`,
+		"1y":           `spec.certificate.validity: Invalid value: "1y": must be a duration; use h, m, s: 8760h (there are no days or years: 1y is 8760h)`,
+		"365d":         `spec.certificate.validity: Invalid value: "365d": must be a duration; use h, m, s: 8760h (there are no days or years: 365d is 8760h)`,
+		"1 h":          `spec.certificate.validity: Invalid value: "1 h": must be a duration; use h, m, s: 8760h`,
+		"1week":        `spec.certificate.validity: Invalid value: "1week": must be a duration; use h, m, s: 8760h`,
+		"99999999999h": `spec.certificate.validity: Invalid value: "99999999999h": must be a duration of at most 2562047h`,
 	} {
 		_, errs := Load([]byte(strings.Replace(basicConfig(t), "validity: 8760h", "validity: "+given, 1)))
 		if got := errorText(errs); !strings.Contains(got, want) {

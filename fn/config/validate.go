@@ -182,14 +182,14 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	validity, err := time.ParseDuration(c.Validity)
 	switch {
 	case err != nil:
-		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, "must be a duration such as 8760h"))
+		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, durationHint("validity", c.Validity)))
 	case validity < minValidity || validity > maxValidity:
 		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, fmt.Sprintf("must be between %s and %s", minValidity, maxValidity)))
 	}
 	renew, err := time.ParseDuration(c.RenewBefore)
 	switch {
 	case err != nil:
-		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, "must be a duration such as 720h"))
+		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, durationHint("renewBefore", c.RenewBefore)))
 	case renew <= 0:
 		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, "must be positive"))
 	case validity > 0 && renew >= validity:
@@ -198,7 +198,7 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	overlap, err := time.ParseDuration(c.Overlap)
 	switch {
 	case err != nil:
-		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, "must be a duration such as 24h"))
+		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, durationHint("overlap", c.Overlap)))
 	case overlap < 0:
 		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, "must not be negative"))
 	case renew > 0 && overlap >= renew:
@@ -249,7 +249,7 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	if cm := c.CertManager; c.Mode == ModeCertManager && cm != nil {
 		cp := p.Child("certManager")
 		if d, err := time.ParseDuration(cm.CADuration); err != nil {
-			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, "must be a duration such as 87600h"))
+			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, durationHint("caDuration", cm.CADuration)))
 		} else if validity > 0 && d <= validity {
 			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, fmt.Sprintf("must be longer than validity (%s)", c.Validity)))
 		}
