@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/internal/yamlenc"
 )
 
 // Severity is a result's severity, as the KRM functions specification spells it.
@@ -57,12 +59,12 @@ func ResultsNode(results []Result) *yaml.RNode {
 			addString(r, "kind", ref.Kind)
 			addString(r, "name", ref.Name)
 			addString(r, "namespace", ref.Namespace)
-			m.Content = append(m.Content, stringNode("resourceRef"), r)
+			m.Content = append(m.Content, yamlenc.StringNode("resourceRef"), r)
 		}
 		if res.FieldPath != "" {
 			f := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
 			addString(f, "path", res.FieldPath)
-			m.Content = append(m.Content, stringNode("field"), f)
+			m.Content = append(m.Content, yamlenc.StringNode("field"), f)
 		}
 		if file := res.File; file != nil && file.Path != "" {
 			f := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
@@ -70,7 +72,7 @@ func ResultsNode(results []Result) *yaml.RNode {
 			if file.Index != 0 {
 				addInt(f, "index", file.Index)
 			}
-			m.Content = append(m.Content, stringNode("file"), f)
+			m.Content = append(m.Content, yamlenc.StringNode("file"), f)
 		}
 		seq.Content = append(seq.Content, m)
 	}
@@ -79,12 +81,12 @@ func ResultsNode(results []Result) *yaml.RNode {
 
 // addInt adds key: value to a mapping.
 func addInt(m *yaml.Node, key string, value int) {
-	m.Content = append(m.Content, stringNode(key), &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: strconv.Itoa(value)})
+	m.Content = append(m.Content, yamlenc.StringNode(key), &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: strconv.Itoa(value)})
 }
 
 // addString adds key: value to a mapping unless value is empty (omitempty).
 func addString(m *yaml.Node, key, value string) {
 	if value != "" {
-		m.Content = append(m.Content, stringNode(key), stringNode(value))
+		m.Content = append(m.Content, yamlenc.StringNode(key), yamlenc.StringNode(value))
 	}
 }
