@@ -64,7 +64,7 @@ func decodeStrict(p *field.Path, raw []byte, v any) field.ErrorList {
 	var errs field.ErrorList
 	for _, e := range strictErrs {
 		if m := unknownField().FindStringSubmatch(e.Error()); m != nil {
-			errs = append(errs, field.Forbidden(under(p, m[1]), fmt.Sprintf("unknown field: not in %s", typeName(v))))
+			errs = append(errs, field.Forbidden(under(p, m[1]), fmt.Sprintf("unknown field: not in %s", embeddedTypeName(v))))
 			continue
 		}
 		errs = append(errs, field.Invalid(p, field.OmitValueType{}, e.Error()))
@@ -87,7 +87,7 @@ func under(p *field.Path, rel string) *field.Path {
 	return pathFrom(p.String() + "." + rel)
 }
 
-func typeName(v any) string {
+func embeddedTypeName(v any) string {
 	switch v.(type) {
 	case *corev1.PodTemplateSpec:
 		return "PodTemplateSpec (core/v1)"
