@@ -75,7 +75,15 @@ func decodeStrict(p *field.Path, raw []byte, v any) field.ErrorList {
 		var te *json.UnmarshalTypeError
 		if jerr := json.Unmarshal(raw, new(any)); jerr == nil {
 			if jerr = json.Unmarshal(raw, v); errors.As(jerr, &te) && te.Field != "" {
-				return append(errs, field.Invalid(under(p, te.Field), te.Value, "must be of type "+te.Type.String()))
+				// The value given, where the path finds it (encoding/json's has no list indexes).
+				var given any = te.Value
+				var generic any
+				if json.Unmarshal(raw, &generic) == nil {
+					if found, ok := valueAt(generic, te.Field); ok {
+						given = capValue(found)
+					}
+				}
+				return append(errs, field.Invalid(under(p, te.Field), given, "must be of type "+te.Type.String()))
 			}
 		}
 		errs = append(errs, field.Invalid(p, field.OmitValueType{}, err.Error()))
