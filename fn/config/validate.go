@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -14,13 +13,10 @@ import (
 )
 
 const (
-	maxNameLength   = 40 // leaves room for the suffixes of generated object names (TestObjectNamesOfLongestName)
-	minValidity     = time.Hour
-	maxValidity     = 10 * 365 * 24 * time.Hour
-	resourcePattern = `^([a-z0-9]([-a-z0-9]*[a-z0-9])?|\*)(/([a-z0-9]([-a-z0-9]*[a-z0-9])?|\*))?$`
+	maxNameLength = 40 // leaves room for the suffixes of generated object names (TestObjectNamesOfLongestName)
+	minValidity   = time.Hour
+	maxValidity   = 10 * 365 * 24 * time.Hour
 )
-
-var resourceName = regexp.MustCompile(resourcePattern)
 
 // Validate checks a defaulted config against the rules the kube-aggregator and the
 // API server apply to what we generate, so a problem shows at render time and not

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -93,7 +94,7 @@ func validateGroup(p *field.Path, g APIGroup, apiServices map[string]*field.Path
 	for i, r := range g.Resources {
 		rp := p.Child("resources").Index(i)
 		switch {
-		case !resourceName.MatchString(r):
+		case !isResourceName(r):
 			errs = append(errs, field.Invalid(rp, r, `must be a lowercase plural resource name, optionally with a /subresource, or "*"`))
 		case seenRes[r]:
 			errs = append(errs, field.Duplicate(rp, r))
@@ -103,4 +104,27 @@ func validateGroup(p *field.Path, g APIGroup, apiServices map[string]*field.Path
 		seenRes[r] = true
 	}
 	return errs
+}
+
+// isResourceName reports whether r is what an RBAC rule names: a lowercase plural
+// resource ([a-z0-9] with inner '-'), optionally /subresource, either part "*". A loop,
+// not a regexp: compiling one is paid by every process.
+func isResourceName(r string) bool {
+	resource, sub, hasSub := strings.Cut(r, "/")
+	return isResourcePart(resource) && (!hasSub || isResourcePart(sub))
+}
+
+func isResourcePart(p string) bool {
+	if p == "*" {
+		return true
+	}
+	if p == "" || p[0] == '-' || p[len(p)-1] == '-' {
+		return false
+	}
+	for _, c := range []byte(p) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
 }
