@@ -42,7 +42,10 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 	s := a.Spec
 	errs = append(errs, a.validateGroups(spec)...)
 	errs = append(errs, dns(spec.Child("namespace"), s.Namespace, validation.IsDNS1123Label)...)
-	errs = append(errs, dns(spec.Child("service", "name"), s.Service.Name, validation.IsDNS1035Label)...)
+	if o := s.Names; o == nil || o.Service != s.Service.Name {
+		// Otherwise it came from spec.names.service, and validateNames reports it there.
+		errs = append(errs, dns(spec.Child("service", "name"), s.Service.Name, validation.IsDNS1035Label)...)
+	}
 	if o := s.Names; o != nil && o.Service != "" && o.Service != s.Service.Name {
 		errs = append(errs, field.Invalid(spec.Child("names", "service"), o.Service,
 			fmt.Sprintf("spec.service.name is %q: give the Service's name in one of them", s.Service.Name)))
