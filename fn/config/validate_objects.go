@@ -200,6 +200,9 @@ func validatePodTemplate(p *field.Path, raw []byte) field.ErrorList {
 	if err := json.Unmarshal(raw, &generic); err != nil {
 		return field.ErrorList{field.Invalid(p, field.OmitValueType{}, err.Error())}
 	}
+	if errs := boundLists(p, generic); len(errs) > 0 {
+		return errs
+	}
 	withoutDirectives, err := json.Marshal(dropDirectives(generic))
 	if err != nil {
 		return field.ErrorList{field.InternalError(p, err)}
@@ -236,6 +239,30 @@ func validatePodTemplate(p *field.Path, raw []byte) field.ErrorList {
 	for k := range t.Annotations {
 		if strings.HasPrefix(k, "aggapi.dev/") {
 			errs = append(errs, field.Forbidden(p.Child("metadata", "annotations").Key(k), "the function sets this annotation itself (a new certificate rolls the pods)"))
+		}
+	}
+	return errs
+}
+
+// maxTemplateListItems bounds every list in a podTemplate (containers, env, volumes,
+// tolerations, ...): the schema leaves the template to the Kubernetes type, and
+// strategic merge orders merged lists in quadratic time.
+const maxTemplateListItems = 256
+
+// boundLists reports the lists of a decoded podTemplate longer than maxTemplateListItems.
+func boundLists(p *field.Path, v any) field.ErrorList {
+	var errs field.ErrorList
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			errs = append(errs, boundLists(p.Child(k), v[k])...)
+		}
+	case []any:
+		if len(v) > maxTemplateListItems {
+			return field.ErrorList{field.TooMany(p, len(v), maxTemplateListItems)}
+		}
+		for i, x := range v {
+			errs = append(errs, boundLists(p.Index(i), x)...)
 		}
 	}
 	return errs
