@@ -61,7 +61,7 @@ func main() {
 		}
 		return goBuild(dir, ".", filepath.Join(tmp, name))
 	}
-	aggapi := bin("aggapi", "./fn")
+	aggapi := bin("aggapi", "./fn/cmd/aggapi")
 	bare := bin("bare", "./hack/bench/bare")
 	floor := bin("floor", "./hack/bench/floor")
 	kustomize := filepath.Join(root, "bin", "kustomize")

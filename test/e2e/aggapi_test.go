@@ -310,7 +310,7 @@ func aggapiBinary(t *testing.T) string {
 	return path
 }
 
-// buildAggapi builds ./fn the way `make build` does and renames the binary
+// buildAggapi builds ./fn/cmd/aggapi the way `make build` does and renames the binary
 // into place, so a concurrent user of the previous one (the pipeline tests
 // build it too) never sees a partial file.
 var buildAggapi = sync.OnceValues(func() (string, error) {
@@ -327,11 +327,11 @@ var buildAggapi = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(tmp, "aggapi"), "./fn")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(tmp, "aggapi"), "./fn/cmd/aggapi")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./fn: %v\n%s", err, b)
+		return "", fmt.Errorf("go build ./fn/cmd/aggapi: %v\n%s", err, b)
 	}
 	return out, os.Rename(filepath.Join(tmp, "aggapi"), out)
 })

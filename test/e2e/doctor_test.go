@@ -237,7 +237,7 @@ var buildDoctorBinaries = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	for _, b := range []struct{ name, pkg string }{{"aggapi", "./fn"}, {"aggapi-doctor", "./fn/cmd/aggapi-doctor"}} {
+	for _, b := range []struct{ name, pkg string }{{"aggapi", "./fn/cmd/aggapi"}, {"aggapi-doctor", "./fn/cmd/aggapi-doctor"}} {
 		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(tmp, b.name), b.pkg)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

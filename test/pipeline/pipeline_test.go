@@ -80,7 +80,7 @@ func findRepoRoot() (string, error) {
 	}
 }
 
-// buildFunction builds ./fn the way `make build` does, then renames the binary into
+// buildFunction builds ./fn/cmd/aggapi the way `make build` does, then renames the binary into
 // place, so that a process running the previous binary never sees a partial file.
 func buildFunction(root, out string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -91,11 +91,11 @@ func buildFunction(root, out string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(tmp, "aggapi"), "./fn")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(tmp, "aggapi"), "./fn/cmd/aggapi")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./fn: %v\n%s", err, b)
+		return fmt.Errorf("go build ./fn/cmd/aggapi: %v\n%s", err, b)
 	}
 	return os.Rename(filepath.Join(tmp, "aggapi"), out)
 }
