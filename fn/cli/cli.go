@@ -1,5 +1,3 @@
-// Package cli is the aggapi command line: with no arguments it is the KRM function
-// (ResourceList on stdin, ResourceList on stdout, diagnostics on stderr).
 package cli
 
 import (

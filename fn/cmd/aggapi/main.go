@@ -1,6 +1,3 @@
-// Command aggapi is a KRM function: it reads a ResourceList whose functionConfig is an
-// aggapi.dev/v1alpha1 AggregatedAPI and writes it back with every object an extension
-// API server needs behind the kube-aggregator.
 package main
 
 import (
@@ -11,7 +8,9 @@ import (
 )
 
 func main() {
-	// A render lives ~40 ms and allocates a few MB: collecting less often saves ~4 ms.
+	// A process lives for one render and returns its memory at exit: the example renders
+	// before the first collection either way, and 2,000 pass-through items take one
+	// collection instead of five (measured with GODEBUG=gctrace=1).
 	debug.SetGCPercent(400)
 	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
