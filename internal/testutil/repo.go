@@ -60,14 +60,20 @@ func ModuleOf(gomod []byte) string {
 }
 
 // Build builds the package pkg of the repository ("./fn/cmd/aggapi") into out as
-// `make build` does (static, without cgo, -trimpath). It writes a temporary file
-// beside out and renames it into place, so a process running the previous binary (a
-// parallel test package builds it too) never sees a partial file.
+// `make build` does: see BuildIn.
 func Build(pkg, out string) error {
 	root, err := RepoRoot()
 	if err != nil {
 		return err
 	}
+	return BuildIn(root, pkg, out)
+}
+
+// BuildIn builds the package pkg of the module in dir into out as `make build` does
+// (static, without cgo, -trimpath). It writes a temporary file beside out and renames
+// it into place, so a process running the previous binary (a parallel test package
+// builds it too) never sees a partial file.
+func BuildIn(dir, pkg, out string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
@@ -78,7 +84,7 @@ func Build(pkg, out string) error {
 	defer os.RemoveAll(tmp)
 	built := filepath.Join(tmp, filepath.Base(out))
 	cmd := exec.Command("go", "build", "-trimpath", "-o", built, pkg)
-	cmd.Dir = root
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build -o %s %s: %v\n%s", out, pkg, err, b)
