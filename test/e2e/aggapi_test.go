@@ -23,9 +23,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
-	"github.com/aggapi/aggapi/test/e2e/controlplane"
-
 	"github.com/aggapi/aggapi/internal/testutil"
+	"github.com/aggapi/aggapi/test/e2e/controlplane"
 )
 
 // What examples/kustomize/aggapi.yaml renders; the test reads the rendered

@@ -17,9 +17,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/aggapi/aggapi/test/e2e/controlplane"
-
 	"github.com/aggapi/aggapi/internal/testutil"
+	"github.com/aggapi/aggapi/test/e2e/controlplane"
 )
 
 // TestDoctor runs `aggapi doctor` against a real control plane: healthy, then with
