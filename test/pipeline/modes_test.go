@@ -29,7 +29,7 @@ func TestModeExamples(t *testing.T) {
 		})
 		t.Run("kpt-"+mode, func(t *testing.T) {
 			k := testutil.Kpt(t)
-			pkg := copyKptExample(t, "kpt-"+mode)
+			pkg := copyKptPackage(t, "kpt-"+mode)
 			mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
 			first := snapshot(t, pkg)
 			mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")

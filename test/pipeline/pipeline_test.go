@@ -76,8 +76,15 @@ func copyKustomizeExample(t *testing.T, name string) string {
 	return dir
 }
 
-// copyKptExample copies examples/<name> with the Kptfile's exec path made absolute.
-func copyKptExample(t *testing.T, name string) string {
+// copyKptExample copies examples/kpt with the Kptfile's exec path made absolute.
+func copyKptExample(t *testing.T) string {
+	t.Helper()
+	return copyKptPackage(t, "kpt")
+}
+
+// copyKptPackage copies the kpt package examples/<name> with the Kptfile's exec path
+// made absolute.
+func copyKptPackage(t *testing.T, name string) string {
 	t.Helper()
 	dir := testutil.CopyExample(t, name)
 	testutil.ReplaceOnce(t, filepath.Join(dir, "Kptfile"), kptExecPath, "exec: "+aggapiBin)
@@ -364,7 +371,7 @@ func TestKrustyInProcess(t *testing.T) {
 func TestKptRender(t *testing.T) {
 	t.Parallel()
 	k := testutil.Kpt(t)
-	pkg := copyKptExample(t, "kpt")
+	pkg := copyKptExample(t)
 	before := snapshot(t, pkg)
 	mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
 	first := snapshot(t, pkg)
@@ -471,14 +478,14 @@ func TestInvalidConfig(t *testing.T) {
 	t.Run("kpt render of a new package", func(t *testing.T) {
 		t.Parallel()
 		testutil.Kpt(t)
-		pkg := copyKptExample(t, "kpt")
+		pkg := copyKptExample(t)
 		testutil.ReplaceOnce(t, filepath.Join(pkg, "aggapi.yaml"), validPriority, invalidPriority)
 		kptRender(t, pkg)
 	})
 	t.Run("kpt render over a previous render", func(t *testing.T) {
 		t.Parallel()
 		k := testutil.Kpt(t)
-		pkg := copyKptExample(t, "kpt")
+		pkg := copyKptExample(t)
 		mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
 		testutil.ReplaceOnce(t, filepath.Join(pkg, "aggapi.yaml"), validPriority, invalidPriority)
 		kptRender(t, pkg)
