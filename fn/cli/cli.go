@@ -71,7 +71,7 @@ func Version(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "aggapi version: unexpected argument %q\n\n%s", args[0], versionUsage)
 		return 2
 	}
-	fmt.Fprintln(stdout, version.String("aggapi"))
+	fmt.Fprintln(stdout, version.Line("aggapi"))
 	return 0
 }
 

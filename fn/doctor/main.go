@@ -73,7 +73,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *showVersion {
-		fmt.Fprintln(stdout, version.String("aggapi-doctor"))
+		fmt.Fprintln(stdout, version.Line("aggapi-doctor"))
 		return 0
 	}
 	if fs.NArg() > 0 {

@@ -4,14 +4,39 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 )
 
-// Devel is the version of a binary built from a source tree without version control
-// information (as the go command writes it, and as `go test` binaries report).
+// stamped is set at link time for a release:
+//
+//	-ldflags "-X github.com/aggapi/aggapi/fn/version.stamped=v0.1.0"
+var stamped string
+
+// Devel is the version of a build that carries none: built from a source tree without
+// version control information (go build -buildvcs=false), and every `go test` binary.
 const Devel = "(devel)"
 
-// String describes the running binary, named program: see Format.
-func String(program string) string {
+// String is the version of this binary: the stamped one, else the main module's.
+func String() string { return current() }
+
+var current = sync.OnceValue(func() string {
+	info, _ := debug.ReadBuildInfo()
+	return versionOf(info)
+})
+
+func versionOf(info *debug.BuildInfo) string {
+	switch {
+	case stamped != "":
+		return stamped
+	case info != nil && info.Main.Version != "":
+		return info.Main.Version
+	default:
+		return Devel
+	}
+}
+
+// Line describes the running binary, named program, in one line: see Format.
+func Line(program string) string {
 	info, _ := debug.ReadBuildInfo()
 	return Format(program, info)
 }
@@ -21,17 +46,16 @@ func String(program string) string {
 //	aggapi v1.2.3 (github.com/aggapi/aggapi, go1.26.8)
 //	aggapi (devel) (github.com/aggapi/aggapi, revision 0123456789ab, modified, go1.26.8)
 //
-// The version is the main module's (a tag for `go install ...@v1.2.3`, a
-// pseudo-version for a build in a checkout, Devel without either); the revision and
-// "modified" come from the VCS stamp of a build in a checkout. info may be nil.
+// The version is String's (a tag for `go install ...@v1.2.3`, a pseudo-version for a
+// build in a checkout, Devel without either); the revision and "modified" come from
+// the VCS stamp of a build in a checkout. info may be nil.
 func Format(program string, info *debug.BuildInfo) string {
-	v, module, goVersion := Devel, "", runtime.Version()
+	goVersion := runtime.Version()
 	var details []string
 	if info != nil {
-		if info.Main.Version != "" {
-			v = info.Main.Version
+		if info.Main.Path != "" {
+			details = append(details, info.Main.Path)
 		}
-		module = info.Main.Path
 		if info.GoVersion != "" {
 			goVersion = info.GoVersion
 		}
@@ -51,11 +75,8 @@ func Format(program string, info *debug.BuildInfo) string {
 			}
 		}
 	}
-	if module != "" {
-		details = append([]string{module}, details...)
-	}
 	details = append(details, goVersion)
-	return program + " " + v + " (" + strings.Join(details, ", ") + ")"
+	return program + " " + versionOf(info) + " (" + strings.Join(details, ", ") + ")"
 }
 
 // short cuts a commit hash to the 12 digits a pseudo-version shows.

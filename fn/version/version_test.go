@@ -40,10 +40,28 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-// TestString: a test binary carries build info with the main module's path.
-func TestString(t *testing.T) {
-	got := String("aggapi-doctor")
-	if !strings.HasPrefix(got, "aggapi-doctor ") || !strings.Contains(got, runtime.Version()) {
-		t.Errorf("String = %q, want the program name and %s", got, runtime.Version())
+// TestLine: a test binary carries build info with the main module's path.
+func TestLine(t *testing.T) {
+	got := Line("aggapi-doctor")
+	if !strings.HasPrefix(got, "aggapi-doctor "+Devel+" (") || !strings.HasSuffix(got, runtime.Version()+")") {
+		t.Errorf("Line = %q, want aggapi-doctor %s (..., %s)", got, Devel, runtime.Version())
+	}
+}
+
+// A test binary carries no version: what the goldens stamp must not depend on the
+// commit they were written at.
+func TestStringInTests(t *testing.T) {
+	if got := String(); got != Devel {
+		t.Errorf("String() = %q in a test binary, want %q", got, Devel)
+	}
+}
+
+// TestStamped: a version linked in for a release wins over the build info's.
+func TestStamped(t *testing.T) {
+	defer func(s string) { stamped = s }(stamped)
+	stamped = "v0.1.0"
+	info := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/aggapi/aggapi", Version: "(devel)"}}
+	if got, want := Format("aggapi", info), "aggapi v0.1.0 (github.com/aggapi/aggapi, go1.26.8)"; got != want {
+		t.Errorf("Format = %q, want %q", got, want)
 	}
 }
