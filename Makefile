@@ -23,8 +23,9 @@ generate: ## Regenerate the AggregatedAPI CRD under config/crd from fn/config.
 # Every Go file of the tree that git tracks or would track (hack/ and the nested
 # hack/e2e module included; bin/ and .cache/ are ignored); outside a git checkout,
 # every Go file but those under bin/ and .cache/.
-GO_FILES = $(shell git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || \
-	find . -name '*.go' -not -path './bin/*' -not -path './.cache/*')
+# ($(wildcard) drops files deleted but not yet committed.)
+GO_FILES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || \
+	find . -name '*.go' -not -path './bin/*' -not -path './.cache/*'))
 
 .PHONY: fmt
 fmt: ## Format the Go code.
