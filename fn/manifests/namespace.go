@@ -8,9 +8,9 @@ import (
 )
 
 // Namespace is the namespace the server runs in.
-func Namespace(api *config.AggregatedAPI) *corev1.Namespace {
+func Namespace(api *config.AggregatedAPI, n Names) *corev1.Namespace {
 	return &corev1.Namespace{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: meta(api, api.Spec.Namespace, ""),
+		ObjectMeta: meta(api, n.Namespace, ""),
 	}
 }

@@ -28,7 +28,7 @@ func NetworkPolicy(api *config.AggregatedAPI, n Names) *networkingv1.NetworkPoli
 	}
 	return &networkingv1.NetworkPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
-		ObjectMeta: meta(api, n.Deployment, api.Spec.Namespace),
+		ObjectMeta: meta(api, n.NetworkPolicy, api.Spec.Namespace),
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{MatchLabels: selector(api)},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},

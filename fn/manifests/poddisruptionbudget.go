@@ -14,7 +14,7 @@ import (
 func PodDisruptionBudget(api *config.AggregatedAPI, n Names) *policyv1.PodDisruptionBudget {
 	return &policyv1.PodDisruptionBudget{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
-		ObjectMeta: meta(api, n.Deployment, api.Spec.Namespace),
+		ObjectMeta: meta(api, n.PodDisruptionBudget, api.Spec.Namespace),
 		Spec: policyv1.PodDisruptionBudgetSpec{
 			MaxUnavailable: ptr.To(intstr.FromInt32(1)),
 			Selector:       &metav1.LabelSelector{MatchLabels: selector(api)},

@@ -10,10 +10,10 @@ import (
 
 // Service fronts the server pods on spec.service.port; its targetPort is the container port.
 // In openshift mode the service-ca operator issues the serving Secret for it.
-func Service(api *config.AggregatedAPI) *corev1.Service {
-	m := meta(api, api.Spec.Service.Name, api.Spec.Namespace)
+func Service(api *config.AggregatedAPI, n Names) *corev1.Service {
+	m := meta(api, n.Service, api.Spec.Namespace)
 	if api.Spec.Certificate.Mode == config.ModeOpenShift {
-		m.Annotations = map[string]string{OpenShiftServingCertAnnotation: NamesFor(api).Secret}
+		m.Annotations = map[string]string{OpenShiftServingCertAnnotation: n.Secret}
 	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
