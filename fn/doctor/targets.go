@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -12,6 +11,8 @@ import (
 	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/internal/boundedfile"
+	"github.com/aggapi/aggapi/fn/pki"
 )
 
 // TargetsFromManifests reads rendered manifests — multi-document YAML files, a
@@ -109,12 +110,13 @@ func TargetsFromConfig(path string, stdin io.Reader) ([]Target, error) {
 
 // readCAFile reads provided.caFile as the function would (relative to the working
 // directory), else relative to the config's directory; nil when neither works.
+// Both reads are bounded the function's way: inside the directory, a regular file, 64 KiB.
 func readCAFile(caFile, configPath string) []byte {
-	if b, err := os.ReadFile(caFile); err == nil {
+	if b, err := boundedfile.ReadInRoot(".", caFile, pki.MaxPEMBytes); err == nil {
 		return b
 	}
-	if configPath != "-" && !filepath.IsAbs(caFile) {
-		if b, err := os.ReadFile(filepath.Join(filepath.Dir(configPath), caFile)); err == nil {
+	if configPath != "-" {
+		if b, err := boundedfile.ReadInRoot(filepath.Dir(configPath), caFile, pki.MaxPEMBytes); err == nil {
 			return b
 		}
 	}
