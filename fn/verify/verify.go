@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -59,25 +60,55 @@ func (r Report) Errors() int {
 	return n
 }
 
+// index finds objects by name in constant time and remembers what several APIServices
+// share (a Service's pods, a Secret's check), so a large manifest costs linear time.
 type index struct {
-	byKind map[string][]*yaml.RNode
+	byKind   map[string][]*yaml.RNode
+	byID     map[string]*yaml.RNode
+	bindings map[string]bool
+	memo     map[string]memoized
+}
+
+// memoized is a check's result and findings, replayed for the next object that shares it.
+type memoized struct {
+	value    any
+	findings []Finding
+}
+
+func id(parts ...string) string { return strings.Join(parts, "\x00") }
+
+func newIndex(nodes []*yaml.RNode) index {
+	ix := index{byKind: map[string][]*yaml.RNode{}, byID: map[string]*yaml.RNode{}, bindings: map[string]bool{}, memo: map[string]memoized{}}
+	for _, n := range nodes {
+		kind := n.GetKind()
+		ix.byKind[kind] = append(ix.byKind[kind], n)
+		if k := id(kind, n.GetNamespace(), n.GetName()); ix.byID[k] == nil {
+			ix.byID[k] = n
+		}
+		if kind != "ClusterRoleBinding" && kind != "RoleBinding" {
+			continue
+		}
+		subjects, _ := n.Pipe(yaml.Lookup("subjects"))
+		if subjects == nil {
+			continue
+		}
+		elems, _ := subjects.Elements()
+		for _, sub := range elems {
+			if str(sub, "kind") == "ServiceAccount" {
+				ix.bindings[id(kind, n.GetNamespace(), str(n, "roleRef", "kind"), str(n, "roleRef", "name"), str(sub, "namespace"), str(sub, "name"))] = true
+			}
+		}
+	}
+	return ix
 }
 
 func (ix index) get(kind, namespace, name string) *yaml.RNode {
-	for _, n := range ix.byKind[kind] {
-		if n.GetName() == name && n.GetNamespace() == namespace {
-			return n
-		}
-	}
-	return nil
+	return ix.byID[id(kind, namespace, name)]
 }
 
 // Manifests checks every APIService in nodes.
 func Manifests(nodes []*yaml.RNode, opt Options) Report {
-	ix := index{byKind: map[string][]*yaml.RNode{}}
-	for _, n := range nodes {
-		ix.byKind[n.GetKind()] = append(ix.byKind[n.GetKind()], n)
-	}
+	ix := newIndex(nodes)
 	var r Report
 	for _, api := range ix.byKind["APIService"] {
 		r.APIServices++
@@ -89,6 +120,22 @@ func Manifests(nodes []*yaml.RNode, opt Options) Report {
 		r.Findings = append(r.Findings, Finding{Error, "manifests", "no APIService found: was the function skipped? (kustomize needs --enable-alpha-plugins --enable-exec; kubectl kustomize cannot run it)"})
 	}
 	return r
+}
+
+// once runs check for the first object with this key and replays its findings, on this
+// object, for the next ones.
+func (c *checker) once(key string, check func(*checker) any) any {
+	m, ok := c.ix.memo[key]
+	if !ok {
+		sub := &checker{ix: c.ix, opt: c.opt, api: c.api, object: c.object}
+		m = memoized{value: check(sub), findings: sub.findings}
+		c.ix.memo[key] = m
+	}
+	for _, f := range m.findings {
+		f.Object = c.object
+		c.findings = append(c.findings, f)
+	}
+	return m.value
 }
 
 type checker struct {
@@ -130,11 +177,16 @@ func (c *checker) check() {
 	}
 	port := 443
 	if p := str(api, "spec", "service", "port"); p != "" {
-		port, _ = strconv.Atoi(p)
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			c.errorf("spec.service.port %q is not a port number (1-65535)", p)
+			return
+		}
+		port = n
 	}
 	serverName := svcName + "." + ns + ".svc"
 
-	bundle := c.caBundle()
+	bundle, _ := c.once(id("caBundle", str(api, "spec", "caBundle"), str(api, "spec", "insecureSkipTLSVerify"), api.GetAnnotations()["cert-manager.io/inject-ca-from"], api.GetAnnotations()["service.beta.openshift.io/inject-cabundle"]), func(sub *checker) any { return sub.caBundle() }).([]*x509.Certificate)
 	svc := c.ix.get("Service", ns, svcName)
 	if svc == nil {
 		c.errorf("Service %s/%s is not in the manifests (the APIService would be ServiceNotFound)", ns, svcName)
@@ -148,7 +200,7 @@ func (c *checker) check() {
 	if targetPort == "" {
 		return
 	}
-	dep := c.backend(svc)
+	dep, _ := c.once(id("backend", svc.GetNamespace(), svc.GetName()), func(sub *checker) any { return sub.backend(svc) }).(*yaml.RNode)
 	if dep == nil {
 		return
 	}
@@ -278,22 +330,7 @@ func (c *checker) rbac(dep *yaml.RNode) {
 	}
 	ns := dep.GetNamespace()
 	bound := func(kind, namespace, roleKind, role string) bool {
-		for _, b := range c.ix.byKind[kind] {
-			if b.GetNamespace() != namespace || str(b, "roleRef", "kind") != roleKind || str(b, "roleRef", "name") != role {
-				continue
-			}
-			subjects, _ := b.Pipe(yaml.Lookup("subjects"))
-			if subjects == nil {
-				continue
-			}
-			elems, _ := subjects.Elements()
-			for _, s := range elems {
-				if str(s, "kind") == "ServiceAccount" && str(s, "name") == sa && str(s, "namespace") == ns {
-					return true
-				}
-			}
-		}
-		return false
+		return c.ix.bindings[id(kind, namespace, roleKind, role, ns, sa)]
 	}
 	if !bound("ClusterRoleBinding", "", "ClusterRole", "system:auth-delegator") {
 		c.errorf("ServiceAccount %s/%s is not bound to ClusterRole system:auth-delegator: delegated authentication and authorization will be forbidden", ns, sa)
@@ -314,7 +351,8 @@ func (c *checker) servingCert(dep *yaml.RNode, bundle []*x509.Certificate, serve
 				secret := c.ix.get("Secret", dep.GetNamespace(), s)
 				if secret != nil && secret.GetDataMap()["tls.crt"] != "" {
 					secretName = s
-					c.checkSecret(secret, bundle, serverName)
+					key := id("secret", secret.GetNamespace(), s, str(c.api, "spec", "caBundle"), serverName, strconv.FormatBool(c.injected()))
+					c.once(key, func(sub *checker) any { sub.checkSecret(secret, bundle, serverName); return nil })
 					return
 				}
 				if secretName == "" {
@@ -348,14 +386,20 @@ func (c *checker) checkSecret(secret *yaml.RNode, bundle []*x509.Certificate, se
 		}
 		return b
 	}
-	certs, err := pki.ParseCertsPEM(decode("tls.crt"))
+	crt := decode("tls.crt")
+	if crt == nil {
+		return // said: not base64
+	}
+	certs, err := pki.ParseCertsPEM(crt)
 	if err != nil {
 		c.errorf("%s: tls.crt: %v", ref, err)
 		return
 	}
 	leaf := certs[0]
-	key, err := pki.ParsePrivateKeyPEM(decode("tls.key"))
+	keyPEM := decode("tls.key")
+	key, err := pki.ParsePrivateKeyPEM(keyPEM)
 	switch {
+	case keyPEM == nil: // said: not base64
 	case err != nil:
 		c.errorf("%s: tls.key: %v", ref, err)
 	case !pki.KeyMatchesCert(key, leaf):
