@@ -6,11 +6,10 @@ import "sigs.k8s.io/kustomize/kyaml/yaml"
 // list, the tree applies to every element.
 type fields map[string]fields
 
-var metadataFields = fields{"name": nil, "namespace": nil, "labels": nil, "annotations": nil}
-
-// checked holds, by kind, what the checks read of an object: nothing else is kept.
+// checked holds, by kind, what the checks read of an object besides its apiVersion,
+// kind, name and namespace: nothing else is kept.
 var checked = map[string]fields{
-	"APIService": {"spec": nil},
+	"APIService": {"metadata": {"labels": nil, "annotations": nil}, "spec": nil},
 	"Service":    {"spec": {"type": nil, "ports": nil, "selector": nil}},
 	"Deployment": {"spec": {"template": {
 		"metadata": {"labels": nil},
@@ -32,8 +31,14 @@ func Checked(n *yaml.RNode) *yaml.RNode {
 	if !ok {
 		return nil
 	}
-	tree := fields{"apiVersion": nil, "kind": nil, "metadata": metadataFields}
+	tree := fields{"apiVersion": nil, "kind": nil, "metadata": {"name": nil, "namespace": nil}}
 	for k, v := range want {
+		if k == "metadata" {
+			for mk, mv := range v {
+				tree[k][mk] = mv
+			}
+			continue
+		}
 		tree[k] = v
 	}
 	prune(n.YNode(), tree)

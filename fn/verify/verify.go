@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -60,59 +59,26 @@ func (r Report) Errors() int {
 	return n
 }
 
-// index finds objects by name in constant time and remembers what several APIServices
-// share (a Service's pods, a Secret's check), so a large manifest costs linear time.
-type index struct {
-	byKind   map[string][]*yaml.RNode
-	byID     map[string]*yaml.RNode
-	bindings map[string]bool
-	memo     map[string]memoized
-}
-
-// memoized is a check's result and findings, replayed for the next object that shares it.
-type memoized struct {
-	value    any
-	findings []Finding
-}
-
-func id(parts ...string) string { return strings.Join(parts, "\x00") }
-
-func newIndex(nodes []*yaml.RNode) index {
-	ix := index{byKind: map[string][]*yaml.RNode{}, byID: map[string]*yaml.RNode{}, bindings: map[string]bool{}, memo: map[string]memoized{}}
-	for _, n := range nodes {
-		kind := n.GetKind()
-		ix.byKind[kind] = append(ix.byKind[kind], n)
-		if k := id(kind, n.GetNamespace(), n.GetName()); ix.byID[k] == nil {
-			ix.byID[k] = n
-		}
-		if kind != "ClusterRoleBinding" && kind != "RoleBinding" {
-			continue
-		}
-		subjects, _ := n.Pipe(yaml.Lookup("subjects"))
-		if subjects == nil {
-			continue
-		}
-		elems, _ := subjects.Elements()
-		for _, sub := range elems {
-			if str(sub, "kind") == "ServiceAccount" {
-				ix.bindings[id(kind, n.GetNamespace(), str(n, "roleRef", "kind"), str(n, "roleRef", "name"), str(sub, "namespace"), str(sub, "name"))] = true
-			}
-		}
-	}
-	return ix
-}
-
-func (ix index) get(kind, namespace, name string) *yaml.RNode {
-	return ix.byID[id(kind, namespace, name)]
-}
-
-// Manifests checks every APIService in nodes.
+// Manifests checks every APIService in nodes (which it leaves as they are).
 func Manifests(nodes []*yaml.RNode, opt Options) Report {
-	ix := newIndex(nodes)
+	set := NewSet()
+	for _, n := range nodes {
+		set.Add(n.Copy())
+	}
+	return set.Check(opt)
+}
+
+// Check checks every APIService in the set.
+func (s *Set) Check(opt Options) Report {
+	s.memo = map[string]memoized{}
 	var r Report
-	for _, api := range ix.byKind["APIService"] {
+	for _, b := range s.apiServices {
+		api := decode(b)
+		if api == nil {
+			continue
+		}
 		r.APIServices++
-		c := &checker{ix: ix, opt: opt, api: api, object: "APIService " + api.GetName()}
+		c := &checker{ix: s, opt: opt, api: api, object: "APIService " + api.GetName()}
 		c.check()
 		r.Findings = append(r.Findings, c.findings...)
 	}
@@ -120,6 +86,12 @@ func Manifests(nodes []*yaml.RNode, opt Options) Report {
 		r.Findings = append(r.Findings, Finding{Error, "manifests", "no APIService found: was the function skipped? (kustomize needs --enable-alpha-plugins --enable-exec; kubectl kustomize cannot run it)"})
 	}
 	return r
+}
+
+// memoized is a check's result and findings, replayed for the next object that shares it.
+type memoized struct {
+	value    any
+	findings []Finding
 }
 
 // once runs check for the first object with this key and replays its findings, on this
@@ -139,7 +111,7 @@ func (c *checker) once(key string, check func(*checker) any) any {
 }
 
 type checker struct {
-	ix       index
+	ix       *Set
 	opt      Options
 	api      *yaml.RNode
 	object   string
@@ -276,22 +248,16 @@ func (c *checker) backend(svc *yaml.RNode) *yaml.RNode {
 		c.errorf("Service %s/%s selects no pods", svc.GetNamespace(), svc.GetName())
 		return nil
 	}
-	for _, d := range c.ix.byKind["Deployment"] {
-		if d.GetNamespace() != svc.GetNamespace() {
-			continue
-		}
-		labels, _ := d.Pipe(yaml.Lookup("spec", "template", "metadata", "labels"))
-		if labels == nil {
-			continue
-		}
+	for _, w := range c.ix.workloads[svc.GetNamespace()] {
 		match := true
 		for k, v := range sel {
-			if l, _ := labels.Pipe(yaml.Lookup(k)); l == nil || yaml.GetValue(l) != v {
+			if l, ok := w.label(k); !ok || l != v {
 				match = false
+				break
 			}
 		}
 		if match {
-			return d
+			return c.ix.get("Deployment", svc.GetNamespace(), w.name)
 		}
 	}
 	c.errorf("no Deployment in %s has pods that Service %s selects (the APIService would be MissingEndpoints)", svc.GetNamespace(), svc.GetName())
