@@ -78,3 +78,25 @@ func TestSharedChecksReportOnEveryAPIService(t *testing.T) {
 		t.Errorf("findings by APIService %v, want one on each of 2", on)
 	}
 }
+
+// TestMalformedShapesDoNotPanic: annotations or data that are lists (kyaml's
+// GetAnnotations and GetDataMap panic on them) are read as absent.
+func TestMalformedShapesDoNotPanic(t *testing.T) {
+	items := rendered(t)
+	for _, it := range items {
+		switch it.GetKind() {
+		case "APIService":
+			if err := it.PipeE(yaml.Lookup("metadata"), yaml.SetField("annotations", yaml.MustParse("[a]"))); err != nil {
+				t.Fatal(err)
+			}
+		case "Secret":
+			if err := it.PipeE(yaml.SetField("data", yaml.MustParse("[a]"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r := Manifests(items, Options{Now: t0, WarnWithin: time.Hour})
+	if r.APIServices != 2 || len(r.Findings) == 0 {
+		t.Errorf("%d APIServices, findings %v; want 2, and the Secret without a certificate noted", r.APIServices, r.Findings)
+	}
+}

@@ -126,6 +126,16 @@ func (c *checker) warnf(format string, args ...any) {
 	c.findings = append(c.findings, Finding{Warning, c.object, fmt.Sprintf(format, args...)})
 }
 
+// The annotations that have the cluster inject the caBundle.
+const (
+	injectCertManager = "cert-manager.io/inject-ca-from"
+	injectOpenShift   = "service.beta.openshift.io/inject-cabundle"
+)
+
+// annotation reads one annotation; unlike kyaml's GetAnnotations it does not panic
+// when the annotations are not a mapping.
+func annotation(n *yaml.RNode, key string) string { return str(n, "metadata", "annotations", key) }
+
 func str(n *yaml.RNode, path ...string) string {
 	v, err := n.Pipe(yaml.Lookup(path...))
 	if err != nil || v == nil {
@@ -158,7 +168,7 @@ func (c *checker) check() {
 	}
 	serverName := svcName + "." + ns + ".svc"
 
-	bundle, _ := c.once(id("caBundle", str(api, "spec", "caBundle"), str(api, "spec", "insecureSkipTLSVerify"), api.GetAnnotations()["cert-manager.io/inject-ca-from"], api.GetAnnotations()["service.beta.openshift.io/inject-cabundle"]), func(sub *checker) any { return sub.caBundle() }).([]*x509.Certificate)
+	bundle, _ := c.once(id("caBundle", str(api, "spec", "caBundle"), str(api, "spec", "insecureSkipTLSVerify"), annotation(api, injectCertManager), annotation(api, injectOpenShift)), func(sub *checker) any { return sub.caBundle() }).([]*x509.Certificate)
 	svc := c.ix.get("Service", ns, svcName)
 	if svc == nil {
 		c.errorf("Service %s/%s is not in the manifests (the APIService would be ServiceNotFound)", ns, svcName)
@@ -183,11 +193,10 @@ func (c *checker) check() {
 
 func (c *checker) caBundle() []*x509.Certificate {
 	raw := str(c.api, "spec", "caBundle")
-	ann := c.api.GetAnnotations()
 	if raw == "" {
 		switch {
-		case ann["cert-manager.io/inject-ca-from"] != "":
-		case ann["service.beta.openshift.io/inject-cabundle"] == "true":
+		case annotation(c.api, injectCertManager) != "":
+		case annotation(c.api, injectOpenShift) == "true":
 		default:
 			if str(c.api, "spec", "insecureSkipTLSVerify") != "true" {
 				c.errorf("no caBundle and no cert-manager or service-ca injection annotation: the aggregator cannot verify the server (x509: certificate signed by unknown authority)")
@@ -315,7 +324,7 @@ func (c *checker) servingCert(dep *yaml.RNode, bundle []*x509.Certificate, serve
 		for _, v := range elems {
 			if s := str(v, "secret", "secretName"); s != "" {
 				secret := c.ix.get("Secret", dep.GetNamespace(), s)
-				if secret != nil && secret.GetDataMap()["tls.crt"] != "" {
+				if secret != nil && str(secret, "data", "tls.crt") != "" {
 					secretName = s
 					key := id("secret", secret.GetNamespace(), s, str(c.api, "spec", "caBundle"), serverName, strconv.FormatBool(c.injected()))
 					c.once(key, func(sub *checker) any { sub.checkSecret(secret, bundle, serverName); return nil })
@@ -337,15 +346,13 @@ func (c *checker) servingCert(dep *yaml.RNode, bundle []*x509.Certificate, serve
 }
 
 func (c *checker) injected() bool {
-	ann := c.api.GetAnnotations()
-	return ann["cert-manager.io/inject-ca-from"] != "" || ann["service.beta.openshift.io/inject-cabundle"] == "true"
+	return annotation(c.api, injectCertManager) != "" || annotation(c.api, injectOpenShift) == "true"
 }
 
 func (c *checker) checkSecret(secret *yaml.RNode, bundle []*x509.Certificate, serverName string) {
 	ref := "Secret " + secret.GetNamespace() + "/" + secret.GetName()
-	data := secret.GetDataMap()
 	decode := func(k string) []byte {
-		b, err := base64.StdEncoding.DecodeString(data[k])
+		b, err := base64.StdEncoding.DecodeString(str(secret, "data", k))
 		if err != nil {
 			c.errorf("%s: %s is not base64", ref, k)
 			return nil
