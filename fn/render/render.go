@@ -93,7 +93,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 	}
 
 	owned, foreign := partition(r.items, api.Name)
-	names := manifests.NamesFor(api)
+	names := api.ObjectNames()
 	material, err := r.certificates(api, names, owned)
 	if err != nil {
 		return err
