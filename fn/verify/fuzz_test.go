@@ -52,7 +52,7 @@ func FuzzReadManifests(f *testing.F) {
 			if Checked(c) == nil {
 				continue
 			}
-			if b := compact(nil, c.YNode()); decode(b) == nil {
+			if b := compact(nil, c.YNode()); decode(string(b)) == nil {
 				t.Fatalf("the compact form does not read back: %s", b)
 			}
 			set.Add(n.Copy())

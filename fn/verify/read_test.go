@@ -155,7 +155,7 @@ func TestCompactReadsBack(t *testing.T) {
 		n := yaml.NewScalarRNode(v)
 		m := yaml.NewMapRNode(&map[string]string{v: v})
 		for _, node := range []*yaml.RNode{n, m} {
-			back := decode(compact(nil, node.YNode()))
+			back := decode(string(compact(nil, node.YNode())))
 			if back == nil {
 				t.Fatalf("%q does not read back: %s", v, compact(nil, node.YNode()))
 			}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -13,11 +14,12 @@ import (
 // thirty times the bytes it was read from); bindings and the pod labels of Deployments
 // as lookup tables. Objects of other kinds are dropped.
 type Set struct {
-	apiServices [][]byte
-	objects     map[string][]byte
+	apiServices []string
+	objects     map[string]string
 	workloads   map[string][]workload // Deployments by namespace, in input order
 	bindings    map[string]bool
 	memo        map[string]memoized
+	scratch     []byte // compact writes here; what is kept is copied to its exact size
 }
 
 // workload is a Deployment as a Service finds it: by the labels of its pods.
@@ -39,7 +41,7 @@ func (w workload) label(key string) (string, bool) {
 
 // NewSet makes an empty Set.
 func NewSet() *Set {
-	return &Set{objects: map[string][]byte{}, workloads: map[string][]workload{}, bindings: map[string]bool{}}
+	return &Set{objects: map[string]string{}, workloads: map[string][]workload{}, bindings: map[string]bool{}}
 }
 
 func id(parts ...string) string { return strings.Join(parts, "\x00") }
@@ -55,7 +57,7 @@ func (s *Set) Add(n *yaml.RNode) *yaml.RNode {
 	ns, name := n.GetNamespace(), n.GetName()
 	switch kind {
 	case "APIService":
-		s.apiServices = append(s.apiServices, compact(nil, n.YNode()))
+		s.apiServices = append(s.apiServices, s.compact(n))
 		return nil
 	case "ClusterRoleBinding", "RoleBinding":
 		s.addBinding(kind, n)
@@ -65,7 +67,7 @@ func (s *Set) Add(n *yaml.RNode) *yaml.RNode {
 	if _, dup := s.objects[key]; dup {
 		return nil
 	}
-	s.objects[key] = compact(nil, n.YNode())
+	s.objects[key] = s.compact(n)
 	if kind == "Deployment" {
 		var labels []string
 		if l, _ := n.Pipe(yaml.Lookup("spec", "template", "metadata", "labels")); l != nil {
@@ -101,12 +103,145 @@ func (s *Set) get(kind, namespace, name string) *yaml.RNode {
 	return decode(b)
 }
 
-func decode(b []byte) *yaml.RNode {
-	n, err := yaml.Parse(string(b))
-	if err != nil {
+// decode reads back what compact wrote (nil if it is not that): a parser of its own,
+// as YAML's allocates ~17 KB to read one small object.
+func decode(b string) *yaml.RNode {
+	d := decoder{s: b}
+	n, ok := d.value()
+	if !ok || d.i != len(d.s) {
 		return nil
 	}
-	return n
+	return yaml.NewRNode(n)
+}
+
+type decoder struct {
+	s string
+	i int
+}
+
+func (d *decoder) next() byte {
+	if d.i < len(d.s) {
+		return d.s[d.i]
+	}
+	return 0
+}
+
+func (d *decoder) value() (*yaml.Node, bool) {
+	switch d.next() {
+	case '{':
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+		d.i++
+		for d.next() != '}' {
+			if len(n.Content) > 0 {
+				if d.next() != ',' {
+					return nil, false
+				}
+				d.i++
+			}
+			k, ok := d.str()
+			if !ok || d.next() != ':' {
+				return nil, false
+			}
+			d.i++
+			v, ok := d.value()
+			if !ok {
+				return nil, false
+			}
+			n.Content = append(n.Content, k, v)
+		}
+		d.i++
+		return n, true
+	case '[':
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq}
+		d.i++
+		for d.next() != ']' {
+			if len(n.Content) > 0 {
+				if d.next() != ',' {
+					return nil, false
+				}
+				d.i++
+			}
+			v, ok := d.value()
+			if !ok {
+				return nil, false
+			}
+			n.Content = append(n.Content, v)
+		}
+		d.i++
+		return n, true
+	case '"':
+		return d.str()
+	}
+	if strings.HasPrefix(d.s[d.i:], "null") {
+		d.i += 4
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagNull, Value: "null"}, true
+	}
+	return nil, false
+}
+
+// str reads a string as quote wrote it.
+func (d *decoder) str() (*yaml.Node, bool) {
+	if d.next() != '"' {
+		return nil, false
+	}
+	d.i++
+	start, plain := d.i, true
+	var b strings.Builder
+	for {
+		if d.i >= len(d.s) {
+			return nil, false
+		}
+		c := d.s[d.i]
+		switch {
+		case c == '"':
+			v := d.s[start:d.i]
+			if !plain {
+				v = b.String()
+			}
+			d.i++
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: v}, true
+		case c != '\\':
+			if !plain {
+				b.WriteByte(c)
+			}
+			d.i++
+			continue
+		}
+		if plain {
+			plain = false
+			b.WriteString(d.s[start:d.i])
+		}
+		if d.i+1 >= len(d.s) {
+			return nil, false
+		}
+		width := 0
+		switch d.s[d.i+1] {
+		case '"', '\\':
+			b.WriteByte(d.s[d.i+1])
+			d.i += 2
+			continue
+		case 'u':
+			width = 4
+		case 'U':
+			width = 8
+		default:
+			return nil, false
+		}
+		if d.i+2+width > len(d.s) {
+			return nil, false
+		}
+		r, err := strconv.ParseUint(d.s[d.i+2:d.i+2+width], 16, 32)
+		if err != nil {
+			return nil, false
+		}
+		b.WriteRune(rune(r))
+		d.i += 2 + width
+	}
+}
+
+func (s *Set) compact(n *yaml.RNode) string {
+	s.scratch = compact(s.scratch[:0], n.YNode())
+	return string(s.scratch)
 }
 
 // compact appends n as JSON (which YAML reads) with every scalar a string: the checks
