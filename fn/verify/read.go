@@ -58,7 +58,9 @@ func (r *Reader) Read(path string, stdin io.Reader) ([]*yaml.RNode, error) {
 		return r.file(path)
 	}
 	var all []*yaml.RNode
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	// A trailing separator has a symlink named on the command line followed to its
+	// directory; symlinks to directories inside it are not entered.
+	err = filepath.WalkDir(path+string(filepath.Separator), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

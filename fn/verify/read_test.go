@@ -66,6 +66,20 @@ func TestReadOnlyRegularFiles(t *testing.T) {
 	if nodes, err := ReadManifests(okDir, nil); err != nil || len(nodes) != 2 {
 		t.Errorf("%d objects, err %v; want 2", len(nodes), err)
 	}
+	// A symlink to a directory, named as the path, is read; one inside is not entered.
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(okDir, link); err != nil {
+		t.Fatal(err)
+	}
+	if nodes, err := ReadManifests(link, nil); err != nil || len(nodes) != 2 {
+		t.Errorf("through a symlink: %d objects, err %v; want 2", len(nodes), err)
+	}
+	if err := os.Symlink(zeroDir, filepath.Join(okDir, "zero")); err != nil {
+		t.Fatal(err)
+	}
+	if nodes, err := ReadManifests(okDir, nil); err != nil || len(nodes) != 2 {
+		t.Errorf("a symlinked directory inside was entered: %d objects, err %v", len(nodes), err)
+	}
 }
 
 // TestReadStopsAtTheLimit: the limit holds over every path and stdin together, and input
