@@ -351,7 +351,7 @@ func (c *checker) injected() bool {
 
 func (c *checker) checkSecret(secret *yaml.RNode, bundle []*x509.Certificate, serverName string) {
 	ref := "Secret " + secret.GetNamespace() + "/" + secret.GetName()
-	decode := func(k string) []byte {
+	fromBase64 := func(k string) []byte {
 		b, err := base64.StdEncoding.DecodeString(str(secret, "data", k))
 		if err != nil {
 			c.errorf("%s: %s is not base64", ref, k)
@@ -359,7 +359,7 @@ func (c *checker) checkSecret(secret *yaml.RNode, bundle []*x509.Certificate, se
 		}
 		return b
 	}
-	crt := decode("tls.crt")
+	crt := fromBase64("tls.crt")
 	if crt == nil {
 		return // said: not base64
 	}
@@ -369,7 +369,7 @@ func (c *checker) checkSecret(secret *yaml.RNode, bundle []*x509.Certificate, se
 		return
 	}
 	leaf := certs[0]
-	keyPEM := decode("tls.key")
+	keyPEM := fromBase64("tls.key")
 	key, err := pki.ParsePrivateKeyPEM(keyPEM)
 	switch {
 	case keyPEM == nil: // said: not base64
