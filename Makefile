@@ -62,6 +62,7 @@ FUZZTIME ?= 30s
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crasher lands in testdata/fuzz.
 	go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./fn/config
 	go test -run '^$$' -fuzz '^FuzzSchema$$' -fuzztime $(FUZZTIME) ./fn/config
+	go test -run '^$$' -fuzz '^FuzzNodeJSON$$' -fuzztime $(FUZZTIME) ./fn/config
 	go test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./fn/pki
 	go test -run '^$$' -fuzz '^FuzzFunction$$' -fuzztime $(FUZZTIME) ./fn/cli
 	go test -run '^$$' -fuzz '^FuzzReadManifests$$' -fuzztime $(FUZZTIME) ./fn/verify

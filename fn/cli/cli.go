@@ -84,6 +84,9 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if len(out.Results) > 0 {
 		rw.Results = render.ResultsNode(out.Results)
 	}
+	if out.OmitFunctionConfig {
+		rw.FunctionConfig = nil
+	}
 	if rw.WrappingKind == "" {
 		rw.WrappingKind, rw.WrappingAPIVersion = kio.ResourceListKind, kio.ResourceListAPIVersion
 	}
@@ -94,7 +97,7 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if out.Failed {
 		for _, res := range out.Results {
 			if res.Severity == render.Error {
-				fmt.Fprintf(stderr, "aggapi: error: %s\n", res.Message)
+				fmt.Fprintf(stderr, "aggapi: error: %s\n", res.Line())
 			}
 		}
 		return 1
