@@ -7,12 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/aggapi/aggapi/fn/verify"
 	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/internal/boundedfile"
 	"github.com/aggapi/aggapi/fn/pki"
+	"github.com/aggapi/aggapi/fn/verify"
 )
 
 // TargetsFromManifests reads rendered manifests — multi-document YAML files, a
@@ -20,8 +21,15 @@ import (
 // stdin — and returns a Target for every APIService in them.
 func TargetsFromManifests(paths []string, stdin io.Reader) ([]Target, error) {
 	var targets []Target
+	// Only APIServices are kept as they are read, so a large manifest costs little memory.
+	r := &verify.Reader{Keep: func(n *yaml.RNode) *yaml.RNode {
+		if n.GetKind() != "APIService" {
+			return nil
+		}
+		return n
+	}}
 	for _, p := range paths {
-		nodes, err := verify.ReadManifests(p, stdin)
+		nodes, err := r.Read(p, stdin)
 		if err != nil {
 			return nil, err
 		}

@@ -49,7 +49,7 @@ func FuzzReadManifests(f *testing.F) {
 				apiServices++
 			}
 			c := n.Copy()
-			if Checked(c) == nil {
+			if pruneToChecked(c) == nil {
 				continue
 			}
 			if b := compact(nil, c.YNode()); decode(string(b)) == nil {

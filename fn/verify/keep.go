@@ -24,9 +24,9 @@ var checked = map[string]fields{
 	"RoleBinding":        {"roleRef": nil, "subjects": nil},
 }
 
-// Checked keeps of an object what Manifests checks, and drops objects of other kinds:
-// a Reader with it holds a large manifest in a fraction of the memory of the whole.
-func Checked(n *yaml.RNode) *yaml.RNode {
+// pruneToChecked keeps of an object (in place) what the checks read, and drops objects
+// of other kinds.
+func pruneToChecked(n *yaml.RNode) *yaml.RNode {
 	want, ok := checked[n.GetKind()]
 	if !ok {
 		return nil

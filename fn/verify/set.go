@@ -51,7 +51,7 @@ func id(parts ...string) string { return strings.Join(parts, "\x00") }
 // wins, as in a cluster only one can exist.
 func (s *Set) Add(n *yaml.RNode) *yaml.RNode {
 	kind := n.GetKind()
-	if Checked(n) == nil {
+	if pruneToChecked(n) == nil {
 		return nil
 	}
 	ns, name := n.GetNamespace(), n.GetName()
