@@ -218,7 +218,9 @@ func strictError(e error) *field.Error {
 	return field.Invalid(field.NewPath(""), nil, e.Error())
 }
 
-// Marshal renders the config back as JSON; tests and results use it.
+// Marshal renders the config (defaults applied) back as JSON, HTML characters
+// unescaped. Nothing in the render uses it: FuzzLoad checks with it that every config
+// Load accepts loads again.
 func (a *AggregatedAPI) Marshal() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
