@@ -1,12 +1,9 @@
-// Package config holds the AggregatedAPI function config: its Go type, defaults,
-// schema check and validation. It knows nothing of certificates or manifests.
-//
-// +kubebuilder:object:generate=false
-// +groupName=aggapi.dev
-// +versionName=v1alpha1
 package config
 
-import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
 
 // AggregatedAPI describes one extension API server served behind the kube-aggregator.
 // The function turns it into every object the cluster needs.
@@ -24,8 +21,104 @@ type AggregatedAPI struct {
 }
 
 // AggregatedAPISpec is the desired extension API.
+//
+// The API groups are given either as spec.groups, or for one group with the shorthand
+// spec.group, spec.versions, spec.groupPriorityMinimum, spec.resources and spec.readOnly;
+// not both.
 type AggregatedAPISpec struct {
-	// Group is the API group served, a DNS-1123 subdomain such as wardle.example.com.
+	// Group is the API group served, a DNS-1123 subdomain such as wardle.example.com
+	// (one-group shorthand of spec.groups).
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:MinLength=1
+	// +optional
+	Group string `json:"group,omitempty"`
+
+	// Versions of the group served; one APIService is emitted per version.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Versions []Version `json:"versions,omitempty"`
+
+	// GroupPriorityMinimum orders this group among all groups in discovery (default 1000).
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=20000
+	// +optional
+	GroupPriorityMinimum int32 `json:"groupPriorityMinimum,omitempty"`
+
+	// Resources the API serves (plural names, optionally "plural/subresource", or "*"
+	// for every resource of the group). They drive the view/edit ClusterRoles that
+	// aggregate into the built-in roles.
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=127
+	// +listType=set
+	// +optional
+	Resources []string `json:"resources,omitempty"`
+
+	// ReadOnly: the resources are only read (get, list, watch); the edit role gets
+	// nothing for them.
+	// +optional
+	ReadOnly bool `json:"readOnly,omitempty"`
+
+	// Groups served by the one server: one APIService per group and version. Use it
+	// instead of the one-group shorthand (group, versions, ...).
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=group
+	// +optional
+	Groups []APIGroup `json:"groups,omitempty"`
+
+	// Namespace the server runs in (default: metadata.name).
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// CreateNamespace emits the Namespace object (default true). It is never emitted for
+	// kube-system, kube-public, kube-node-lease and default, nor when the input already
+	// holds a Namespace of that name.
+	// +optional
+	CreateNamespace *bool `json:"createNamespace,omitempty"`
+
+	// Names overrides the names of generated objects, e.g. to adopt the objects of an
+	// existing installation.
+	// +optional
+	Names *ObjectNames `json:"names,omitempty"`
+
+	// CommonLabels are added to every generated object (and the pod template).
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	CommonLabels map[string]string `json:"commonLabels,omitempty"`
+
+	// CommonAnnotations are added to every generated object (and the pod template).
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	CommonAnnotations map[string]string `json:"commonAnnotations,omitempty"`
+
+	// ServiceAccount the server runs as.
+	// +optional
+	ServiceAccount ServiceAccount `json:"serviceAccount,omitempty"`
+
+	// Service in front of the server pods.
+	// +optional
+	Service Service `json:"service,omitempty"`
+
+	// Server is the extension API server workload.
+	Server Server `json:"server"`
+
+	// Certificate is the serving certificate the function issues.
+	// +optional
+	Certificate Certificate `json:"certificate,omitempty"`
+
+	// NetworkPolicy restricts the server pods' traffic (opt-in).
+	// +optional
+	NetworkPolicy *NetworkPolicy `json:"networkPolicy,omitempty"`
+}
+
+// APIGroup is one API group the server serves.
+type APIGroup struct {
+	// Group is the API group, a DNS-1123 subdomain such as custom.metrics.k8s.io.
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:MinLength=1
 	Group string `json:"group"`
@@ -43,33 +136,78 @@ type AggregatedAPISpec struct {
 	// +optional
 	GroupPriorityMinimum int32 `json:"groupPriorityMinimum,omitempty"`
 
-	// Resources the API serves (plural names, optionally "plural/subresource").
-	// They drive the view/edit ClusterRoles that aggregate into the built-in roles.
+	// Resources of the group (plural names, optionally "plural/subresource", or "*").
 	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=127
 	// +listType=set
 	// +optional
 	Resources []string `json:"resources,omitempty"`
 
-	// Namespace the server runs in (default: metadata.name). The Namespace object is emitted
-	// unless the input already holds one of that name.
+	// ReadOnly: the resources are only read; the edit role gets nothing for them.
+	// +optional
+	ReadOnly bool `json:"readOnly,omitempty"`
+}
+
+// ObjectNames override the names of the generated objects. Each defaults to one
+// derived from metadata.name.
+type ObjectNames struct {
+	// ServiceAccount of the server (default <name>-apiserver).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ServiceAccount string `json:"serviceAccount,omitempty"`
+	// Secret holding the serving certificate (default <name>-serving-cert).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Secret string `json:"secret,omitempty"`
+	// Deployment of the server (default <name>-apiserver).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Deployment string `json:"deployment,omitempty"`
+	// Service in front of the pods (default metadata.name); the same as spec.service.name.
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
-	Namespace string `json:"namespace,omitempty"`
-
-	// Service in front of the server pods.
+	Service string `json:"service,omitempty"`
+	// ClusterRole of what the server itself reads (default <name>-apiserver).
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
-	Service Service `json:"service,omitempty"`
-
-	// Server is the extension API server workload.
-	Server Server `json:"server"`
-
-	// Certificate is the serving certificate the function issues.
+	ClusterRole string `json:"clusterRole,omitempty"`
+	// ClusterRoleBinding granting that role (default: the clusterRole name).
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
-	Certificate Certificate `json:"certificate,omitempty"`
-
-	// NetworkPolicy restricts the server pods' traffic (opt-in).
+	ClusterRoleBinding string `json:"clusterRoleBinding,omitempty"`
+	// AuthDelegator is the ClusterRoleBinding to system:auth-delegator (default <name>-auth-delegator).
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
-	NetworkPolicy *NetworkPolicy `json:"networkPolicy,omitempty"`
+	AuthDelegator string `json:"authDelegator,omitempty"`
+	// AuthReader is the RoleBinding in kube-system to
+	// extension-apiserver-authentication-reader (default <name>-auth-reader).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	AuthReader string `json:"authReader,omitempty"`
+	// ViewRole is the ClusterRole aggregated into view, edit and admin (default <name>-view).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ViewRole string `json:"viewRole,omitempty"`
+	// EditRole is the ClusterRole aggregated into edit and admin (default <name>-edit).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	EditRole string `json:"editRole,omitempty"`
+	// PodDisruptionBudget of the server (default: the deployment name).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	PodDisruptionBudget string `json:"podDisruptionBudget,omitempty"`
+	// NetworkPolicy of the server (default: the deployment name).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	NetworkPolicy string `json:"networkPolicy,omitempty"`
+}
+
+// ServiceAccount is the server's identity.
+type ServiceAccount struct {
+	// Annotations of the ServiceAccount, e.g. a cloud workload identity.
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Version is one API version of the group.
@@ -97,12 +235,21 @@ type Service struct {
 	// +kubebuilder:validation:Maximum=65535
 	// +optional
 	Port int32 `json:"port,omitempty"`
+	// Annotations of the Service.
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Labels of the Service, added to the function's own.
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Server is the extension API server Deployment.
 type Server struct {
 	// Image of the extension API server.
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
 	Image string `json:"image"`
 	// ImagePullPolicy of the container (default IfNotPresent).
 	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
@@ -119,9 +266,13 @@ type Server struct {
 	// +optional
 	Replicas int32 `json:"replicas,omitempty"`
 	// Command overrides the image's entrypoint.
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=4096
 	// +optional
 	Command []string `json:"command,omitempty"`
 	// Args passed to the server after the flags the function sets (see flags).
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=4096
 	// +optional
 	Args []string `json:"args,omitempty"`
 	// Flags names the server's command-line flags for the port and the certificate files;
@@ -132,6 +283,7 @@ type Server struct {
 	// +optional
 	Resources *Resources `json:"resources,omitempty"`
 	// ExtraRules are added to the ClusterRole the server itself runs with.
+	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	ExtraRules []PolicyRule `json:"extraRules,omitempty"`
 	// PriorityClassName of the pods. An unavailable aggregated API makes discovery
@@ -139,6 +291,15 @@ type Server struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	PriorityClassName string `json:"priorityClassName,omitempty"`
+	// PodTemplate is a partial PodTemplateSpec (labels, annotations, tolerations,
+	// nodeSelector, affinity, volumes, extra containers, changes to the container named
+	// apiserver ...) merged onto the generated pod template with Kubernetes' strategic
+	// merge, as kubectl patch does: containers, volumes and env merge by name.
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:Type=object
+	// +optional
+	PodTemplate *runtime.RawExtension `json:"podTemplate,omitempty"`
 }
 
 // NetworkPolicy is an opt-in NetworkPolicy for the server pods.
@@ -150,30 +311,53 @@ type NetworkPolicy struct {
 	// plane nodes' addresses (it cannot be selected by labels and often runs on the host
 	// network). Empty admits any source to the server's port, and allows egress to any
 	// address on apiServerPorts.
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=64
 	// +optional
 	APIServerCIDRs []string `json:"apiServerCIDRs,omitempty"`
 	// APIServerPorts the server may connect to for delegated authn/authz (default 443, 6443).
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Minimum=1
+	// +kubebuilder:validation:items:Maximum=65535
 	// +optional
 	APIServerPorts []int32 `json:"apiServerPorts,omitempty"`
+	// ExtraIngress rules (networking.k8s.io/v1 NetworkPolicyIngressRule) are appended
+	// to the generated ones.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	ExtraIngress []runtime.RawExtension `json:"extraIngress,omitempty"`
+	// ExtraEgress rules (networking.k8s.io/v1 NetworkPolicyEgressRule) are appended to
+	// the generated ones, e.g. to the kubelets on 10250 or to Prometheus.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	ExtraEgress []runtime.RawExtension `json:"extraEgress,omitempty"`
 }
 
 // ServerFlags are the flag names k8s.io/apiserver based servers take.
 type ServerFlags struct {
 	// SecurePort flag (default --secure-port).
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	SecurePort *string `json:"securePort,omitempty"`
 	// TLSCertFile flag (default --tls-cert-file).
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	TLSCertFile *string `json:"tlsCertFile,omitempty"`
 	// TLSPrivateKeyFile flag (default --tls-private-key-file).
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	TLSPrivateKeyFile *string `json:"tlsPrivateKeyFile,omitempty"`
 }
 
 // Resources are container resource requests and limits as quantity strings.
 type Resources struct {
+	// Requests by resource name (cpu, memory, ephemeral-storage, ...); each value a
+	// quantity such as 100m or 128Mi, at most 64 characters.
+	// +kubebuilder:validation:MaxProperties=16
 	// +optional
 	Requests map[string]string `json:"requests,omitempty"`
+	// Limits by resource name, as requests.
+	// +kubebuilder:validation:MaxProperties=16
 	// +optional
 	Limits map[string]string `json:"limits,omitempty"`
 }
@@ -181,13 +365,23 @@ type Resources struct {
 // PolicyRule is an RBAC rule, as in rbac.authorization.k8s.io/v1.
 type PolicyRule struct {
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=63
 	Verbs []string `json:"verbs"`
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
 	// +optional
 	APIGroups []string `json:"apiGroups,omitempty"`
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:items:MaxLength=253
 	// +optional
 	Resources []string `json:"resources,omitempty"`
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=253
 	// +optional
 	ResourceNames []string `json:"resourceNames,omitempty"`
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=1024
 	// +optional
 	NonResourceURLs []string `json:"nonResourceURLs,omitempty"`
 }
@@ -203,18 +397,21 @@ type Certificate struct {
 	Mode string `json:"mode,omitempty"`
 	// Validity is the serving certificate's lifetime (default 8760h).
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	Validity string `json:"validity,omitempty"`
 	// RenewBefore: a re-render issues a new certificate once the current one expires
 	// within this duration (default 720h, less than validity). In provided mode, a
 	// warning is given when the CA expires within it.
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	RenewBefore string `json:"renewBefore,omitempty"`
 	// Overlap (generate mode): after a renewal the caBundle trusts the new and the previous
 	// CA until this long after the new certificate's NotBefore (default 24h), so pods
 	// still serving the old certificate stay trusted while the Deployment rolls.
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	Overlap string `json:"overlap,omitempty"`
 	// KeyAlgorithm of the serving key (default ECDSA-P256). RSA-4096 is slow to generate.
@@ -224,6 +421,7 @@ type Certificate struct {
 	// SecretFile (kpt, mode generate) is the package file the serving Secret is written
 	// to, such as secrets/wardle-serving-cert.yaml, so it can be encrypted (SOPS
 	// path_regex) or kept out of Git on its own. Default: kpt's own file name.
+	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	SecretFile string `json:"secretFile,omitempty"`
 	// Provided configures mode provided.
@@ -239,12 +437,15 @@ type Certificate struct {
 type ProvidedCertificate struct {
 	// SecretName of the kubernetes.io/tls Secret in spec.namespace that the pods mount.
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
 	SecretName string `json:"secretName"`
 	// CABundle is the PEM of the CA certificate(s) that signed the serving certificate.
+	// +kubebuilder:validation:MaxLength=65536
 	// +optional
 	CABundle string `json:"caBundle,omitempty"`
 	// CAFile is a path to that PEM, relative to the function's working directory (the
 	// kustomization's directory under kustomize). Set caBundle or caFile, not both.
+	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	CAFile string `json:"caFile,omitempty"`
 }
@@ -259,6 +460,7 @@ type CertManagerCertificate struct {
 	// be longer than validity. The CA keeps its key on renewal, so certificates signed by
 	// the previous CA certificate still verify.
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	CADuration string `json:"caDuration,omitempty"`
 }
@@ -266,20 +468,28 @@ type CertManagerCertificate struct {
 // IssuerRef is a cert-manager issuer reference.
 type IssuerRef struct {
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
 	// Kind is Issuer (default) or ClusterIssuer.
 	// +kubebuilder:validation:Enum=Issuer;ClusterIssuer
 	// +optional
 	Kind string `json:"kind,omitempty"`
 	// Group of the issuer (default cert-manager.io).
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	Group string `json:"group,omitempty"`
 }
 
-// The certificate modes.
+// The certificate modes (the schema's enum of certificate.mode; TestEnumsMatchGo ties them).
 const (
 	ModeGenerate    = "generate"
 	ModeProvided    = "provided"
 	ModeCertManager = "cert-manager"
 	ModeOpenShift   = "openshift"
+)
+
+// The kinds of a cert-manager issuerRef (the schema's enum of issuerRef.kind).
+const (
+	IssuerKind        = "Issuer"
+	ClusterIssuerKind = "ClusterIssuer"
 )

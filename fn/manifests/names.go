@@ -1,12 +1,7 @@
-// Package manifests builds the typed Kubernetes objects of an aggregated API from a
-// validated config and the PEM of its certificates. It knows nothing of crypto beyond
-// "here are PEM bytes", and nothing of KRM plumbing.
 package manifests
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"unicode/utf8"
+	"maps"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -44,78 +39,34 @@ type Object interface {
 	metav1.Object
 }
 
-// Names are the names of the generated objects, all derived from the config's name.
-type Names struct {
-	ServiceAccount string
-	Secret         string
-	Deployment     string
-	ServerRole     string // ClusterRole and ClusterRoleBinding of what the server reads
-	AuthDelegator  string // ClusterRoleBinding to system:auth-delegator
-	AuthReader     string // RoleBinding in kube-system
-	ViewRole       string // aggregated into view, edit and admin
-	EditRole       string // aggregated into edit and admin
+// Names are the names of the generated objects, derived by config's ObjectNames.
+type Names = config.Names
 
-	// CommonNames of the CA and serving certificates, at most 64 bytes (RFC 5280's
-	// ub-common-name, which cert-manager enforces); the serving one's DNS names carry
-	// the full service names.
-	CACommonName      string
-	ServingCommonName string
-
-	// cert-manager mode
-	ServingCertificate string // the Certificate that writes Secret
-	SelfSignedIssuer   string
-	CACertificate      string // also the name of the CA's Secret
-	CAIssuer           string
-}
-
-// NamesFor derives the object names of a config.
-func NamesFor(api *config.AggregatedAPI) Names {
-	n := api.Name
-	dnsName := api.ServingDNSNames()[0]
-	return Names{
-		CACommonName:      CommonName("aggapi CA for " + dnsName),
-		ServingCommonName: CommonName(dnsName),
-
-		ServiceAccount: n + "-apiserver",
-		Secret:         api.ServingSecretName(),
-		Deployment:     n + "-apiserver",
-		ServerRole:     n + "-apiserver",
-		AuthDelegator:  n + "-auth-delegator",
-		AuthReader:     n + "-auth-reader",
-		ViewRole:       n + "-view",
-		EditRole:       n + "-edit",
-
-		ServingCertificate: n + "-serving-cert",
-		SelfSignedIssuer:   n + "-selfsigned",
-		CACertificate:      n + "-ca",
-		CAIssuer:           n + "-ca",
-	}
-}
-
-// maxCommonName is RFC 5280's ub-common-name, in bytes.
-const maxCommonName = 64
-
-// CommonName returns s if it fits in a certificate's commonName (64 bytes), and
-// otherwise its first 55 bytes, a dash and 8 hex digits of its SHA-256: still
-// readable, still distinct for distinct names, the same on every render.
-func CommonName(s string) string {
-	if len(s) <= maxCommonName {
-		return s
-	}
-	sum := sha256.Sum256([]byte(s))
-	cut := maxCommonName - 9
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "-" + hex.EncodeToString(sum[:4])
-}
-
+// labels are spec.commonLabels and the function's own labels.
 func labels(api *config.AggregatedAPI) map[string]string {
-	return map[string]string{
-		OwnerLabel:     api.Name,
-		nameLabel:      api.Name,
-		managedByLabel: managedBy,
+	l := make(map[string]string, len(api.Spec.CommonLabels)+3)
+	maps.Copy(l, api.Spec.CommonLabels)
+	l[OwnerLabel] = api.Name
+	l[nameLabel] = api.Name
+	l[managedByLabel] = managedBy
+	return l
+}
+
+// annotations are spec.commonAnnotations plus extra, nil when there are none.
+func annotations(api *config.AggregatedAPI, extra ...map[string]string) map[string]string {
+	n := len(api.Spec.CommonAnnotations)
+	for _, m := range extra {
+		n += len(m)
 	}
+	if n == 0 {
+		return nil
+	}
+	a := make(map[string]string, n)
+	maps.Copy(a, api.Spec.CommonAnnotations)
+	for _, m := range extra {
+		maps.Copy(a, m)
+	}
+	return a
 }
 
 func selector(api *config.AggregatedAPI) map[string]string {
@@ -123,7 +74,7 @@ func selector(api *config.AggregatedAPI) map[string]string {
 }
 
 func meta(api *config.AggregatedAPI, name, namespace string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels(api)}
+	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels(api), Annotations: annotations(api)}
 }
 
 // Material is the certificate PEM the objects carry.
@@ -146,10 +97,15 @@ type SecretPEM struct {
 
 // Build returns every object of the aggregated API, in a fixed order: namespace,
 // identity, certificates, RBAC, network, workload, then the APIServices, which make
-// the kube-aggregator start routing to the server.
-func Build(api *config.AggregatedAPI, m Material) []Object {
-	names := NamesFor(api)
-	objs := []Object{Namespace(api), ServiceAccount(api, names)}
+// the kube-aggregator start routing to the server. It fails only when
+// spec.server.podTemplate cannot be merged (CheckPodTemplate says why first).
+func Build(api *config.AggregatedAPI, m Material) ([]Object, error) {
+	names := api.ObjectNames()
+	var objs []Object
+	if api.EmitsNamespace() {
+		objs = append(objs, Namespace(api, names))
+	}
+	objs = append(objs, ServiceAccount(api, names))
 	if m.Secret != nil {
 		objs = append(objs, ServingSecret(api, names, *m.Secret))
 	}
@@ -163,15 +119,21 @@ func Build(api *config.AggregatedAPI, m Material) []Object {
 		AuthReaderBinding(api, names),
 	)
 	objs = append(objs, UserRoles(api, names)...)
-	objs = append(objs, Service(api), Deployment(api, names, m))
+	deployment, err := Deployment(api, names, m)
+	if err != nil {
+		return nil, err
+	}
+	objs = append(objs, Service(api, names), deployment)
 	if api.Spec.Server.Replicas > 1 {
 		objs = append(objs, PodDisruptionBudget(api, names))
 	}
 	if np := api.Spec.NetworkPolicy; np != nil && np.Enabled {
 		objs = append(objs, NetworkPolicy(api, names))
 	}
-	for _, v := range api.Spec.Versions {
-		objs = append(objs, APIService(api, v, m.CABundle))
+	for _, g := range api.APIGroups() {
+		for _, v := range g.Versions {
+			objs = append(objs, APIService(api, g, v, m.CABundle))
+		}
 	}
-	return objs
+	return objs, nil
 }

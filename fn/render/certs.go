@@ -3,13 +3,14 @@ package render
 import (
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/internal/boundedfile"
 	"github.com/aggapi/aggapi/fn/manifests"
 	"github.com/aggapi/aggapi/fn/pki"
 )
@@ -39,7 +40,7 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 	cert := api.Spec.Certificate
 	renewBefore := cert.RenewBeforeDuration()
 	req := pki.ServingCertRequest{
-		CommonName:   names.ServingCommonName,
+		CommonName:   api.ServingCommonName(),
 		DNSNames:     api.ServingDNSNames(),
 		KeyAlgorithm: pki.KeyAlgorithm(cert.KeyAlgorithm),
 		NotAfter:     r.now.Add(cert.ValidityDuration()),
@@ -68,7 +69,7 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 		reason = fmt.Sprintf("previous Secret %s/%s not reusable: %v", api.Spec.Namespace, names.Secret, err)
 	}
 
-	ca, err := pki.NewCertificateAuthority(names.CACommonName, req.KeyAlgorithm, r.now, req.NotAfter)
+	ca, err := pki.NewCertificateAuthority(api.CACommonName(), req.KeyAlgorithm, r.now, req.NotAfter)
 	if err != nil {
 		return manifests.Material{}, err
 	}
@@ -163,9 +164,11 @@ func (r *run) provided(api *config.AggregatedAPI) (manifests.Material, error) {
 	pemBytes, path := []byte(p.CABundle), "spec.certificate.provided.caBundle"
 	if p.CAFile != "" {
 		path = "spec.certificate.provided.caFile"
-		b, err := os.ReadFile(p.CAFile)
+		// Inside the working directory only (os.Root: no escape through .. or a symlink),
+		// a regular file only, and no more than a PEM bundle may hold.
+		b, err := boundedfile.ReadInRoot(".", p.CAFile, pki.MaxPEMBytes)
 		if err != nil {
-			r.fail(fmt.Sprintf("`%s`: cannot read %q: %v", path, p.CAFile, unwrapPathError(err)), path)
+			r.fail(fmt.Sprintf("`%s`: cannot read %q: %v", path, p.CAFile, caFileError(err)), path)
 			return manifests.Material{}, nil
 		}
 		pemBytes = b
@@ -206,18 +209,38 @@ func earliest(certs []*x509.Certificate) time.Time {
 	return t
 }
 
-func unwrapPathError(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
+// caFileError says what a user must change; the limit errors read as sentences.
+func caFileError(err error) error {
+	var tooLarge *boundedfile.TooLargeError
+	var notRegular *boundedfile.NotRegularError
+	switch {
+	case errors.As(err, &tooLarge):
+		return fmt.Errorf("it is larger than %d bytes, the limit for a PEM bundle", tooLarge.Limit)
+	case errors.As(err, &notRegular):
+		return fmt.Errorf("it %v", notRegular)
+	case errors.Is(err, boundedfile.ErrOutsideRoot):
+		return fmt.Errorf("it %v; the file must be inside the working directory", err)
 	}
 	return err
 }
 
-func findSecret(items []*yaml.RNode, name, namespace string) *yaml.RNode {
-	for _, it := range items {
-		if it.GetKind() == "Secret" && it.GetApiVersion() == "v1" && it.GetName() == name && it.GetNamespace() == namespace {
+// findSecret finds the previous serving Secret among the objects of the previous
+// render: by name, or after spec.names.secret changed, the one TLS Secret there was.
+func findSecret(owned []*yaml.RNode, name, namespace string) *yaml.RNode {
+	var tls []*yaml.RNode
+	for _, it := range owned {
+		if it.GetKind() != "Secret" || it.GetApiVersion() != "v1" {
+			continue
+		}
+		if it.GetName() == name && it.GetNamespace() == namespace {
 			return it
 		}
+		if t, _ := it.Pipe(yaml.Lookup("type")); t != nil && yaml.GetValue(t) == "kubernetes.io/tls" {
+			tls = append(tls, it)
+		}
+	}
+	if len(tls) == 1 {
+		return tls[0]
 	}
 	return nil
 }

@@ -83,13 +83,17 @@ func ParseResourceList(data []byte) (*ResourceList, error) {
 		}
 		docs = append(docs, doc)
 	}
-	aliases, err := checkStructure(docs)
+	aliases, skip, err := checkStructure(docs)
 	if err != nil {
 		return nil, err
 	}
 	if aliases {
 		for _, doc := range docs {
-			resolveAliases(doc)
+			resolveAliases(doc, skip)
+			if skip != nil && hasAlias(doc, skip) {
+				// An item copied an alias from the unresolved config.
+				return nil, &expansionError{2*countParsed(skip) + aliasAllowance}
+			}
 		}
 	}
 	rl := &ResourceList{}
@@ -275,8 +279,14 @@ func unindent(text []byte, n int) []byte {
 // hundred bytes of nested aliases ("billion laughs") expand to gigabytes, and an alias
 // inside its own anchor never ends.
 // It reports whether the documents hold any alias.
-func checkStructure(docs []*yaml.Node) (aliases bool, err error) {
+func checkStructure(docs []*yaml.Node) (aliases bool, skip *yaml.Node, err error) {
 	c := &structureCheck{memo: map[*yaml.Node]subtree{}, open: map[*yaml.Node]bool{}}
+	if len(docs) == 1 && doc0Kind(docs[0]) != "" {
+		// The config's keys are checked by its loader, which names their field paths.
+		if fc := yaml.NewRNode(docs[0].Content[0]).Field("functionConfig"); fc != nil {
+			c.config = fc.Value.YNode()
+		}
+	}
 	parsed := 0
 	for _, d := range docs {
 		parsed += countParsed(d)
@@ -286,21 +296,24 @@ func checkStructure(docs []*yaml.Node) (aliases bool, err error) {
 	for _, d := range docs {
 		s, err := c.walk(d, 0)
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		if total += s.nodes; total > c.budget {
-			return false, c.tooLarge()
+			return false, nil, c.tooLarge()
 		}
+	}
+	if c.skipConfig {
+		skip = c.config
 	}
 	// A node with an explicit tag must decode as what its tag says (`!!int abc` does
 	// not): consumers that decode the output would fail on it.
 	for _, n := range c.tagged {
 		var v any
 		if err := n.Decode(&v); err != nil {
-			return false, fmt.Errorf("line %d: %s %q: %w", n.Line, n.Tag, truncate(n.Value), err)
+			return false, nil, fmt.Errorf("line %d: %s %q: %w", n.Line, n.Tag, truncate(n.Value), err)
 		}
 	}
-	return c.aliases, nil
+	return c.aliases, skip, nil
 }
 
 func truncate(s string) string {
@@ -313,16 +326,25 @@ func truncate(s string) string {
 type subtree struct{ nodes, height int }
 
 type structureCheck struct {
-	memo    map[*yaml.Node]subtree // anchored nodes, expanded
-	open    map[*yaml.Node]bool    // anchored nodes being walked: an alias to one is a cycle
-	budget  int
-	aliases bool
-	tagged  []*yaml.Node // nodes with an explicit tag
+	memo     map[*yaml.Node]subtree // anchored nodes, expanded
+	open     map[*yaml.Node]bool    // anchored nodes being walked: an alias to one is a cycle
+	budget   int
+	aliases  bool
+	tagged   []*yaml.Node // nodes with an explicit tag
+	config   *yaml.Node   // the functionConfig, whose keys are not checked here
+	inConfig int          // > 0 while walking the functionConfig
+	// skipConfig: the functionConfig's aliases are past the budget, left to its loader.
+	skipConfig bool
 }
 
-func (c *structureCheck) tooLarge() error {
-	return fmt.Errorf("YAML aliases expand the input to more than %d nodes (twice its parsed size plus %d): resolve the aliases or make the input smaller", c.budget, aliasAllowance)
+// expansionError: aliases expand past the budget.
+type expansionError struct{ budget int }
+
+func (e *expansionError) Error() string {
+	return fmt.Sprintf("YAML aliases expand the input to more than %d nodes (twice its parsed size plus %d): resolve the aliases or make the input smaller", e.budget, aliasAllowance)
 }
+
+func (c *structureCheck) tooLarge() error { return &expansionError{c.budget} }
 
 // walk returns the size and height of n with every alias expanded; depth is n's depth.
 func (c *structureCheck) walk(n *yaml.Node, depth int) (subtree, error) {
@@ -360,7 +382,23 @@ func (c *structureCheck) walk(n *yaml.Node, depth int) (subtree, error) {
 	if n.Style&yaml.TaggedStyle != 0 {
 		c.tagged = append(c.tagged, n)
 	}
-	if n.Kind == yaml.MappingNode && depth > 1 {
+	if n == c.config && c.inConfig == 0 {
+		// The config's loader bounds it with messages that name fields: a config past
+		// the alias budget is left unresolved for the loader to refuse (and not echo).
+		c.inConfig++
+		defer func() { c.inConfig-- }()
+		saved := c.budget
+		c.budget = min(c.budget, 2*countParsed(n)+aliasAllowance)
+		s, err := c.walk(n, depth)
+		c.budget = saved
+		var tooLarge *expansionError
+		if errors.As(err, &tooLarge) {
+			c.skipConfig = true
+			return subtree{nodes: 1}, nil
+		}
+		return s, err
+	}
+	if n.Kind == yaml.MappingNode && depth > 1 && c.inConfig == 0 {
 		// Consumers decoding into maps (kustomize, kubectl) refuse duplicate keys; the
 		// ResourceList's own keys are checked by unwrap, with a message naming them.
 		if err := checkKeys(n); err != nil {
@@ -453,15 +491,35 @@ func mergeable(v *yaml.Node) bool {
 // and drops the anchors. YAML defines an anchor before any alias to it, so walking in
 // document order copies targets whose own aliases are already resolved; checkStructure
 // has ruled out cycles and bounded the copies.
-func resolveAliases(n *yaml.Node) {
+// The skip node (a functionConfig past the budget) is left as it is.
+func resolveAliases(n, skip *yaml.Node) {
+	if n == skip {
+		return
+	}
 	n.Anchor = ""
 	for i, child := range n.Content {
 		if child.Kind == yaml.AliasNode {
 			n.Content[i] = yaml.CopyYNode(child.Alias)
 			continue
 		}
-		resolveAliases(child)
+		resolveAliases(child, skip)
 	}
+}
+
+// hasAlias reports whether an alias is left under n, skip aside.
+func hasAlias(n, skip *yaml.Node) bool {
+	if n == skip {
+		return false
+	}
+	if n.Kind == yaml.AliasNode {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAlias(c, skip) {
+			return true
+		}
+	}
+	return false
 }
 
 // countParsed counts the nodes of the parsed tree, aliases not expanded.

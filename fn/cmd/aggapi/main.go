@@ -1,0 +1,13 @@
+package main
+
+import (
+	"os"
+
+	"github.com/aggapi/aggapi/fn/cli"
+)
+
+func main() {
+	// The garbage collector is set by the input's size, in cli.Function: GOGC=400 for a
+	// small render, a soft memory limit at the estimated need for a large one.
+	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
