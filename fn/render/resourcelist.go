@@ -34,8 +34,8 @@ type ResourceList struct {
 	APIVersion, Kind string
 	Items            []*yaml.RNode
 	FunctionConfig   *yaml.RNode
-	// LargestNodes is the node count of the largest item or functionConfig: what
-	// writing one document costs is proportional to it.
+	// LargestNodes is the node count of the largest item (written as nodes, not as its
+	// text) or functionConfig: what writing one document costs is proportional to it.
 	LargestNodes int
 	// Raw holds the input text of the items that can be written back as they were
 	// read (see rawItems), by node.
@@ -110,7 +110,7 @@ func ParseResourceList(data []byte) (*ResourceList, error) {
 		}
 	}
 	for _, it := range append(rl.Items, rl.FunctionConfig) {
-		if it != nil {
+		if _, raw := rl.Raw[it.YNode()]; it != nil && !raw {
 			rl.LargestNodes = max(rl.LargestNodes, countParsed(it.YNode()))
 		}
 	}
