@@ -77,6 +77,27 @@ func TestMetricsServerBehindRender(t *testing.T) {
 			list.Kind, list.APIVersion, len(list.Items))
 	}
 	t.Logf("/apis/metrics.k8s.io/v1beta1/nodes: %s %s with %d items", list.APIVersion, list.Kind, len(list.Items))
+
+	// A user bound to the rendered view role in a namespace reads its pod
+	// metrics (none: no pods run); without the binding, nothing.
+	const namespace = "e2e-pod-metrics"
+	viewRole := r.viewRole(t)
+	viewer := env.bindViewer(t, namespace, "e2e-pod-metrics-viewer", viewRole)
+	podsPath := "/apis/metrics.k8s.io/v1beta1/namespaces/" + namespace + "/pods"
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	// The RBAC authorizer follows a new binding with a small delay.
+	if err := controlplane.Poll(ctx, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
+		return true, viewer.Get(ctx, podsPath, &list)
+	}); err != nil {
+		t.Fatalf("GET %s bound to %s: %v", podsPath, viewRole, err)
+	}
+	if list.Kind != "PodMetricsList" || len(list.Items) != 0 {
+		t.Errorf("GET %s bound to %s: kind %q with %d items, want an empty PodMetricsList", podsPath, viewRole, list.Kind, len(list.Items))
+	}
+	if err := env.user(t, "e2e-stranger").Get(t.Context(), podsPath, nil); !controlplane.IsStatus(err, http.StatusForbidden) {
+		t.Errorf("GET %s without a binding: %v, want HTTP 403", podsPath, err)
+	}
 }
 
 // TestCustomMetricsAdapterBehindRender runs the custom-metrics test adapter
@@ -173,12 +194,8 @@ func checkMetricsViewer(t *testing.T, env *renderEnv, r *rendered, groups map[st
 	customVersion := slices.Max(groups["custom.metrics.k8s.io"])
 	externalVersion := slices.Max(groups["external.metrics.k8s.io"])
 	viewRole := r.viewRole(t)
-	mustCreate(t, env.admin, "/api/v1/namespaces", object("v1", "Namespace", "", namespace))
-	binding := object("rbac.authorization.k8s.io/v1", "RoleBinding", namespace, "e2e-metrics-viewer")
-	binding["subjects"] = []any{map[string]any{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "e2e-metrics-viewer"}}
-	binding["roleRef"] = map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": viewRole}
-	mustCreate(t, env.admin, "/apis/rbac.authorization.k8s.io/v1/namespaces/"+namespace+"/rolebindings", binding)
-	viewer, stranger := env.user(t, "e2e-metrics-viewer"), env.user(t, "e2e-stranger")
+	viewer := env.bindViewer(t, namespace, "e2e-metrics-viewer", viewRole)
+	stranger := env.user(t, "e2e-stranger")
 
 	// The adapter keeps written values in memory; its REST mapper comes from
 	// discovery, which it loads in the background, so write until it reads back.
@@ -359,6 +376,18 @@ patches:
 func (env *renderEnv) apply(t *testing.T, r *rendered) {
 	t.Helper()
 	env.kubectl.apply(t, r.yaml)
+}
+
+// bindViewer creates the namespace and binds a new user to the ClusterRole
+// role in it, and returns the user's client.
+func (env *renderEnv) bindViewer(t *testing.T, namespace, user, role string) *controlplane.Client {
+	t.Helper()
+	mustCreate(t, env.admin, "/api/v1/namespaces", object("v1", "Namespace", "", namespace))
+	binding := object("rbac.authorization.k8s.io/v1", "RoleBinding", namespace, user)
+	binding["subjects"] = []any{map[string]any{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": user}}
+	binding["roleRef"] = map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}
+	mustCreate(t, env.admin, "/apis/rbac.authorization.k8s.io/v1/namespaces/"+namespace+"/rolebindings", binding)
+	return env.user(t, user)
 }
 
 // user returns a client for a user with a client certificate of the cluster CA.
