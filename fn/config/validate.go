@@ -23,7 +23,7 @@ const (
 	maxGroupPrio    = 20000 // the kube-aggregator's own limits
 	maxVersionPrio  = 1000
 	maxPort         = 65535
-	resourcePattern = `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$`
+	resourcePattern = `^([a-z0-9]([-a-z0-9]*[a-z0-9])?|\*)(/([a-z0-9]([-a-z0-9]*[a-z0-9])?|\*))?$`
 )
 
 var resourceName = regexp.MustCompile(resourcePattern)
@@ -45,52 +45,15 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 
 	spec := field.NewPath("spec")
 	s := a.Spec
-	groupOK := false
-	if s.Group == "" {
-		errs = append(errs, field.Required(spec.Child("group"), "the API group to serve, e.g. wardle.example.com"))
-	} else {
-		groupErrs := dns(spec.Child("group"), s.Group, validation.IsDNS1123Subdomain)
-		errs = append(errs, groupErrs...)
-		groupOK = len(groupErrs) == 0
-	}
-	if len(s.Versions) == 0 {
-		errs = append(errs, field.Required(spec.Child("versions"), "at least one version"))
-	}
-	seen := map[string]bool{}
-	for i, v := range s.Versions {
-		p := spec.Child("versions").Index(i)
-		switch {
-		case v.Name == "":
-			errs = append(errs, field.Required(p.Child("name"), ""))
-		case seen[v.Name]:
-			errs = append(errs, field.Duplicate(p.Child("name"), v.Name))
-		default:
-			nameErrs := dns(p.Child("name"), v.Name, validation.IsDNS1035Label)
-			errs = append(errs, nameErrs...)
-			if groupOK && len(nameErrs) == 0 {
-				// The aggregator names an APIService <version>.<group>; it must be a valid object name.
-				errs = append(errs, dns(p.Child("name"), a.APIServiceName(v.Name), validation.IsDNS1123Subdomain)...)
-			}
-		}
-		seen[v.Name] = true
-		errs = append(errs, inRange(p.Child("versionPriority"), v.VersionPriority, 1, maxVersionPrio)...)
-	}
-	errs = append(errs, inRange(spec.Child("groupPriorityMinimum"), s.GroupPriorityMinimum, 1, maxGroupPrio)...)
-
-	seenRes := map[string]bool{}
-	for i, r := range s.Resources {
-		p := spec.Child("resources").Index(i)
-		switch {
-		case !resourceName.MatchString(r):
-			errs = append(errs, field.Invalid(p, r, "must be a lowercase plural resource name, optionally with a /subresource"))
-		case seenRes[r]:
-			errs = append(errs, field.Duplicate(p, r))
-		}
-		seenRes[r] = true
-	}
-
+	errs = append(errs, a.validateGroups(spec)...)
 	errs = append(errs, dns(spec.Child("namespace"), s.Namespace, validation.IsDNS1123Label)...)
 	errs = append(errs, dns(spec.Child("service", "name"), s.Service.Name, validation.IsDNS1035Label)...)
+	if o := s.Names; o != nil && o.Service != "" && o.Service != s.Service.Name {
+		errs = append(errs, field.Invalid(spec.Child("names", "service"), o.Service,
+			fmt.Sprintf("spec.service.name is %q: give the Service's name in one of them", s.Service.Name)))
+	}
+	errs = append(errs, a.validateNames(spec.Child("names"))...)
+	errs = append(errs, validateMetadata(spec, s)...)
 	errs = append(errs, inRange(spec.Child("service", "port"), s.Service.Port, 1, maxPort)...)
 	errs = append(errs, a.validateServer(spec.Child("server"))...)
 	errs = append(errs, validateCertificate(spec.Child("certificate"), s.Certificate)...)
@@ -104,6 +67,7 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 		for i, port := range np.APIServerPorts {
 			errs = append(errs, inRange(p.Child("apiServerPorts").Index(i), port, 1, maxPort)...)
 		}
+		errs = append(errs, validateExtraRules(p, np)...)
 	}
 	return errs
 }
@@ -149,6 +113,7 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 		}
 	}
 
+	errs = append(errs, validatePodTemplate(p.Child("podTemplate"), sv.PodTemplatePatch(), sv.PodTemplate != nil)...)
 	if sv.PriorityClassName != "" {
 		errs = append(errs, dns(p.Child("priorityClassName"), sv.PriorityClassName, validation.IsDNS1123Subdomain)...)
 	}

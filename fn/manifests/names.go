@@ -4,6 +4,8 @@
 package manifests
 
 import (
+	"maps"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -40,50 +42,32 @@ type Object interface {
 	metav1.Object
 }
 
-// Names are the names of the generated objects, all derived from the config's name.
-type Names struct {
-	ServiceAccount string
-	Secret         string
-	Deployment     string
-	ServerRole     string // ClusterRole and ClusterRoleBinding of what the server reads
-	AuthDelegator  string // ClusterRoleBinding to system:auth-delegator
-	AuthReader     string // RoleBinding in kube-system
-	ViewRole       string // aggregated into view, edit and admin
-	EditRole       string // aggregated into edit and admin
-
-	// cert-manager mode
-	ServingCertificate string // the Certificate that writes Secret
-	SelfSignedIssuer   string
-	CACertificate      string // also the name of the CA's Secret
-	CAIssuer           string
-}
+// Names are the names of the generated objects (derived in fn/config).
+type Names = config.Names
 
 // NamesFor derives the object names of a config.
-func NamesFor(api *config.AggregatedAPI) Names {
-	n := api.Name
-	return Names{
-		ServiceAccount: n + "-apiserver",
-		Secret:         api.ServingSecretName(),
-		Deployment:     n + "-apiserver",
-		ServerRole:     n + "-apiserver",
-		AuthDelegator:  n + "-auth-delegator",
-		AuthReader:     n + "-auth-reader",
-		ViewRole:       n + "-view",
-		EditRole:       n + "-edit",
+func NamesFor(api *config.AggregatedAPI) Names { return api.ObjectNames() }
 
-		ServingCertificate: n + "-serving-cert",
-		SelfSignedIssuer:   n + "-selfsigned",
-		CACertificate:      n + "-ca",
-		CAIssuer:           n + "-ca",
-	}
+// labels are spec.commonLabels and the function's own labels.
+func labels(api *config.AggregatedAPI) map[string]string {
+	l := make(map[string]string, len(api.Spec.CommonLabels)+3)
+	maps.Copy(l, api.Spec.CommonLabels)
+	l[OwnerLabel] = api.Name
+	l[nameLabel] = api.Name
+	l[managedByLabel] = managedBy
+	return l
 }
 
-func labels(api *config.AggregatedAPI) map[string]string {
-	return map[string]string{
-		OwnerLabel:     api.Name,
-		nameLabel:      api.Name,
-		managedByLabel: managedBy,
+// annotations are spec.commonAnnotations plus extra, nil when there are none.
+func annotations(api *config.AggregatedAPI, extra ...map[string]string) map[string]string {
+	var a map[string]string
+	for _, m := range append([]map[string]string{api.Spec.CommonAnnotations}, extra...) {
+		if len(m) > 0 && a == nil {
+			a = map[string]string{}
+		}
+		maps.Copy(a, m)
 	}
+	return a
 }
 
 func selector(api *config.AggregatedAPI) map[string]string {
@@ -91,7 +75,7 @@ func selector(api *config.AggregatedAPI) map[string]string {
 }
 
 func meta(api *config.AggregatedAPI, name, namespace string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels(api)}
+	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels(api), Annotations: annotations(api)}
 }
 
 // Material is the certificate PEM the objects carry.
@@ -114,10 +98,15 @@ type SecretPEM struct {
 
 // Build returns every object of the aggregated API, in a fixed order: namespace,
 // identity, certificates, RBAC, network, workload, then the APIServices, which make
-// the kube-aggregator start routing to the server.
-func Build(api *config.AggregatedAPI, m Material) []Object {
+// the kube-aggregator start routing to the server. It fails only when
+// spec.server.podTemplate cannot be merged (CheckPodTemplate says why first).
+func Build(api *config.AggregatedAPI, m Material) ([]Object, error) {
 	names := NamesFor(api)
-	objs := []Object{Namespace(api), ServiceAccount(api, names)}
+	var objs []Object
+	if api.EmitsNamespace() {
+		objs = append(objs, Namespace(api))
+	}
+	objs = append(objs, ServiceAccount(api, names))
 	if m.Secret != nil {
 		objs = append(objs, ServingSecret(api, names, *m.Secret))
 	}
@@ -131,15 +120,21 @@ func Build(api *config.AggregatedAPI, m Material) []Object {
 		AuthReaderBinding(api, names),
 	)
 	objs = append(objs, UserRoles(api, names)...)
-	objs = append(objs, Service(api), Deployment(api, names, m))
+	deployment, err := Deployment(api, names, m)
+	if err != nil {
+		return nil, err
+	}
+	objs = append(objs, Service(api), deployment)
 	if api.Spec.Server.Replicas > 1 {
 		objs = append(objs, PodDisruptionBudget(api, names))
 	}
 	if np := api.Spec.NetworkPolicy; np != nil && np.Enabled {
 		objs = append(objs, NetworkPolicy(api, names))
 	}
-	for _, v := range api.Spec.Versions {
-		objs = append(objs, APIService(api, v, m.CABundle))
+	for _, g := range api.APIGroups() {
+		for _, v := range g.Versions {
+			objs = append(objs, APIService(api, g, v, m.CABundle))
+		}
 	}
-	return objs
+	return objs, nil
 }

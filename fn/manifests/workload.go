@@ -32,9 +32,11 @@ func Namespace(api *config.AggregatedAPI) *corev1.Namespace {
 
 // ServiceAccount is the identity the server authenticates to the kube-apiserver with.
 func ServiceAccount(api *config.AggregatedAPI, n Names) *corev1.ServiceAccount {
+	m := meta(api, n.ServiceAccount, api.Spec.Namespace)
+	m.Annotations = annotations(api, api.Spec.ServiceAccount.Annotations)
 	return &corev1.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-		ObjectMeta: meta(api, n.ServiceAccount, api.Spec.Namespace),
+		ObjectMeta: m,
 	}
 }
 
@@ -56,8 +58,10 @@ func ServingSecret(api *config.AggregatedAPI, n Names, m SecretPEM) *corev1.Secr
 // In openshift mode the service-ca operator issues the serving Secret for it.
 func Service(api *config.AggregatedAPI) *corev1.Service {
 	m := meta(api, api.Spec.Service.Name, api.Spec.Namespace)
+	maps.Copy(m.Labels, api.Spec.Service.Labels) // validated: never one of the function's labels
+	m.Annotations = annotations(api, api.Spec.Service.Annotations)
 	if api.Spec.Certificate.Mode == config.ModeOpenShift {
-		m.Annotations = map[string]string{OpenShiftServingCertAnnotation: NamesFor(api).Secret}
+		m.Annotations = annotations(api, api.Spec.Service.Annotations, map[string]string{OpenShiftServingCertAnnotation: NamesFor(api).Secret})
 	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
@@ -77,6 +81,11 @@ func Service(api *config.AggregatedAPI) *corev1.Service {
 // ServerArgs are the flags the function passes before spec.server.args: the port and
 // the certificate files mounted from the serving Secret.
 func ServerArgs(api *config.AggregatedAPI) []string {
+	return append(serverFlags(api), api.Spec.Server.Args...)
+}
+
+// serverFlags are the port and certificate flags the function sets.
+func serverFlags(api *config.AggregatedAPI) []string {
 	var args []string
 	f := api.Spec.Server.Flags
 	add := func(flag *string, value string) {
@@ -87,7 +96,7 @@ func ServerArgs(api *config.AggregatedAPI) []string {
 	add(f.SecurePort, itoa(api.Spec.Server.Port))
 	add(f.TLSCertFile, path.Join(certMountPath, corev1.TLSCertKey))
 	add(f.TLSPrivateKeyFile, path.Join(certMountPath, corev1.TLSPrivateKeyKey))
-	return append(args, api.Spec.Server.Args...)
+	return args
 }
 
 // HashAnnotation is a pod template annotation holding the SHA-256 of data.
@@ -97,8 +106,21 @@ func HashAnnotation(key string, data []byte) map[string]string {
 }
 
 // Deployment runs the server with the serving Secret mounted read-only, HTTPS probes,
-// a restricted security context and a rollout that keeps a ready pod at all times.
-func Deployment(api *config.AggregatedAPI, n Names, m Material) *appsv1.Deployment {
+// a restricted security context and a rollout that keeps a ready pod at all times;
+// spec.server.podTemplate is merged onto its pod template.
+func Deployment(api *config.AggregatedAPI, n Names, m Material) (*appsv1.Deployment, error) {
+	d := generatedDeployment(api, n, m)
+	if patch := api.Spec.Server.PodTemplatePatch(); patch != nil {
+		merged, errs := customizePodTemplate(api, d.Spec.Template, patch)
+		if len(errs) > 0 {
+			return nil, errs.ToAggregate()
+		}
+		d.Spec.Template = merged
+	}
+	return d, nil
+}
+
+func generatedDeployment(api *config.AggregatedAPI, n Names, m Material) *appsv1.Deployment {
 	sv := api.Spec.Server
 	probe := func(path string, failures int32) *corev1.Probe {
 		return &corev1.Probe{
@@ -150,7 +172,7 @@ func Deployment(api *config.AggregatedAPI, n Names, m Material) *appsv1.Deployme
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels:      podLabels,
-					Annotations: m.PodAnnotations,
+					Annotations: annotations(api, m.PodAnnotations),
 				},
 				Spec: corev1.PodSpec{
 					ServiceAccountName:        n.ServiceAccount,
@@ -215,7 +237,7 @@ func spread(api *config.AggregatedAPI) []corev1.TopologySpreadConstraint {
 func PodDisruptionBudget(api *config.AggregatedAPI, n Names) *policyv1.PodDisruptionBudget {
 	return &policyv1.PodDisruptionBudget{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
-		ObjectMeta: meta(api, n.Deployment, api.Spec.Namespace),
+		ObjectMeta: meta(api, n.PodDisruptionBudget, api.Spec.Namespace),
 		Spec: policyv1.PodDisruptionBudgetSpec{
 			MaxUnavailable: ptr.To(intstr.FromInt32(1)),
 			Selector:       &metav1.LabelSelector{MatchLabels: selector(api)},
@@ -224,7 +246,8 @@ func PodDisruptionBudget(api *config.AggregatedAPI, n Names) *policyv1.PodDisrup
 }
 
 // NetworkPolicy admits the kube-apiserver to the server's port and lets the server
-// reach the kube-apiserver (delegated authn/authz, informers) and DNS; nothing else.
+// reach the kube-apiserver (delegated authn/authz, informers) and DNS, plus the rules
+// of spec.networkPolicy.extraIngress and extraEgress; nothing else.
 func NetworkPolicy(api *config.AggregatedAPI, n Names) *networkingv1.NetworkPolicy {
 	np := api.Spec.NetworkPolicy
 	var peers []networkingv1.NetworkPolicyPeer
@@ -241,18 +264,18 @@ func NetworkPolicy(api *config.AggregatedAPI, n Names) *networkingv1.NetworkPoli
 	}
 	return &networkingv1.NetworkPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
-		ObjectMeta: meta(api, n.Deployment, api.Spec.Namespace),
+		ObjectMeta: meta(api, n.NetworkPolicy, api.Spec.Namespace),
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{MatchLabels: selector(api)},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
-			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+			Ingress: append([]networkingv1.NetworkPolicyIngressRule{{
 				From:  peers,
 				Ports: []networkingv1.NetworkPolicyPort{port(api.Spec.Server.Port, &tcp)},
-			}},
-			Egress: []networkingv1.NetworkPolicyEgressRule{
+			}}, np.IngressRules()...),
+			Egress: append([]networkingv1.NetworkPolicyEgressRule{
 				{To: peers, Ports: apiPorts},
 				{Ports: []networkingv1.NetworkPolicyPort{port(53, &udp), port(53, &tcp)}},
-			},
+			}, np.EgressRules()...),
 		},
 	}
 }

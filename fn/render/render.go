@@ -92,13 +92,23 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		return nil
 	}
 
+	if errs := manifests.CheckPodTemplate(api); len(errs) > 0 {
+		for _, e := range errs {
+			r.fail(fieldMessage(e), e.Field)
+		}
+		return nil
+	}
+
 	owned, foreign := partition(r.items, api.Name)
 	names := manifests.NamesFor(api)
 	material, err := r.certificates(api, names, owned)
 	if err != nil {
 		return err
 	}
-	generated := manifests.Build(api, material)
+	generated, err := manifests.Build(api, material)
+	if err != nil {
+		return err
+	}
 
 	foreignIDs := map[string]*yaml.RNode{}
 	for _, it := range foreign {
@@ -136,8 +146,31 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		}
 		out = append(out, node)
 	}
+	r.warnDroppedNamespaces(api, owned, out)
 	r.out = append(foreign, out...)
 	return nil
+}
+
+// warnDroppedNamespaces says when a Namespace of the previous render is no longer
+// generated: a GitOps tool that prunes would delete it, and everything in it.
+func (r *run) warnDroppedNamespaces(api *config.AggregatedAPI, owned, out []*yaml.RNode) {
+	kept := map[string]bool{}
+	for _, n := range out {
+		kept[idOf(n)] = true
+	}
+	for _, prev := range owned {
+		if prev.GetKind() != "Namespace" || kept[idOf(prev)] {
+			continue
+		}
+		why := "spec.createNamespace is false"
+		switch {
+		case config.IsSystemNamespace(prev.GetName()):
+			why = "the cluster itself owns it"
+		case prev.GetName() != api.Spec.Namespace:
+			why = "spec.namespace is now " + api.Spec.Namespace
+		}
+		r.warn(fmt.Sprintf("Namespace %s from the previous render is no longer generated (%s): make sure your GitOps tool does not prune it (Argo CD: argocd.argoproj.io/sync-options: Prune=false; Flux: kustomize.toolkit.fluxcd.io/prune: disabled), or it deletes everything in it", prev.GetName(), why))
+	}
 }
 
 // partition splits items into those this config generated and all others.
