@@ -26,11 +26,12 @@ import (
 // and the port made local), the rendered Secret's certificate, and a token
 // of the rendered ServiceAccount, which only the rendered RBAC authorises.
 
-// Configs rendered by the tests, relative to the repository root. Each is an
-// AggregatedAPI whose exec path the test points at bin/aggapi.
+// The examples the tests render, relative to the repository root: each a
+// kustomize transformer form (aggapi.yaml over the committed rendered.yaml),
+// built as a user would, through an overlay that only adds loopback routing.
 const (
-	metricsServerConfig        = "test/e2e/testdata/metrics-server/aggapi.yaml"
-	customMetricsAdapterConfig = "test/e2e/testdata/custom-metrics-adapter/aggapi.yaml"
+	metricsServerExample        = "examples/metrics-server/kustomize"
+	customMetricsAdapterExample = "examples/custom-metrics-adapter/kustomize"
 )
 
 // TestMetricsServerBehindRender runs metrics-server v0.8.0 behind the
@@ -42,7 +43,7 @@ func TestMetricsServerBehindRender(t *testing.T) {
 	env := startRenderEnv(t)
 
 	port := freeLoopbackPort(t)
-	r := env.render(t, metricsServerConfig, port)
+	r := env.render(t, metricsServerExample, port)
 	srv := r.server(t)
 	if srv.namespace != "kube-system" {
 		t.Errorf("metrics-server renders into namespace %q, want kube-system", srv.namespace)
@@ -112,7 +113,7 @@ func TestCustomMetricsAdapterBehindRender(t *testing.T) {
 	env := startRenderEnv(t)
 
 	port := freeLoopbackPort(t)
-	r := env.render(t, customMetricsAdapterConfig, port)
+	r := env.render(t, customMetricsAdapterExample, port)
 	srv := r.server(t)
 	env.apply(t, r)
 
@@ -311,32 +312,45 @@ func startRenderEnv(t *testing.T) *renderEnv {
 // execPath matches the exec path of a config's config.kubernetes.io/function.
 var execPath = regexp.MustCompile(`(?m)^(\s*path:\s*)\S*bin/aggapi\s*$`)
 
-// render builds the config (a path relative to the repository root) with
-// kustomize, through an overlay that routes the aggregator to 127.0.0.1:port
-// (see writeKustomizations), and parses the output.
-func (env *renderEnv) render(t *testing.T, config string, port int) *rendered {
+// render copies the example directory (relative to the repository root) to
+// base/, with the function's exec path made absolute, and builds it with
+// kustomize through an overlay that routes the aggregator to 127.0.0.1:port
+// (see loopbackOverlay).
+func (env *renderEnv) render(t *testing.T, example string, port int) *rendered {
 	t.Helper()
 	root, err := controlplane.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(root, config))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(execPath.FindAll(data, -1)); n != 1 {
-		t.Fatalf("%s: %d exec paths of bin/aggapi, want 1", config, n)
-	}
-	data = execPath.ReplaceAll(data, []byte("${1}"+env.aggapi))
-	dir := filepath.Join(env.work, filepath.Base(filepath.Dir(config)))
+	dir := filepath.Join(env.work, strings.ReplaceAll(example, "/", "_"))
 	base, overlay := filepath.Join(dir, "base"), filepath.Join(dir, "overlay")
 	for _, d := range []string{base, overlay} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	writeFile(t, filepath.Join(base, "aggapi.yaml"), data)
-	writeFile(t, filepath.Join(base, "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\ngenerators:\n- aggapi.yaml\n"))
+	entries, err := os.ReadDir(filepath.Join(root, example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs := 0
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, example, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(execPath.FindAll(data, -1)); n > 0 {
+			configs += n
+			data = execPath.ReplaceAll(data, []byte("${1}"+env.aggapi))
+		}
+		writeFile(t, filepath.Join(base, e.Name()), data)
+	}
+	if configs != 1 {
+		t.Fatalf("%s: %d exec paths of bin/aggapi, want 1", example, configs)
+	}
 	writeFile(t, filepath.Join(overlay, "kustomization.yaml"), loopbackOverlay(port))
 	return kustomizeBuild(t, env.kustomize, overlay)
 }
