@@ -5,5 +5,12 @@
 //	hack/e2e/install.sh
 //	go test -tags e2e ./test/e2e/... -v -count=1
 //
+// Besides the sample-apiserver, the tests run servers nobody here wrote
+// behind the rendered examples: metrics-server (examples/metrics-server) and
+// the custom-metrics test adapter (examples/custom-metrics-adapter), each as
+// a local process with the rendered args, certificate and ServiceAccount.
+// The test adapter listens on :8080 (fixed upstream) for fake metric values,
+// so that port must be free.
+//
 // Without the binaries the tests skip, or fail if E2E_REQUIRE=1.
 package e2e
