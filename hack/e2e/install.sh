@@ -8,16 +8,17 @@
 #   kubectl                  built from k8s.io/kubernetes (for tests that want
 #                            `kubectl apply`; the harness itself does not need it)
 #   sample-apiserver         built from k8s.io/sample-apiserver
-#   metrics-server           built from sigs.k8s.io/metrics-server (metrics/go.mod)
+#   metrics-server           built from sigs.k8s.io/metrics-server (metrics-server/go.mod)
 #   custom-metrics-test-adapter
 #                            the test adapter of sigs.k8s.io/custom-metrics-apiserver
-#                            (serves custom.metrics.k8s.io and external.metrics.k8s.io)
+#                            (custom-metrics-adapter/go.mod; serves custom.metrics.k8s.io
+#                            and external.metrics.k8s.io)
 #
 # The Go binaries go to $E2E_BIN_DIR (default: <repo>/.cache/e2e/bin). Each
 # group (control plane, metrics servers) has a stamp file there recording what
 # was built; when it matches, nothing is rebuilt, so the script is cheap to run
 # before every e2e run. The metrics servers are built against the very module
-# versions kube-apiserver is (metrics/align.sh pins them), so after the control
+# versions kube-apiserver is (align.sh pins them), so after the control
 # plane they mostly come from Go's build cache. Idempotent; needs only Go and
 # apt (run as root, or with sudo available, if etcd must be installed).
 #
@@ -32,7 +33,7 @@ set -euo pipefail
 # used for the version ldflags, the stamp and the post-build sanity check.
 KUBE_VERSION=v1.37.2
 SAMPLE_APISERVER_VERSION=v0.37.2
-# The Go side of these lives in hack/e2e/metrics/go.mod.
+# The Go side of these lives in metrics-server/go.mod and custom-metrics-adapter/go.mod.
 METRICS_SERVER_VERSION=v0.8.0
 CUSTOM_METRICS_APISERVER_VERSION=v1.37.0
 
@@ -96,15 +97,15 @@ version_ldflags() {
 BUILD_ENV=(GOWORK=off GOFLAGS= CGO_ENABLED=0)
 
 # The stamp covers everything that determines the build output of a group:
-# stamp_content MODULE_DIR VERSION_LINES LDFLAGS BINARY...
+# stamp_content "MODULE_DIR..." VERSION_LINES LDFLAGS BINARY...
 # (For the control plane this is byte for byte the format of earlier versions
 # of this script, so existing stamps stay valid.)
 stamp_content() {
-  local dir="$1" versions="$2" ldflags="$3"
+  local dirs="$1" versions="$2" ldflags="$3" dir
   shift 3
   printf '%s\ngo=%s\nmodules=%s\nbinaries=%s\nbuild=%s -buildvcs=false -ldflags %s\n' \
     "${versions}" "$(go env GOVERSION)" \
-    "$(cat "${dir}/go.mod" "${dir}/go.sum" | sha256sum | cut -d' ' -f1)" \
+    "$(for dir in ${dirs}; do cat "${dir}/go.mod" "${dir}/go.sum"; done | sha256sum | cut -d' ' -f1)" \
     "$*" "${BUILD_ENV[*]}" "${ldflags}"
 }
 
@@ -165,12 +166,16 @@ build_control_plane() {
 
 METRICS_BINARIES=(metrics-server custom-metrics-test-adapter)
 build_metrics_servers() {
-  local dir="${HERE}/metrics" stamp="${BIN}/.stamp-metrics" ldflags content
+  local ms="${HERE}/metrics-server" cma="${HERE}/custom-metrics-adapter" stamp="${BIN}/.stamp-metrics"
   local staging="v0.${KUBE_VERSION#v1.}" # k8s.io/apiserver etc. of this Kubernetes release
-  ldflags="$(version_ldflags "${METRICS_SERVER_VERSION}")"
-  content="$(stamp_content "${dir}" \
+  local ms_ldflags cma_ldflags content
+  # metrics-server prints client-go's version, as its own Makefile sets it;
+  # both report their own version at /version.
+  ms_ldflags="$(version_ldflags "${METRICS_SERVER_VERSION}")"
+  cma_ldflags="$(version_ldflags "${CUSTOM_METRICS_APISERVER_VERSION}")"
+  content="$(stamp_content "${ms} ${cma}" \
     "metrics-server=${METRICS_SERVER_VERSION}"$'\n'"custom-metrics-apiserver=${CUSTOM_METRICS_APISERVER_VERSION}"$'\n'"k8s.io=${staging}" \
-    "${ldflags}" "${METRICS_BINARIES[@]}")"
+    "${ms_ldflags} | ${cma_ldflags}" "${METRICS_BINARIES[@]}")"
   if up_to_date "${stamp}" "${content}" "${METRICS_BINARIES[@]}"; then
     log "metrics servers: binaries in ${BIN} are up to date; nothing to build"
     return
@@ -178,11 +183,10 @@ build_metrics_servers() {
   rm -f "${stamp}"
   # Built against kube-apiserver's module versions, or refuse: otherwise the
   # build silently recompiles most of k8s.io/* (tens of minutes on 2 cores).
-  (cd "${dir}" && env "${BUILD_ENV[@]}" ./align.sh --check)
+  "${HERE}/align.sh" --check "${ms}" "${cma}"
   log "metrics servers: after the control plane, mostly from the Go build cache (a few minutes)"
-  go_build "metrics servers" "${dir}" "${ldflags}" \
-    sigs.k8s.io/metrics-server/cmd/metrics-server \
-    sigs.k8s.io/custom-metrics-apiserver/test-adapter
+  go_build "metrics servers" "${ms}" "${ms_ldflags}" sigs.k8s.io/metrics-server/cmd/metrics-server
+  go_build "metrics servers" "${cma}" "${cma_ldflags}" sigs.k8s.io/custom-metrics-apiserver/test-adapter
   # Upstream's binary is named after its directory; say what it is.
   mv -f "${BIN}/test-adapter" "${BIN}/custom-metrics-test-adapter"
 

@@ -200,9 +200,25 @@ func checkMetricsViewer(t *testing.T, env *renderEnv, r *rendered, groups map[st
 
 	// The adapter keeps written values in memory; its REST mapper comes from
 	// discovery, which it loads in the background, so write until it reads back.
-	writer := &controlplane.Client{
-		BaseURL:    "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(adapterWritePort)),
-		HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}},
+	writeURL := fmt.Sprintf("http://%s/write-metrics/namespaces/%s/pods/%s/%s",
+		net.JoinHostPort("127.0.0.1", strconv.Itoa(adapterWritePort)), namespace, pod, metric)
+	writer := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	write := func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, writeURL, strings.NewReader(`"42"`))
+		if err != nil {
+			return err
+		}
+		// The endpoint declares no produced type: "Accept: application/json" gets 406.
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := writer.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("POST %s: HTTP %d", writeURL, resp.StatusCode)
+		}
+		return nil
 	}
 	customPath := fmt.Sprintf("/apis/custom.metrics.k8s.io/%s/namespaces/%s/pods/%s/%s", customVersion, namespace, pod, metric)
 	type metricValue struct {
@@ -222,16 +238,17 @@ func checkMetricsViewer(t *testing.T, env *renderEnv, r *rendered, groups map[st
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	var readErr error
 	err := controlplane.Poll(waitCtx, 250*time.Millisecond, func(ctx context.Context) (bool, error) {
-		if err := writer.Do(ctx, http.MethodPost, fmt.Sprintf("/write-metrics/namespaces/%s/pods/%s/%s", namespace, pod, metric), []byte(`"42"`), nil); err != nil {
+		if err := write(ctx); err != nil {
 			return false, err
 		}
 		// The RBAC authorizer follows the new binding with a small delay too.
-		err := viewer.Get(ctx, customPath, &got)
-		return err == nil, err
+		readErr = viewer.Get(ctx, customPath, &got)
+		return readErr == nil, nil
 	})
 	if err != nil {
-		t.Fatalf("reading the custom metric bound to %s: %v", viewRole, err)
+		t.Fatalf("reading the custom metric bound to %s: %v (last read: %v)", viewRole, err, readErr)
 	}
 	if got.Kind != "MetricValueList" || len(got.Items) != 1 || got.Items[0].Value != "42" || got.Items[0].DescribedObject.Name != pod ||
 		(got.Items[0].Metric.Name != metric && got.Items[0].MetricName != metric) {

@@ -1,21 +1,16 @@
-// Wrapper module used only to build metrics-server and the custom-metrics
-// test adapter for the e2e tests, apart from hack/e2e so that their
-// requirements never move the versions kube-apiserver is built from. Every
-// module both use is pinned to hack/e2e's version by align.sh (the replace
-// directives below); see ../install.sh.
-module github.com/aggapi/aggapi/hack/e2e/metrics
+// Wrapper module used only to build the test adapter of
+// sigs.k8s.io/custom-metrics-apiserver for the e2e tests, apart from hack/e2e
+// so that its requirements never move the versions kube-apiserver is built
+// from. Every module both use is pinned to hack/e2e's version by
+// ../align.sh (the replace directives below); see ../install.sh.
+module github.com/aggapi/aggapi/hack/e2e/custom-metrics-adapter
 
 go 1.26.0
 
-tool (
-	sigs.k8s.io/custom-metrics-apiserver/test-adapter
-	sigs.k8s.io/metrics-server/cmd/metrics-server
-)
+tool sigs.k8s.io/custom-metrics-apiserver/test-adapter
 
 require (
 	cel.dev/expr v0.25.2 // indirect
-	github.com/Azure/go-ansiterm v0.0.0-20250102033503-faa5f7b0171c // indirect
-	github.com/Masterminds/semver/v3 v3.5.0 // indirect
 	github.com/NYTimes/gziphandler v1.1.1 // indirect
 	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -31,7 +26,6 @@ require (
 	github.com/fxamacker/cbor/v2 v2.9.1 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
-	github.com/go-logr/zapr v1.3.0 // indirect
 	github.com/go-openapi/jsonpointer v1.0.0 // indirect
 	github.com/go-openapi/jsonreference v1.0.0 // indirect
 	github.com/go-openapi/swag v0.27.1 // indirect
@@ -46,19 +40,16 @@ require (
 	github.com/go-openapi/swag/stringutils v0.27.1 // indirect
 	github.com/go-openapi/swag/typeutils v0.27.1 // indirect
 	github.com/go-openapi/swag/yamlutils v0.27.1 // indirect
-	github.com/gogo/protobuf v1.3.2 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
 	github.com/google/cel-go v0.29.2 // indirect
 	github.com/google/gnostic-models v0.7.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/grafana/regexp v0.0.0-20240518133315-a468a5bfb3bc // indirect
 	github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus v1.1.0 // indirect
 	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.3 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.29.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/kylelemons/godebug v1.1.0 // indirect
-	github.com/moby/term v0.5.2 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
@@ -67,7 +58,6 @@ require (
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.70.0 // indirect
 	github.com/prometheus/procfs v0.21.1 // indirect
-	github.com/prometheus/prometheus v0.304.2 // indirect
 	github.com/spf13/cobra v1.10.2 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
@@ -118,29 +108,16 @@ require (
 	sigs.k8s.io/apiserver-network-proxy/konnectivity-client v0.36.0 // indirect
 	sigs.k8s.io/custom-metrics-apiserver v1.37.0 // indirect
 	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730 // indirect
-	sigs.k8s.io/metrics-server v0.8.0 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
-// Pinned by align.sh to the versions hack/e2e/go.mod selects; do not edit.
+// Pinned by hack/e2e/align.sh to the versions hack/e2e/go.mod selects.
 replace (
 	cel.dev/expr => cel.dev/expr v0.25.1
-	github.com/Azure/go-ansiterm => github.com/Azure/go-ansiterm v0.0.0-20250102033503-faa5f7b0171c
-	github.com/Masterminds/semver/v3 => github.com/Masterminds/semver/v3 v3.4.0
-	github.com/Microsoft/go-winio => github.com/Microsoft/go-winio v0.6.2
-	github.com/distribution/reference => github.com/distribution/reference v0.6.0
 	github.com/go-logr/logr => github.com/go-logr/logr v1.4.3
 	github.com/godbus/dbus/v5 => github.com/godbus/dbus/v5 v5.2.2
-	github.com/google/gofuzz => github.com/google/gofuzz v1.0.0
-	github.com/google/pprof => github.com/google/pprof v0.0.0-20260402051712-545e8a4df936
-	github.com/mdlayher/socket => github.com/mdlayher/socket v0.6.1
-	github.com/moby/spdystream => github.com/moby/spdystream v0.5.1
-	github.com/moby/term => github.com/moby/term v0.5.2
-	github.com/onsi/ginkgo/v2 => github.com/onsi/ginkgo/v2 v2.32.0
-	github.com/onsi/gomega => github.com/onsi/gomega v1.40.0
-	github.com/opencontainers/image-spec => github.com/opencontainers/image-spec v1.1.1
 	github.com/stretchr/testify => github.com/stretchr/testify v1.11.1
 	go.opentelemetry.io/otel => go.opentelemetry.io/otel v1.44.0
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace => go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.44.0

@@ -1,3 +1,0 @@
-// Package e2emetrics is a placeholder so that this wrapper module contains a
-// buildable package; see ../install.sh.
-package e2emetrics
