@@ -88,7 +88,7 @@ func (a *AggregatedAPI) Default() {
 		}
 		if r := cm.IssuerRef; r != nil {
 			if r.Kind == "" {
-				r.Kind = "Issuer"
+				r.Kind = IssuerKind
 			}
 			if r.Group == "" {
 				r.Group = "cert-manager.io"

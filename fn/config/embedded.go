@@ -37,7 +37,7 @@ func decodeAll[T any](raws []runtime.RawExtension) []T {
 	var out []T
 	for _, r := range raws {
 		var v T
-		_ = json.Unmarshal(r.Raw, &v)
+		_ = sigsjson.UnmarshalCaseSensitivePreserveInts(r.Raw, &v) // as decodeStrict did
 		out = append(out, v)
 	}
 	return out
@@ -64,10 +64,10 @@ func decodeStrict(p *field.Path, raw []byte, v any) field.ErrorList {
 	var errs field.ErrorList
 	for _, e := range strictErrs {
 		if m := unknownField().FindStringSubmatch(e.Error()); m != nil {
-			errs = append(errs, field.Forbidden(under(p, m[1]), fmt.Sprintf("unknown field: not in %s", typeName(v))))
+			errs = append(errs, field.Forbidden(under(p, m[1]), fmt.Sprintf("unknown field: not in %s", embeddedTypeName(v))))
 			continue
 		}
-		errs = append(errs, field.Invalid(p, nil, e.Error()))
+		errs = append(errs, field.Invalid(p, field.OmitValueType{}, e.Error()))
 	}
 	if err != nil {
 		// encoding/json names the field of a type mismatch; the forked decoder's
@@ -75,10 +75,18 @@ func decodeStrict(p *field.Path, raw []byte, v any) field.ErrorList {
 		var te *json.UnmarshalTypeError
 		if jerr := json.Unmarshal(raw, new(any)); jerr == nil {
 			if jerr = json.Unmarshal(raw, v); errors.As(jerr, &te) && te.Field != "" {
-				return append(errs, field.Invalid(under(p, te.Field), te.Value, "must be of type "+te.Type.String()))
+				// The value given, where the path finds it (encoding/json's has no list indexes).
+				var given any = te.Value
+				var generic any
+				if json.Unmarshal(raw, &generic) == nil {
+					if found, ok := valueAt(generic, te.Field); ok {
+						given = capValue(found)
+					}
+				}
+				return append(errs, field.Invalid(under(p, te.Field), given, "must be of type "+te.Type.String()))
 			}
 		}
-		errs = append(errs, field.Invalid(p, nil, err.Error()))
+		errs = append(errs, field.Invalid(p, field.OmitValueType{}, err.Error()))
 	}
 	return errs
 }
@@ -87,7 +95,7 @@ func under(p *field.Path, rel string) *field.Path {
 	return pathFrom(p.String() + "." + rel)
 }
 
-func typeName(v any) string {
+func embeddedTypeName(v any) string {
 	switch v.(type) {
 	case *corev1.PodTemplateSpec:
 		return "PodTemplateSpec (core/v1)"

@@ -5,14 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
+	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsjson "sigs.k8s.io/json"
-	sigsyaml "sigs.k8s.io/yaml"
 )
 
 const (
@@ -26,11 +27,15 @@ const (
 // AggregatedAPI. It runs one pipeline: schema check, strict decode, Default, Validate,
 // and returns every problem found, each with its field path.
 func Load(doc []byte) (*AggregatedAPI, field.ErrorList) {
-	raw, err := sigsyaml.YAMLToJSON(doc)
-	if err != nil {
+	if len(doc) > maxDocumentBytes {
+		return nil, field.ErrorList{field.Invalid(field.NewPath(""), nil,
+			fmt.Sprintf("the function config is %d bytes; at most %d are read", len(doc), maxDocumentBytes))}
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(doc, &n); err != nil {
 		return nil, field.ErrorList{field.Invalid(field.NewPath(""), nil, fmt.Sprintf("not valid YAML: %v", err))}
 	}
-	return LoadJSON(raw)
+	return LoadNode(&n)
 }
 
 // LoadJSON is Load for a config already in JSON form.
@@ -47,10 +52,10 @@ func loadJSON(raw []byte, checkSchema func(map[string]any) field.ErrorList) (*Ag
 		return nil, field.ErrorList{field.Invalid(field.NewPath(""), nil, "the function config must be a YAML mapping")}
 	}
 	if errs := checkTypeMeta(generic); len(errs) > 0 {
-		return nil, errs
+		return nil, capErrors(errs)
 	}
 
-	errs := checkSchema(generic)
+	errs := explainSchema(checkSchema(generic), generic)
 	if len(errs) > 0 {
 		// Drop the values the schema rejected, so the strict decode below still reports
 		// unknown fields and Validate still sees the rest of the config: every problem at once.
@@ -68,29 +73,43 @@ func loadJSON(raw []byte, checkSchema func(map[string]any) field.ErrorList) (*Ag
 	}
 	if decodeErr != nil {
 		// The schema catches type errors first; this is the safety net.
-		return nil, append(errs, field.Invalid(field.NewPath(""), nil, decodeErr.Error()))
+		return nil, capErrors(append(errs, field.Invalid(field.NewPath(""), nil, decodeErr.Error())))
 	}
 	api.Default()
 	errs = mergeByField(errs, api.Validate())
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, capErrors(errs)
 	}
 	return &api, nil
 }
 
-// mergeByField appends the errors of b whose field a has not already reported, so a
-// value the schema rejected is not reported twice by Validate.
+// mergeByField appends the errors of b except those at or under a field a reports.
+// The values the schema rejected (a) were dropped before decoding, so Validate (b) sees
+// a default or nothing in their place and must not report on what the user did not
+// write: a renewBefore the schema rejected comes back as the 720h default, and "must be
+// less than validity" would name a value nobody gave; a group of the wrong type comes
+// back empty, and "Required" would be wrong.
 func mergeByField(a, b field.ErrorList) field.ErrorList {
-	seen := map[string]bool{}
+	rejected := make([]string, 0, len(a))
 	for _, e := range a {
-		seen[e.Field] = true
+		rejected = append(rejected, e.Field)
 	}
 	for _, e := range b {
-		if !seen[e.Field] {
+		if !slices.ContainsFunc(rejected, func(r string) bool { return isAtOrUnder(e.Field, r) }) {
 			a = append(a, e)
 		}
 	}
 	return a
+}
+
+// isAtOrUnder reports whether path is field or one of its children: spec.server.port is
+// under spec.server, spec.versions[0] under spec.versions, not spec.serverX.
+func isAtOrUnder(path, field string) bool {
+	if !strings.HasPrefix(path, field) {
+		return false
+	}
+	rest := path[len(field):]
+	return rest == "" || field == "" || rest[0] == '.' || rest[0] == '['
 }
 
 func checkTypeMeta(generic map[string]any) field.ErrorList {
@@ -190,12 +209,18 @@ var unknownField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustComp
 
 func strictError(e error) *field.Error {
 	if m := unknownField().FindStringSubmatch(e.Error()); m != nil {
-		return field.Forbidden(pathFrom(m[1]), "unknown field: not in the AggregatedAPI schema (config/crd)")
+		detail := "unknown field: not in the AggregatedAPI schema (config/crd)"
+		if s := suggestField(m[1]); s != "" {
+			detail = fmt.Sprintf("unknown field: did you mean %s?", s)
+		}
+		return field.Forbidden(pathFrom(m[1]), detail)
 	}
 	return field.Invalid(field.NewPath(""), nil, e.Error())
 }
 
-// Marshal renders the config back as JSON; tests and results use it.
+// Marshal renders the config (defaults applied) back as JSON, HTML characters
+// unescaped. Nothing in the render uses it: FuzzLoad checks with it that every config
+// Load accepts loads again.
 func (a *AggregatedAPI) Marshal() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -1,7 +1,7 @@
 package config
 
-// Names are the names of the generated objects: derived from metadata.name, or set
-// in spec.names. This is the one place they are derived.
+// Names are the names of the objects a config generates: derived from metadata.name,
+// or set in spec.names. ObjectNames is the one place they are derived.
 type Names struct {
 	Namespace           string
 	ServiceAccount      string
@@ -24,7 +24,9 @@ type Names struct {
 	CAIssuer           string
 }
 
-// ObjectNames derives the names of a defaulted config's objects.
+// ObjectNames derives the names of a defaulted config's objects from metadata.name,
+// spec.namespace, spec.service.name, spec.names and, in provided mode, the user's Secret.
+// maxNameLength leaves room for the longest suffix (TestObjectNamesOfLongestName).
 func (a *AggregatedAPI) ObjectNames() Names {
 	n := a.Name
 	var o ObjectNames

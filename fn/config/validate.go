@@ -2,35 +2,30 @@ package config
 
 import (
 	"fmt"
-	"maps"
 	"net"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 const (
-	maxNameLength   = 40 // leaves room for the suffixes of generated object names
-	minValidity     = time.Hour
-	maxValidity     = 10 * 365 * 24 * time.Hour
-	maxReplicas     = 100
-	maxGroupPrio    = 20000 // the kube-aggregator's own limits
-	maxVersionPrio  = 1000
-	maxPort         = 65535
-	resourcePattern = `^([a-z0-9]([-a-z0-9]*[a-z0-9])?|\*)(/([a-z0-9]([-a-z0-9]*[a-z0-9])?|\*))?$`
+	maxNameLength = 40 // leaves room for the suffixes of generated object names (TestObjectNamesOfLongestName)
+	minValidity   = time.Hour
+	maxValidity   = 10 * 365 * 24 * time.Hour
 )
-
-var resourceName = regexp.MustCompile(resourcePattern)
 
 // Validate checks a defaulted config against the rules the kube-aggregator and the
 // API server apply to what we generate, so a problem shows at render time and not
 // later as an apply error or a FailedDiscoveryCheck. It returns every problem at once.
+//
+// Each rule lives in one place: the CRD schema (the kubebuilder markers in types.go)
+// owns shape, ranges and enums, and Load checks it first; Validate holds what a schema
+// cannot say: Kubernetes name rules, uniqueness, and rules across fields. It also names
+// the required fields when spec itself is missing, which the schema reports only as spec.
 func (a *AggregatedAPI) Validate() field.ErrorList {
 	var errs field.ErrorList
 	name := field.NewPath("metadata", "name")
@@ -47,14 +42,18 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 	s := a.Spec
 	errs = append(errs, a.validateGroups(spec)...)
 	errs = append(errs, dns(spec.Child("namespace"), s.Namespace, validation.IsDNS1123Label)...)
-	errs = append(errs, dns(spec.Child("service", "name"), s.Service.Name, validation.IsDNS1035Label)...)
+	if o := s.Names; o == nil || o.Service != s.Service.Name {
+		// Otherwise it came from spec.names.service, and validateNames reports it there.
+		errs = append(errs, dns(spec.Child("service", "name"), s.Service.Name, validation.IsDNS1035Label)...)
+	}
 	if o := s.Names; o != nil && o.Service != "" && o.Service != s.Service.Name {
 		errs = append(errs, field.Invalid(spec.Child("names", "service"), o.Service,
 			fmt.Sprintf("spec.service.name is %q: give the Service's name in one of them", s.Service.Name)))
 	}
-	errs = append(errs, a.validateNames(spec.Child("names"))...)
+	if s.Names != nil {
+		errs = append(errs, a.validateNames(spec.Child("names"))...)
+	}
 	errs = append(errs, validateMetadata(spec, s)...)
-	errs = append(errs, inRange(spec.Child("service", "port"), s.Service.Port, 1, maxPort)...)
 	errs = append(errs, a.validateServer(spec.Child("server"))...)
 	errs = append(errs, validateCertificate(spec.Child("certificate"), s.Certificate)...)
 	if np := s.NetworkPolicy; np != nil {
@@ -63,9 +62,6 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 			if _, _, err := net.ParseCIDR(cidr); err != nil {
 				errs = append(errs, field.Invalid(p.Child("apiServerCIDRs").Index(i), cidr, "must be a CIDR such as 10.0.0.0/24"))
 			}
-		}
-		for i, port := range np.APIServerPorts {
-			errs = append(errs, inRange(p.Child("apiServerPorts").Index(i), port, 1, maxPort)...)
 		}
 		errs = append(errs, validateExtraRules(p, np)...)
 	}
@@ -78,15 +74,11 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 	switch {
 	case sv.Image == "":
 		errs = append(errs, field.Required(p.Child("image"), "the extension API server's image"))
-	case strings.ContainsAny(sv.Image, " \t\n"):
-		errs = append(errs, field.Invalid(p.Child("image"), sv.Image, "must not contain whitespace"))
-	}
-	errs = append(errs, inRange(p.Child("port"), sv.Port, 1, maxPort)...)
-	errs = append(errs, inRange(p.Child("replicas"), sv.Replicas, 1, maxReplicas)...)
-	switch sv.ImagePullPolicy {
-	case "Always", "IfNotPresent", "Never":
 	default:
-		errs = append(errs, field.NotSupported(p.Child("imagePullPolicy"), sv.ImagePullPolicy, []string{"Always", "IfNotPresent", "Never"}))
+		if i, r := badImageRune(sv.Image); i >= 0 {
+			errs = append(errs, field.Invalid(p.Child("image"), sv.Image,
+				fmt.Sprintf("must not contain whitespace or control characters: %U at byte %d (an image reference is printable ASCII)", r, i)))
+		}
 	}
 
 	flags := map[string]string{}
@@ -113,7 +105,9 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 		}
 	}
 
-	errs = append(errs, validatePodTemplate(p.Child("podTemplate"), sv.PodTemplatePatch(), sv.PodTemplate != nil)...)
+	if raw := sv.PodTemplatePatch(); raw != nil {
+		errs = append(errs, validatePodTemplate(p.Child("podTemplate"), raw)...)
+	}
 	if sv.PriorityClassName != "" {
 		errs = append(errs, dns(p.Child("priorityClassName"), sv.PriorityClassName, validation.IsDNS1123Subdomain)...)
 	}
@@ -139,21 +133,19 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 	return errs
 }
 
-var keyAlgorithms = []string{"ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072", "RSA-4096", "Ed25519"}
-
 func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	var errs field.ErrorList
 	validity, err := time.ParseDuration(c.Validity)
 	switch {
 	case err != nil:
-		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, "must be a duration such as 8760h"))
+		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, durationHint("validity", c.Validity)))
 	case validity < minValidity || validity > maxValidity:
 		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, fmt.Sprintf("must be between %s and %s", minValidity, maxValidity)))
 	}
 	renew, err := time.ParseDuration(c.RenewBefore)
 	switch {
 	case err != nil:
-		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, "must be a duration such as 720h"))
+		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, durationHint("renewBefore", c.RenewBefore)))
 	case renew <= 0:
 		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, "must be positive"))
 	case validity > 0 && renew >= validity:
@@ -162,15 +154,12 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	overlap, err := time.ParseDuration(c.Overlap)
 	switch {
 	case err != nil:
-		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, "must be a duration such as 24h"))
+		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, durationHint("overlap", c.Overlap)))
 	case overlap < 0:
 		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, "must not be negative"))
 	case renew > 0 && overlap >= renew:
 		// The previous CA must be gone before the next renewal, or bundles would pile up.
 		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, fmt.Sprintf("must be less than renewBefore (%s)", c.RenewBefore)))
-	}
-	if !slices.Contains(keyAlgorithms, c.KeyAlgorithm) {
-		errs = append(errs, field.NotSupported(p.Child("keyAlgorithm"), c.KeyAlgorithm, keyAlgorithms))
 	}
 
 	if f := c.SecretFile; f != "" {
@@ -182,10 +171,6 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 		case !strings.HasSuffix(f, ".yaml") && !strings.HasSuffix(f, ".yml"):
 			errs = append(errs, field.Invalid(p.Child("secretFile"), f, "must end in .yaml or .yml"))
 		}
-	}
-	modes := []string{ModeGenerate, ModeProvided, ModeCertManager, ModeOpenShift}
-	if !slices.Contains(modes, c.Mode) {
-		errs = append(errs, field.NotSupported(p.Child("mode"), c.Mode, modes))
 	}
 	if c.Mode != ModeProvided && c.Provided != nil {
 		errs = append(errs, field.Forbidden(p.Child("provided"), "only for mode provided"))
@@ -213,42 +198,32 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	if cm := c.CertManager; c.Mode == ModeCertManager && cm != nil {
 		cp := p.Child("certManager")
 		if d, err := time.ParseDuration(cm.CADuration); err != nil {
-			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, "must be a duration such as 87600h"))
+			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, durationHint("caDuration", cm.CADuration)))
 		} else if validity > 0 && d <= validity {
 			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, fmt.Sprintf("must be longer than validity (%s)", c.Validity)))
 		}
 		if r := cm.IssuerRef; r != nil {
 			errs = append(errs, dns(cp.Child("issuerRef", "name"), r.Name, validation.IsDNS1123Subdomain)...)
-			if r.Kind != "Issuer" && r.Kind != "ClusterIssuer" {
-				errs = append(errs, field.NotSupported(cp.Child("issuerRef", "kind"), r.Kind, []string{"Issuer", "ClusterIssuer"}))
-			}
 		}
 	}
 	return errs
+}
+
+// badImageRune finds the first rune an image reference cannot hold: references are
+// printable ASCII, so this catches \r, \v, NUL, a no-break space, U+2028 and the like.
+func badImageRune(image string) (int, rune) {
+	for i, r := range image {
+		if r <= ' ' || r > '~' {
+			return i, r
+		}
+	}
+	return -1, 0
 }
 
 func dns(p *field.Path, v string, check func(string) []string) field.ErrorList {
 	var errs field.ErrorList
 	for _, msg := range check(v) {
 		errs = append(errs, field.Invalid(p, v, msg))
-	}
-	return errs
-}
-
-func inRange(p *field.Path, v, lo, hi int32) field.ErrorList {
-	if v < lo || v > hi {
-		return field.ErrorList{field.Invalid(p, v, fmt.Sprintf("must be between %d and %d", lo, hi))}
-	}
-	return nil
-}
-
-func quantities(p *field.Path, m map[string]string) field.ErrorList {
-	var errs field.ErrorList
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		v := m[k]
-		if _, err := resource.ParseQuantity(v); err != nil {
-			errs = append(errs, field.Invalid(p.Key(k), v, "must be a quantity such as 100m or 128Mi"))
-		}
 	}
 	return errs
 }

@@ -16,6 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
+// maxPort bounds the ports of networkPolicy.extraIngress/extraEgress, which the schema
+// leaves to the Kubernetes type.
+const maxPort = 65535
+
 // ReservedLabels are the labels the function sets itself on its objects and pods; the
 // selector and the owner label depend on them (a test in fn/manifests keeps the list
 // in step with what it sets).
@@ -121,11 +125,26 @@ func (a *AggregatedAPI) validateNames(p *field.Path) field.ErrorList {
 // validateMetadata checks the labels and annotations the user adds to generated objects.
 func validateMetadata(spec *field.Path, s AggregatedAPISpec) field.ErrorList {
 	var errs field.ErrorList
-	errs = append(errs, validateLabels(spec.Child("commonLabels"), s.CommonLabels)...)
-	errs = append(errs, validateAnnotations(spec.Child("commonAnnotations"), s.CommonAnnotations)...)
-	errs = append(errs, validateAnnotations(spec.Child("serviceAccount", "annotations"), s.ServiceAccount.Annotations)...)
-	errs = append(errs, validateLabels(spec.Child("service", "labels"), s.Service.Labels)...)
-	errs = append(errs, validateAnnotations(spec.Child("service", "annotations"), s.Service.Annotations)...)
+	// Paths are built only for maps that are set: every render pays for validation.
+	for _, m := range []struct {
+		path   []string
+		values map[string]string
+		labels bool
+	}{
+		{[]string{"commonLabels"}, s.CommonLabels, true},
+		{[]string{"commonAnnotations"}, s.CommonAnnotations, false},
+		{[]string{"serviceAccount", "annotations"}, s.ServiceAccount.Annotations, false},
+		{[]string{"service", "labels"}, s.Service.Labels, true},
+		{[]string{"service", "annotations"}, s.Service.Annotations, false},
+	} {
+		switch {
+		case len(m.values) == 0:
+		case m.labels:
+			errs = append(errs, validateLabels(spec.Child(m.path[0], m.path[1:]...), m.values)...)
+		default:
+			errs = append(errs, validateAnnotations(spec.Child(m.path[0], m.path[1:]...), m.values)...)
+		}
+	}
 	return errs
 }
 
@@ -135,6 +154,11 @@ func validateLabels(p *field.Path, labels map[string]string) field.ErrorList {
 		kp := p.Key(k)
 		if slices.Contains(ReservedLabels, k) {
 			errs = append(errs, field.Forbidden(kp, "the function sets this label itself: it selects the pods and marks the function's objects"))
+			continue
+		}
+		if strings.HasPrefix(k, "rbac.authorization.k8s.io/aggregate-to-") {
+			// On every ClusterRole, the server's own rules would reach the built-in roles' users.
+			errs = append(errs, field.Forbidden(kp, "would aggregate every generated ClusterRole, the server's own included, into a built-in role; the view and edit roles carry these labels already"))
 			continue
 		}
 		for _, msg := range content.IsLabelKey(k) {
@@ -165,10 +189,7 @@ func validateAnnotations(p *field.Path, annotations map[string]string) field.Err
 // validatePodTemplate decodes spec.server.podTemplate strictly and rejects what the
 // function itself must decide; what a merge would break is checked after merging
 // (fn/manifests).
-func validatePodTemplate(p *field.Path, raw []byte, present bool) field.ErrorList {
-	if raw == nil {
-		return nil
-	}
+func validatePodTemplate(p *field.Path, raw []byte) field.ErrorList {
 	if raw[0] != '{' {
 		return field.ErrorList{field.Invalid(p, string(raw), "must be a partial PodTemplateSpec (an object)")}
 	}
@@ -177,7 +198,10 @@ func validatePodTemplate(p *field.Path, raw []byte, present bool) field.ErrorLis
 	// remove is checked after the merge.
 	var generic any
 	if err := json.Unmarshal(raw, &generic); err != nil {
-		return field.ErrorList{field.Invalid(p, nil, err.Error())}
+		return field.ErrorList{field.Invalid(p, field.OmitValueType{}, err.Error())}
+	}
+	if errs := boundLists(p, generic); len(errs) > 0 {
+		return errs
 	}
 	withoutDirectives, err := json.Marshal(dropDirectives(generic))
 	if err != nil {
@@ -215,6 +239,30 @@ func validatePodTemplate(p *field.Path, raw []byte, present bool) field.ErrorLis
 	for k := range t.Annotations {
 		if strings.HasPrefix(k, "aggapi.dev/") {
 			errs = append(errs, field.Forbidden(p.Child("metadata", "annotations").Key(k), "the function sets this annotation itself (a new certificate rolls the pods)"))
+		}
+	}
+	return errs
+}
+
+// maxTemplateListItems bounds every list in a podTemplate (containers, env, volumes,
+// tolerations, ...): the schema leaves the template to the Kubernetes type, and
+// strategic merge orders merged lists in quadratic time.
+const maxTemplateListItems = 256
+
+// boundLists reports the lists of a decoded podTemplate longer than maxTemplateListItems.
+func boundLists(p *field.Path, v any) field.ErrorList {
+	var errs field.ErrorList
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			errs = append(errs, boundLists(p.Child(k), v[k])...)
+		}
+	case []any:
+		if len(v) > maxTemplateListItems {
+			return field.ErrorList{field.TooMany(p, len(v), maxTemplateListItems)}
+		}
+		for i, x := range v {
+			errs = append(errs, boundLists(p.Index(i), x)...)
 		}
 	}
 	return errs
@@ -290,7 +338,10 @@ func validatePorts(p *field.Path, ports []networkingv1.NetworkPolicyPort) field.
 					errs = append(errs, field.Invalid(pp.Child("port"), port.Port.StrVal, msg))
 				}
 			} else {
-				errs = append(errs, inRange(pp.Child("port"), port.Port.IntVal, 1, maxPort)...)
+				// Not in the schema (the rules are schemaless there): the range is checked here.
+				if p := port.Port.IntVal; p < 1 || p > maxPort {
+					errs = append(errs, field.Invalid(pp.Child("port"), p, fmt.Sprintf("must be between 1 and %d", maxPort)))
+				}
 			}
 		}
 		if port.EndPort != nil {

@@ -35,7 +35,7 @@ func TestUserRolesFollowReadOnly(t *testing.T) {
 		{Group: "rw.example.com", Resources: []string{"things"}},
 		{Group: "none.example.com"},
 	}
-	roles := UserRoles(api, NamesFor(api))
+	roles := UserRoles(api, api.ObjectNames())
 	if len(roles) != 2 {
 		t.Fatalf("%d roles, want view and edit", len(roles))
 	}
@@ -44,7 +44,7 @@ func TestUserRolesFollowReadOnly(t *testing.T) {
 		t.Errorf("view covers %v, edit %v", view, edit)
 	}
 	api.Spec.Groups[1].ReadOnly = true
-	if roles := UserRoles(api, NamesFor(api)); len(roles) != 1 || roles[0].GetName() != "x-view" {
+	if roles := UserRoles(api, api.ObjectNames()); len(roles) != 1 || roles[0].GetName() != "x-view" {
 		t.Errorf("all read-only: want only the view role, got %d roles", len(roles))
 	}
 }

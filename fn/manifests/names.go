@@ -1,6 +1,3 @@
-// Package manifests builds the typed Kubernetes objects of an aggregated API from a
-// validated config and the PEM of its certificates. It knows nothing of crypto beyond
-// "here are PEM bytes", and nothing of KRM plumbing.
 package manifests
 
 import (
@@ -42,11 +39,8 @@ type Object interface {
 	metav1.Object
 }
 
-// Names are the names of the generated objects (derived in fn/config).
+// Names are the names of the generated objects, derived by config's ObjectNames.
 type Names = config.Names
-
-// NamesFor derives the object names of a config.
-func NamesFor(api *config.AggregatedAPI) Names { return api.ObjectNames() }
 
 // labels are spec.commonLabels and the function's own labels.
 func labels(api *config.AggregatedAPI) map[string]string {
@@ -60,11 +54,16 @@ func labels(api *config.AggregatedAPI) map[string]string {
 
 // annotations are spec.commonAnnotations plus extra, nil when there are none.
 func annotations(api *config.AggregatedAPI, extra ...map[string]string) map[string]string {
-	var a map[string]string
-	for _, m := range append([]map[string]string{api.Spec.CommonAnnotations}, extra...) {
-		if len(m) > 0 && a == nil {
-			a = map[string]string{}
-		}
+	n := len(api.Spec.CommonAnnotations)
+	for _, m := range extra {
+		n += len(m)
+	}
+	if n == 0 {
+		return nil
+	}
+	a := make(map[string]string, n)
+	maps.Copy(a, api.Spec.CommonAnnotations)
+	for _, m := range extra {
 		maps.Copy(a, m)
 	}
 	return a
@@ -101,10 +100,10 @@ type SecretPEM struct {
 // the kube-aggregator start routing to the server. It fails only when
 // spec.server.podTemplate cannot be merged (CheckPodTemplate says why first).
 func Build(api *config.AggregatedAPI, m Material) ([]Object, error) {
-	names := NamesFor(api)
+	names := api.ObjectNames()
 	var objs []Object
 	if api.EmitsNamespace() {
-		objs = append(objs, Namespace(api))
+		objs = append(objs, Namespace(api, names))
 	}
 	objs = append(objs, ServiceAccount(api, names))
 	if m.Secret != nil {
@@ -124,7 +123,7 @@ func Build(api *config.AggregatedAPI, m Material) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	objs = append(objs, Service(api), deployment)
+	objs = append(objs, Service(api, names), deployment)
 	if api.Spec.Server.Replicas > 1 {
 		objs = append(objs, PodDisruptionBudget(api, names))
 	}

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	sigsjson "sigs.k8s.io/json"
 
 	"github.com/aggapi/aggapi/fn/config"
 )
@@ -17,6 +18,20 @@ import (
 const servingCertVolume = "serving-cert"
 
 var podTemplatePath = field.NewPath("spec", "server", "podTemplate")
+
+// TemplateToMap turns a pod template into the JSON-shaped map strategic merge works on.
+// fn/render sets it to yamlenc (walking the values that are set; yamlenc's tests build
+// manifests, so this package cannot import it): json.Marshal would first build encoders
+// for PodTemplateSpec's whole type graph, most of a millisecond in every process that
+// merges a podTemplate. TestTemplateToMapMatchesJSON holds the two to the same maps.
+var TemplateToMap = func(t *corev1.PodTemplateSpec) (map[string]any, error) {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
+}
 
 // CheckPodTemplate reports what merging spec.server.podTemplate would break, each
 // problem with its field path; nil without a podTemplate. The render calls it before
@@ -26,7 +41,7 @@ func CheckPodTemplate(api *config.AggregatedAPI) field.ErrorList {
 	if patch == nil {
 		return nil
 	}
-	d := generatedDeployment(api, NamesFor(api), Material{})
+	d := generatedDeployment(api, api.ObjectNames(), Material{})
 	_, errs := customizePodTemplate(api, d.Spec.Template, patch)
 	return errs
 }
@@ -37,17 +52,27 @@ func CheckPodTemplate(api *config.AggregatedAPI) field.ErrorList {
 // certificate: the server container, the serving-cert volume and mount, the TLS flags,
 // the selector labels and a runnable security context.
 func customizePodTemplate(api *config.AggregatedAPI, generated corev1.PodTemplateSpec, patch []byte) (corev1.PodTemplateSpec, field.ErrorList) {
-	original, err := json.Marshal(generated)
+	original, err := TemplateToMap(&generated)
 	if err != nil {
 		return generated, field.ErrorList{field.InternalError(podTemplatePath, err)}
 	}
-	mergedJSON, err := strategicpatch.StrategicMergePatch(original, patch, corev1.PodTemplateSpec{})
+	var patchMap map[string]any
+	if err := json.Unmarshal(patch, &patchMap); err != nil {
+		return generated, field.ErrorList{field.Invalid(podTemplatePath, field.OmitValueType{}, err.Error())}
+	}
+	mergedMap, err := strategicpatch.StrategicMergeMapPatch(original, patchMap, corev1.PodTemplateSpec{})
 	if err != nil {
-		return generated, field.ErrorList{field.Invalid(podTemplatePath, nil, fmt.Sprintf("cannot be merged onto the generated pod template: %v", err))}
+		return generated, field.ErrorList{field.Invalid(podTemplatePath, field.OmitValueType{}, fmt.Sprintf("cannot be merged onto the generated pod template: %v", err))}
+	}
+	mergedJSON, err := json.Marshal(mergedMap)
+	if err != nil {
+		return generated, field.ErrorList{field.InternalError(podTemplatePath, err)}
 	}
 	var merged corev1.PodTemplateSpec
-	if err := json.Unmarshal(mergedJSON, &merged); err != nil {
-		return generated, field.ErrorList{field.Invalid(podTemplatePath, nil, fmt.Sprintf("the merged pod template does not decode: %v", err))}
+	// sigs.k8s.io/json, as the config's strict decode of the template: decoding a
+	// type builds its field encoders first, and that package's are already built.
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(mergedJSON, &merged); err != nil {
+		return generated, field.ErrorList{field.Invalid(podTemplatePath, field.OmitValueType{}, fmt.Sprintf("the merged pod template does not decode: %v", err))}
 	}
 	return merged, checkMergedTemplate(api, generated, merged)
 }

@@ -1,10 +1,9 @@
-// Package render is the function: it reads the items and the AggregatedAPI config of a
-// ResourceList, reuses or issues the certificates, and upserts the generated objects.
 package render
 
 import (
-	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +20,9 @@ type Output struct {
 	Results []Result
 	// Failed is true when Results hold an error: the caller must exit non-zero.
 	Failed bool
+	// OmitFunctionConfig is true when the config was refused for its size: writing it
+	// back would cost more than everything else (half a GB for 150,000 keys).
+	OmitFunctionConfig bool
 }
 
 // Process runs the function over items with the given functionConfig at time now.
@@ -30,32 +32,35 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode, now time.Time) Output {
 		r.fail(err.Error(), "")
 	}
 	if r.failed {
-		return Output{Items: items, Results: r.results, Failed: true}
+		return Output{Items: items, Results: r.results, Failed: true, OmitFunctionConfig: r.configTooLarge}
 	}
 	return Output{Items: r.out, Results: r.results}
 }
 
 type run struct {
-	items   []*yaml.RNode
-	now     time.Time
-	ref     *yaml.ResourceIdentifier
-	results []Result
-	failed  bool
-	out     []*yaml.RNode
+	items []*yaml.RNode
+	now   time.Time
+	ref   *yaml.ResourceIdentifier
+	file  *File // where the config came from, when kpt or kustomize said so
+	// configTooLarge: the config was refused for its size.
+	configTooLarge bool
+	results        []Result
+	failed         bool
+	out            []*yaml.RNode
 }
 
 // fail records an error result; fieldPath names the config field, or is empty.
 func (r *run) fail(msg, fieldPath string) {
 	r.failed = true
-	r.results = append(r.results, Result{Severity: Error, Message: msg, ResourceRef: r.ref, FieldPath: fieldPath})
+	r.results = append(r.results, Result{Severity: Error, Message: msg, ResourceRef: r.ref, FieldPath: fieldPath, File: r.file})
 }
 
 func (r *run) info(msg string) {
-	r.results = append(r.results, Result{Severity: Info, Message: msg, ResourceRef: r.ref})
+	r.results = append(r.results, Result{Severity: Info, Message: msg, ResourceRef: r.ref, File: r.file})
 }
 
 func (r *run) warn(msg string) {
-	r.results = append(r.results, Result{Severity: Warning, Message: msg, ResourceRef: r.ref})
+	r.results = append(r.results, Result{Severity: Warning, Message: msg, ResourceRef: r.ref, File: r.file})
 }
 
 func (r *run) process(fnConfig *yaml.RNode) error {
@@ -74,18 +79,13 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		TypeMeta: yaml.TypeMeta{APIVersion: fnConfig.GetApiVersion(), Kind: fnConfig.GetKind()},
 		NameMeta: yaml.NameMeta{Name: fnConfig.GetName(), Namespace: fnConfig.GetNamespace()},
 	}
-	// JSON straight from the node: encoding YAML only to parse it again costs seconds
-	// on a multi-megabyte config.
-	var generic map[string]any
-	if err := fnConfig.YNode().Decode(&generic); err != nil {
-		return fmt.Errorf("reading functionConfig: %w", err)
-	}
-	doc, err := json.Marshal(generic)
-	if err != nil {
-		return fmt.Errorf("reading functionConfig: %w", err)
-	}
-	api, errs := config.LoadJSON(doc)
+	r.file = fileOf(fnConfig)
+	// JSON straight from the node, within the config's limits: encoding YAML only to
+	// parse it again costs seconds on a multi-megabyte config, and yaml.v3's decoder
+	// compares every pair of keys of a mapping.
+	api, errs := config.LoadNode(fnConfig.YNode())
 	if len(errs) > 0 {
+		r.configTooLarge = config.TooLarge(errs)
 		for _, e := range errs {
 			r.fail(fieldMessage(e), e.Field)
 		}
@@ -100,7 +100,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 	}
 
 	owned, foreign := partition(r.items, api.Name)
-	names := manifests.NamesFor(api)
+	names := api.ObjectNames()
 	material, err := r.certificates(api, names, owned)
 	if err != nil {
 		return err
@@ -138,7 +138,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		}
 		if f := api.Spec.Certificate.SecretFile; f != "" && node.GetKind() == "Secret" {
 			// kpt writes an object to the file its path annotations name.
-			for _, k := range []string{"internal.config.kubernetes.io/path", "config.kubernetes.io/path"} {
+			for _, k := range []string{"config.kubernetes.io/path", "internal.config.kubernetes.io/path"} { // sorted, as keepToolAnnotations writes them
 				if err := node.PipeE(yaml.SetAnnotation(k, f)); err != nil {
 					return err
 				}
@@ -154,12 +154,10 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 // warnDroppedNamespaces says when a Namespace of the previous render is no longer
 // generated: a GitOps tool that prunes would delete it, and everything in it.
 func (r *run) warnDroppedNamespaces(api *config.AggregatedAPI, owned, out []*yaml.RNode) {
-	kept := map[string]bool{}
-	for _, n := range out {
-		kept[idOf(n)] = true
-	}
 	for _, prev := range owned {
-		if prev.GetKind() != "Namespace" || kept[idOf(prev)] {
+		if prev.GetKind() != "Namespace" || slices.ContainsFunc(out, func(n *yaml.RNode) bool {
+			return n.GetKind() == "Namespace" && n.GetName() == prev.GetName()
+		}) {
 			continue
 		}
 		why := "spec.createNamespace is false"
@@ -213,15 +211,42 @@ func ownerOf(n *yaml.RNode) string {
 // path, index, ids) from the previous version of an object to the new one, so an
 // in-place re-render writes the object back where it was.
 func keepToolAnnotations(prev, next *yaml.RNode) {
-	for k, v := range prev.GetAnnotations() {
+	annotations := prev.GetAnnotations()
+	var keys []string // sorted, so a re-render writes them in the same order
+	for k := range annotations {
 		if k == "config.kubernetes.io/path" || k == "config.kubernetes.io/index" || k == "config.k8s.io/id" || strings.HasPrefix(k, "internal.config.kubernetes.io/") {
-			_ = next.PipeE(yaml.SetAnnotation(k, v))
+			keys = append(keys, k)
 		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		_ = next.PipeE(yaml.SetAnnotation(k, annotations[k]))
 	}
 }
 
+// fieldMessage spells a config error: the field path in backticks, as kpt shows it,
+// unless the error is about the config as a whole.
 func fieldMessage(e *field.Error) string {
+	if e.Field == "" || e.Field == "[]" {
+		if _, omit := e.BadValue.(field.OmitValueType); omit || e.BadValue == nil {
+			return e.Detail
+		}
+		return e.ErrorBody()
+	}
 	return fmt.Sprintf("`%s`: %s", e.Field, e.ErrorBody())
+}
+
+// fileOf reads the file a config came from out of the annotations kpt and kustomize set.
+func fileOf(n *yaml.RNode) *File {
+	a := n.GetAnnotations()
+	for _, prefix := range []string{"internal.config.kubernetes.io/", "config.kubernetes.io/"} {
+		if p := a[prefix+"path"]; p != "" {
+			f := &File{Path: p}
+			f.Index, _ = strconv.Atoi(a[prefix+"index"])
+			return f
+		}
+	}
+	return nil
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

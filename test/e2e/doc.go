@@ -12,5 +12,8 @@
 // The test adapter listens on :8080 (fixed upstream) for fake metric values,
 // so that port must be free.
 //
-// Without the binaries the tests skip, or fail if E2E_REQUIRE=1.
+// Without the binaries the tests skip, or fail if E2E_REQUIRE=1. The tests that
+// render with kustomize need the Makefile's pinned kustomize in bin/ (`make tools`):
+// without it they skip, or fail if AGGAPI_REQUIRE_TOOLS=1, as every test of the
+// repository does (internal/testutil); `make e2e` sets both.
 package e2e

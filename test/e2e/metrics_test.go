@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aggapi/aggapi/internal/testutil"
 	"github.com/aggapi/aggapi/test/e2e/controlplane"
 )
 
@@ -309,7 +310,7 @@ type renderEnv struct {
 func startRenderEnv(t *testing.T) *renderEnv {
 	t.Helper()
 	binaries := controlplane.RequireBinaries(t)
-	env := &renderEnv{aggapi: aggapiBinary(t), kustomize: pinnedKustomize(t), work: t.TempDir()}
+	env := &renderEnv{aggapi: testutil.Aggapi(t), kustomize: testutil.Kustomize(t), work: t.TempDir()}
 	began := time.Now()
 	env.cp = controlplane.StartForTest(t, controlplane.Options{
 		Binaries: binaries,
@@ -335,10 +336,7 @@ var execPath = regexp.MustCompile(`(?m)^(\s*path:\s*)\S*bin/aggapi\s*$`)
 // (see loopbackOverlay).
 func (env *renderEnv) render(t *testing.T, example string, port int) *rendered {
 	t.Helper()
-	root, err := controlplane.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := testutil.Root(t)
 	dir := filepath.Join(env.work, strings.ReplaceAll(example, "/", "_"))
 	base, overlay := filepath.Join(dir, "base"), filepath.Join(dir, "overlay")
 	for _, d := range []string{base, overlay} {
@@ -363,12 +361,12 @@ func (env *renderEnv) render(t *testing.T, example string, port int) *rendered {
 			configs += n
 			data = execPath.ReplaceAll(data, []byte("${1}"+env.aggapi))
 		}
-		writeFile(t, filepath.Join(base, e.Name()), data)
+		testutil.WriteFile(t, filepath.Join(base, e.Name()), data)
 	}
 	if configs != 1 {
 		t.Fatalf("%s: %d exec paths of bin/aggapi, want 1", example, configs)
 	}
-	writeFile(t, filepath.Join(overlay, "kustomization.yaml"), loopbackOverlay(port))
+	testutil.WriteFile(t, filepath.Join(overlay, "kustomization.yaml"), loopbackOverlay(port))
 	return kustomizeBuild(t, env.kustomize, overlay)
 }
 
@@ -607,7 +605,7 @@ func (env *renderEnv) start(t *testing.T, r *rendered, s renderedServer, binary 
 		t.Fatal(err)
 	}
 	for file, data := range secret.Data {
-		writeFile(t, filepath.Join(certDir, file), data)
+		testutil.WriteFile(t, filepath.Join(certDir, file), data)
 	}
 	args := localArgs(t, s.args, s.certDir, certDir, port)
 	args = append(args,

@@ -10,6 +10,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // The examples of servers nobody here wrote: metrics-server and a custom/external
@@ -89,17 +91,17 @@ var serverExamples = []struct {
 // (relative exec path), then in a copy over its own output: byte-identical.
 func TestServerExamplesKustomize(t *testing.T) {
 	t.Parallel()
-	k := kustomize(t)
+	k := testutil.Kustomize(t)
 	for _, ex := range serverExamples {
 		t.Run(ex.name, func(t *testing.T) {
 			t.Parallel()
 			committed := mustRun(t, repoRoot, k, "build", "--enable-alpha-plugins", "--enable-exec", filepath.Join("examples", ex.name, "kustomize"))
 			ex.check(t, checkRender(t, parseYAML(t, committed), ex.want))
 
-			dir := copyExample(t, filepath.Join(ex.name, "kustomize"))
-			replaceOnce(t, filepath.Join(dir, "aggapi.yaml"), serverExampleExecPath, "path: "+aggapiBin)
+			dir := testutil.CopyExample(t, filepath.Join(ex.name, "kustomize"))
+			testutil.ReplaceOnce(t, filepath.Join(dir, "aggapi.yaml"), serverExampleExecPath, "path: "+aggapiBin)
 			first := kustomizeBuild(t, k, dir)
-			writeFile(t, filepath.Join(dir, "rendered.yaml"), first)
+			testutil.WriteFile(t, filepath.Join(dir, "rendered.yaml"), first)
 			second := kustomizeBuild(t, k, dir)
 			if !bytes.Equal(first, second) {
 				t.Errorf("the re-render over the previous output differs: %s", firstDiff(string(first), string(second)))
@@ -113,12 +115,12 @@ func TestServerExamplesKustomize(t *testing.T) {
 // changes no byte.
 func TestServerExamplesKpt(t *testing.T) {
 	t.Parallel()
-	k := kpt(t)
+	k := testutil.Kpt(t)
 	for _, ex := range serverExamples {
 		t.Run(ex.name, func(t *testing.T) {
 			t.Parallel()
-			pkg := copyExample(t, filepath.Join(ex.name, "kpt"))
-			replaceOnce(t, filepath.Join(pkg, "Kptfile"), kptExecPath, "exec: "+aggapiBin)
+			pkg := testutil.CopyExample(t, filepath.Join(ex.name, "kpt"))
+			testutil.ReplaceOnce(t, filepath.Join(pkg, "Kptfile"), kptExecPath, "exec: "+aggapiBin)
 			before := snapshot(t, pkg)
 			mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
 			first := snapshot(t, pkg)

@@ -1,6 +1,3 @@
-// Command floor links the same third-party packages as the aggapi function and does
-// nothing else: the dependency floor, what package initialisation alone costs.
-// TestFloorImportsWhatTheFunctionImports keeps the list in step with fn.
 package main
 
 import (
@@ -13,10 +10,12 @@ import (
 	_ "k8s.io/api/policy/v1"
 	_ "k8s.io/api/rbac/v1"
 	_ "k8s.io/apimachinery/pkg/api/resource"
+	_ "k8s.io/apimachinery/pkg/api/validate/content"
 	_ "k8s.io/apimachinery/pkg/apis/meta/v1"
 	_ "k8s.io/apimachinery/pkg/runtime"
 	_ "k8s.io/apimachinery/pkg/runtime/schema"
 	_ "k8s.io/apimachinery/pkg/util/intstr"
+	_ "k8s.io/apimachinery/pkg/util/strategicpatch"
 	_ "k8s.io/apimachinery/pkg/util/validation"
 	_ "k8s.io/apimachinery/pkg/util/validation/field"
 	_ "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
