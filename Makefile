@@ -100,7 +100,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crasher lands in tes
 	go test -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME) ./fn/internal/yamlenc
 
 .PHONY: e2e-tools
-e2e-tools: ## Install etcd (apt) and build kube-apiserver, kube-controller-manager, kubectl, sample-apiserver, metrics-server, custom-metrics-test-adapter into .cache/e2e/bin (idempotent; ~20 min cold).
+e2e-tools: ## Install etcd (apt) and build kube-apiserver, kube-controller-manager, kubectl, sample-apiserver, metrics-server, custom-metrics-test-adapter into .cache/e2e/bin (idempotent; 15-30 min cold).
 	hack/e2e/install.sh
 
 .PHONY: e2e
