@@ -100,6 +100,16 @@ func TestMetricsServerBehindRender(t *testing.T) {
 	if err := env.user(t, "e2e-stranger").Get(t.Context(), podsPath, nil); !controlplane.IsStatus(err, http.StatusForbidden) {
 		t.Errorf("GET %s without a binding: %v, want HTTP 403", podsPath, err)
 	}
+	// The API is read-only: the view role grants no write, so kube-apiserver
+	// refuses (403) what metrics-server itself would refuse otherwise (405).
+	for _, method := range []string{http.MethodPost, http.MethodDelete} {
+		if err := viewer.Do(t.Context(), method, podsPath, []byte(`{}`), nil); !controlplane.IsStatus(err, http.StatusForbidden) {
+			t.Errorf("%s %s bound to %s: %v, want HTTP 403", method, podsPath, viewRole, err)
+		}
+		if err := env.admin.Do(t.Context(), method, podsPath, []byte(`{}`), nil); err == nil || controlplane.IsStatus(err, http.StatusForbidden) {
+			t.Errorf("%s %s as admin: %v, want metrics-server's own refusal (not 403, not success)", method, podsPath, err)
+		}
+	}
 }
 
 // TestCustomMetricsAdapterBehindRender runs the custom-metrics test adapter
