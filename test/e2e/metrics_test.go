@@ -597,6 +597,7 @@ func (env *renderEnv) start(t *testing.T, r *rendered, s renderedServer, binary 
 	}
 	kubeconfig := filepath.Join(env.cp.Dir, name+".kubeconfig")
 	user := "system:serviceaccount:" + s.namespace + ":" + s.serviceAccount
+	checkNotAdmin(t, env.cp, token, user)
 	if err := env.cp.WriteKubeconfig(kubeconfig, user, controlplane.Credentials{Token: token}); err != nil {
 		t.Fatal(err)
 	}
@@ -643,6 +644,33 @@ func (env *renderEnv) start(t *testing.T, r *rendered, s renderedServer, binary 
 	}
 	t.Logf("%s as %s on %s: /healthz after %v, serving the aggregator after %v", name, user, srv.URL, healthy.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 	return srv
+}
+
+// checkNotAdmin asks kube-apiserver who the token is (SelfSubjectReview):
+// the ServiceAccount, in no group that bypasses RBAC, so only the rendered
+// RBAC authorises what the server does.
+func checkNotAdmin(t *testing.T, cp *controlplane.ControlPlane, token, user string) {
+	t.Helper()
+	c, err := cp.ClientFor(controlplane.Credentials{Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var review struct {
+		Status struct {
+			UserInfo struct {
+				Username string   `json:"username"`
+				Groups   []string `json:"groups"`
+			} `json:"userInfo"`
+		} `json:"status"`
+	}
+	req := map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+	if err := c.Create(t.Context(), "/apis/authentication.k8s.io/v1/selfsubjectreviews", req, &review); err != nil {
+		t.Fatal(err)
+	}
+	info := review.Status.UserInfo
+	if info.Username != user || slices.Contains(info.Groups, "system:masters") {
+		t.Fatalf("the server's token authenticates as %q in groups %q, want %s outside system:masters", info.Username, info.Groups, user)
+	}
 }
 
 // localArgs maps the rendered container args to the local process: a path
