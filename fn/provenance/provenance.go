@@ -1,0 +1,309 @@
+// Package provenance marks rendered objects with where they came from (a digest of the
+// config, the aggapi version) and with a digest of what was written, and compares
+// objects in a canonical form: key order, quoting style, indentation, empty fields and
+// the bookkeeping annotations of kustomize and kpt do not count; values and their
+// types do.
+package provenance
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+const (
+	// ConfigDigestAnnotation is the digest of the AggregatedAPI an object was rendered
+	// from, after defaulting: `aggapi verify --config` compares it with the config in Git.
+	ConfigDigestAnnotation = "aggapi.dev/config-digest"
+	// VersionAnnotation is the version of the aggapi that rendered the object.
+	VersionAnnotation = "aggapi.dev/version"
+	// RenderedDigestAnnotation is the digest of the object as aggapi wrote it (without
+	// this annotation and the tools' bookkeeping): the next render tells an edit by it.
+	RenderedDigestAnnotation = "aggapi.dev/rendered-digest"
+
+	digestPrefix = "sha256:"
+)
+
+// IsToolAnnotation tells the annotations kustomize and kpt add and change for their own
+// bookkeeping (file path, index, ids, origin): they never count as an edit.
+func IsToolAnnotation(key string) bool {
+	for _, p := range []string{"config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/", "kustomize.config.k8s.io/", "alpha.config.kubernetes.io/"} {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Digest is the SHA-256 of a YAML value in canonical form, as "sha256:<hex>".
+func Digest(n *yaml.Node) string {
+	h := sha256.New()
+	writeCanonical(h, canonical(n, nil))
+	return digestPrefix + hex.EncodeToString(h.Sum(nil))
+}
+
+// ObjectDigest is the digest of an object as the next render compares it: without its
+// own RenderedDigestAnnotation and without the tools' bookkeeping annotations.
+func ObjectDigest(obj *yaml.RNode) string {
+	h := sha256.New()
+	writeCanonical(h, canonicalObject(obj, RenderedDigestAnnotation))
+	return digestPrefix + hex.EncodeToString(h.Sum(nil))
+}
+
+// SetRenderedDigest records the digest of obj, as it is now, on obj.
+func SetRenderedDigest(obj *yaml.RNode) error {
+	return obj.PipeE(yaml.SetAnnotation(RenderedDigestAnnotation, ObjectDigest(obj)))
+}
+
+// Edited tells whether obj differs from what aggapi wrote, by the digest it recorded;
+// an object without a recorded digest (an older aggapi's) does not count as edited.
+func Edited(obj *yaml.RNode) bool {
+	want := obj.GetAnnotations()[RenderedDigestAnnotation]
+	return want != "" && want != ObjectDigest(obj)
+}
+
+// Changes lists the field paths where got differs from want, leaves first in document
+// order, ignoring the stamps and the tools' bookkeeping annotations. List items that
+// are objects with a name are addressed by it: containers[name=apiserver].image.
+func Changes(want, got *yaml.RNode) []string {
+	ignore := []string{RenderedDigestAnnotation, ConfigDigestAnnotation, VersionAnnotation}
+	var paths []string
+	diff(canonicalObject(want, ignore...), canonicalObject(got, ignore...), "", &paths)
+	return paths
+}
+
+// value is a YAML value in canonical form: map[string]value, []value or scalar; nil
+// for null and for empty mappings and lists, which tools add and drop at will.
+type value any
+
+type scalar struct{ tag, text string }
+
+func canonicalObject(obj *yaml.RNode, ignore ...string) value {
+	skip := func(key string) bool { return IsToolAnnotation(key) || slices.Contains(ignore, key) }
+	return canonical(obj.YNode(), func(path []string, key string) bool {
+		return len(path) == 2 && path[0] == "metadata" && path[1] == "annotations" && skip(key)
+	})
+}
+
+func canonical(n *yaml.Node, skip func(path []string, key string) bool) value {
+	return canonicalAt(n, nil, skip, 0)
+}
+
+// maxDepth bounds the recursion on hostile input; objects are far shallower.
+const maxDepth = 100
+
+func canonicalAt(n *yaml.Node, path []string, skip func([]string, string) bool, depth int) value {
+	if n == nil || depth > maxDepth {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil
+		}
+		return canonicalAt(n.Content[0], path, skip, depth+1)
+	case yaml.AliasNode:
+		return canonicalAt(n.Alias, path, skip, depth+1)
+	case yaml.MappingNode:
+		m := map[string]value{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if skip != nil && skip(path, k) {
+				continue
+			}
+			if v := canonicalAt(n.Content[i+1], append(path[:len(path):len(path)], k), skip, depth+1); v != nil {
+				m[k] = v
+			}
+		}
+		if len(m) == 0 {
+			return nil
+		}
+		return m
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			return nil
+		}
+		s := make([]value, len(n.Content))
+		for i, c := range n.Content {
+			s[i] = canonicalAt(c, append(path[:len(path):len(path)], "[]"), skip, depth+1)
+		}
+		return s
+	case yaml.ScalarNode:
+		return canonicalScalar(n)
+	}
+	return nil
+}
+
+// canonicalScalar keeps the type: 443 and "443" differ, 0x1bb and 443 do not.
+func canonicalScalar(n *yaml.Node) value {
+	switch tag := n.ShortTag(); tag {
+	case yaml.NodeTagNull:
+		return nil
+	case yaml.NodeTagInt:
+		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
+			return scalar{tag, strconv.FormatInt(i, 10)}
+		}
+		return scalar{tag, n.Value}
+	case yaml.NodeTagFloat:
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				return scalar{yaml.NodeTagInt, strconv.FormatInt(int64(f), 10)}
+			}
+			return scalar{tag, strconv.FormatFloat(f, 'g', -1, 64)}
+		}
+		return scalar{tag, n.Value}
+	case yaml.NodeTagBool:
+		return scalar{tag, strconv.FormatBool(strings.EqualFold(n.Value, "true"))}
+	default:
+		return scalar{tag, n.Value}
+	}
+}
+
+// writeCanonical writes v unambiguously: sorted keys, quoted strings, typed scalars.
+func writeCanonical(h hash.Hash, v value) {
+	switch v := v.(type) {
+	case nil:
+		h.Write([]byte("~"))
+	case map[string]value:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		h.Write([]byte("{"))
+		for _, k := range keys {
+			h.Write([]byte(strconv.Quote(k)))
+			h.Write([]byte(":"))
+			writeCanonical(h, v[k])
+			h.Write([]byte(","))
+		}
+		h.Write([]byte("}"))
+	case []value:
+		h.Write([]byte("["))
+		for _, e := range v {
+			writeCanonical(h, e)
+			h.Write([]byte(","))
+		}
+		h.Write([]byte("]"))
+	case scalar:
+		h.Write([]byte(v.tag))
+		h.Write([]byte(strconv.Quote(v.text)))
+	}
+}
+
+func diff(want, got value, path string, out *[]string) {
+	switch w := want.(type) {
+	case map[string]value:
+		g, ok := got.(map[string]value)
+		if !ok {
+			*out = append(*out, orRoot(path))
+			return
+		}
+		keys := make([]string, 0, len(w)+len(g))
+		for k := range w {
+			keys = append(keys, k)
+		}
+		for k := range g {
+			if _, ok := w[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			diff(w[k], g[k], join(path, k), out)
+		}
+	case []value:
+		g, ok := got.([]value)
+		if !ok {
+			*out = append(*out, orRoot(path))
+			return
+		}
+		if byName(w) && byName(g) {
+			diffByName(w, g, path, out)
+			return
+		}
+		for i := 0; i < len(w) || i < len(g); i++ {
+			var a, b value
+			if i < len(w) {
+				a = w[i]
+			}
+			if i < len(g) {
+				b = g[i]
+			}
+			diff(a, b, path+"["+strconv.Itoa(i)+"]", out)
+		}
+	default: // a scalar or nil
+		switch got.(type) {
+		case nil, scalar:
+			if want == got {
+				return
+			}
+		}
+		*out = append(*out, orRoot(path))
+	}
+}
+
+// byName tells whether every element is an object with a distinct string name.
+func byName(s []value) bool {
+	seen := map[string]bool{}
+	for _, e := range s {
+		m, ok := e.(map[string]value)
+		if !ok {
+			return false
+		}
+		n, ok := m["name"].(scalar)
+		if !ok || seen[n.text] {
+			return false
+		}
+		seen[n.text] = true
+	}
+	return true
+}
+
+func diffByName(w, g []value, path string, out *[]string) {
+	index := func(s []value) (map[string]value, []string) {
+		m := map[string]value{}
+		var order []string
+		for _, e := range s {
+			n := e.(map[string]value)["name"].(scalar).text
+			m[n] = e
+			order = append(order, n)
+		}
+		return m, order
+	}
+	wm, order := index(w)
+	gm, gorder := index(g)
+	for _, n := range gorder {
+		if _, ok := wm[n]; !ok {
+			order = append(order, n)
+		}
+	}
+	for _, n := range order {
+		diff(wm[n], gm[n], path+"[name="+n+"]", out)
+	}
+}
+
+// join appends a key to a field path; keys with dots or brackets are bracketed, as
+// kubectl's JSONPath does: metadata.annotations[aggapi.dev/owner].
+func join(path, key string) string {
+	if strings.ContainsAny(key, ".[]") {
+		return path + "[" + key + "]"
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "."
+	}
+	return path
+}
