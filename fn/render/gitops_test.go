@@ -290,3 +290,32 @@ func TestSlowKeyGenerationIsAnnounced(t *testing.T) {
 		}
 	}
 }
+
+// TestSameEditOnManyObjectsIsOneWarning: labels: in the render's kustomization changes
+// every object alike; one warning names them all.
+func TestSameEditOnManyObjectsIsOneWarning(t *testing.T) {
+	cfg := loadConfig(t)
+	first := render(t, nil, cfg, t0)
+	items := copyItems(t, first.Items)
+	for _, it := range items {
+		if err := it.PipeE(yaml.SetLabel("team", "a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := render(t, items, cfg, t0)
+	var warnings []string
+	for _, r := range out.Results {
+		if r.Severity == Warning {
+			warnings = append(warnings, r.Message)
+		}
+	}
+	if len(warnings) != 1 {
+		t.Fatalf("want one warning, got %d:\n%s", len(warnings), strings.Join(warnings, "\n"))
+	}
+	want := strings.Join([]string{"objects (", "Namespace wardle", "Deployment wardle/wardle-apiserver", "APIService v1beta1.wardle.example.com", "(metadata.labels.team)", "`labels:`"}, "|")
+	for _, w := range strings.Split(want, "|") {
+		if !strings.Contains(warnings[0], w) {
+			t.Errorf("the warning does not say %q:\n%s", w, warnings[0])
+		}
+	}
+}

@@ -54,6 +54,7 @@ type run struct {
 	results []Result
 	failed  bool
 	out     []*yaml.RNode
+	edits   []edit
 	// progress receives notes before slow steps.
 	progress io.Writer
 }
@@ -165,6 +166,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		}
 		out = append(out, node)
 	}
+	r.reportEdits()
 	r.out = append(foreign, out...)
 	return nil
 }
