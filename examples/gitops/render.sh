@@ -33,6 +33,14 @@ cp "$secret" "$tmp/secret.previous"
 restore() { cp "$tmp/secret.previous" "$secret"; rm -rf "$tmp"; }
 trap restore EXIT
 
+# canonical prints a file's objects as kustomize does, whatever tool wrote it.
+canonical() {
+  mkdir -p "$tmp/canonical"
+  cp "$1" "$tmp/canonical/objects.yaml"
+  printf 'resources:\n- objects.yaml\n' > "$tmp/canonical/kustomization.yaml"
+  "$KUSTOMIZE" build "$tmp/canonical"
+}
+
 encrypted=false
 if grep -q '^sops:' "$secret"; then
   encrypted=true
@@ -58,12 +66,13 @@ fi
 cp "$tmp/manifests.yaml" rendered/manifests.yaml
 if ! $encrypted; then
   cp "$tmp/secret.yaml" "$secret"
+  cp "$secret" "$tmp/secret.previous" # the result stays
   echo "render.sh: $secret is not encrypted; before committing: sops --encrypt --in-place $secret" >&2
-elif cmp -s "$tmp/secret.yaml" "$tmp/secret.plain"; then
+elif [[ $(canonical "$tmp/secret.yaml") == $(canonical "$tmp/secret.plain") ]]; then
   : # unchanged: the previous ciphertext is put back on exit
 else
   cp "$tmp/secret.yaml" "$secret"
   "$SOPS" --encrypt --in-place "$secret"
+  cp "$secret" "$tmp/secret.previous" # the result stays
 fi
-cp "$secret" "$tmp/secret.previous" # the result stays
 echo "render.sh: rendered into $here/rendered" >&2
