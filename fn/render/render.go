@@ -109,7 +109,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 
 	owned, foreign := partition(r.items, api.Name)
 	names := manifests.NamesFor(api)
-	r.checkEncrypted(r.items, api.Name, idOf(secretID(names.Secret, api.Spec.Namespace)))
+	r.checkEncrypted(r.items, api.Name, objectID("v1", "Secret", api.Spec.Namespace, names.Secret))
 	if r.failed {
 		return nil
 	}
@@ -186,21 +186,15 @@ func partition(items []*yaml.RNode, owner string) (owned, foreign []*yaml.RNode)
 // idOf identifies an object by API group, kind, namespace and name: what must be
 // unique in a pipeline.
 func idOf(n *yaml.RNode) string {
-	group, _, _ := strings.Cut(n.GetApiVersion(), "/")
-	if !strings.Contains(n.GetApiVersion(), "/") {
-		group = ""
-	}
-	return group + "|" + n.GetKind() + "|" + n.GetNamespace() + "|" + n.GetName()
+	return objectID(n.GetApiVersion(), n.GetKind(), n.GetNamespace(), n.GetName())
 }
 
-// secretID is a Secret's identity, for idOf.
-func secretID(name, namespace string) *yaml.RNode {
-	n := yaml.NewMapRNode(nil)
-	_ = n.PipeE(yaml.SetField("apiVersion", yaml.NewStringRNode("v1")))
-	_ = n.PipeE(yaml.SetField("kind", yaml.NewStringRNode("Secret")))
-	_ = n.SetName(name)
-	_ = n.SetNamespace(namespace)
-	return n
+func objectID(apiVersion, kind, namespace, name string) string {
+	group, _, found := strings.Cut(apiVersion, "/")
+	if !found {
+		group = ""
+	}
+	return group + "|" + kind + "|" + namespace + "|" + name
 }
 
 func qualifiedName(n *yaml.RNode) string {
