@@ -2,42 +2,12 @@ package render
 
 import (
 	"fmt"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/manifests"
+	"github.com/aggapi/aggapi/fn/sops"
 )
-
-// sopsEncryption tells how an object shows it is SOPS-encrypted: a top-level sops
-// key (SOPS's metadata) or ENC[...] values. "" when it is not.
-func sopsEncryption(n *yaml.RNode) string {
-	if n.Field("sops") != nil {
-		return "it carries SOPS metadata (a top-level `sops` key)"
-	}
-	if hasEncValue(n.YNode(), 0) {
-		return "its values are ENC[...]"
-	}
-	return ""
-}
-
-func hasEncValue(n *yaml.Node, depth int) bool {
-	if n == nil || depth > maxDepth {
-		return false
-	}
-	if n.Kind == yaml.ScalarNode {
-		return strings.HasPrefix(n.Value, "ENC[")
-	}
-	for _, c := range n.Content {
-		if hasEncValue(c, depth+1) {
-			return true
-		}
-	}
-	return false
-}
-
-// maxDepth bounds recursion over input nodes; Kubernetes objects are far shallower.
-const maxDepth = 100
 
 // checkEncrypted refuses to render over SOPS-encrypted objects of this config (or with
 // its Secret's identity): reading an encrypted Secret as "no usable certificate" would
@@ -46,7 +16,7 @@ const maxDepth = 100
 func (r *run) checkEncrypted(items []*yaml.RNode, owner, secretID string) {
 	for _, it := range items {
 		mine := it.GetLabels()[manifests.OwnerLabel] == owner || idOf(it) == secretID
-		how := sopsEncryption(it)
+		how := sops.Encryption(it)
 		if how == "" {
 			continue
 		}
@@ -55,7 +25,7 @@ func (r *run) checkEncrypted(items []*yaml.RNode, owner, secretID string) {
 			r.fail(fmt.Sprintf("%s %s%s in the input is SOPS-encrypted (%s): decrypt it before rendering (sops --decrypt --in-place FILE) and encrypt the output again; "+
 				"rendered over, it would look like no certificate, and the new CA would not trust the pods still serving the old one (see examples/gitops)",
 				it.GetKind(), qualifiedName(it), inFile(it), how), "")
-		case strings.HasPrefix(it.GetKind(), "ENC[") || strings.HasPrefix(it.GetName(), "ENC["):
+		case sops.EncryptedIdentity(it):
 			r.fail(fmt.Sprintf("an item%s is SOPS-encrypted including its kind and name, so it cannot be told apart from this config's Secret: decrypt it before rendering, "+
 				"or encrypt only the Secret's data (.sops.yaml: encrypted_regex: ^(data|stringData)$)", inFile(it)), "")
 		}

@@ -261,6 +261,11 @@ func TestGitOpsSOPS(t *testing.T) {
 		if !bytes.Contains(out, []byte("ENC[")) || !bytes.Contains(out, []byte("\n  sops:")) && !bytes.Contains(out, []byte("\nsops:")) {
 			t.Errorf("the encrypted Secret lost its SOPS metadata in the build")
 		}
+		// The CI check of the deploy layer passes: ciphertext is not a broken certificate.
+		r := runStdin(t, dir, out, aggapiBin, "verify", "--config", "render")
+		if r.err != nil || !strings.Contains(string(r.stdout), "is SOPS-encrypted") {
+			t.Errorf("verify --config on the encrypted deploy layer: %v\n%s", r.err, r.output())
+		}
 	})
 	t.Run("an unchanged render keeps the ciphertext", func(t *testing.T) {
 		r := script(t, root, []string{"SOPS=" + sops}, "render.sh")
