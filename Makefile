@@ -91,6 +91,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crasher lands in tes
 	go test -run '^$$' -fuzz '^FuzzSchema$$' -fuzztime $(FUZZTIME) ./fn/config
 	go test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./fn/pki
 	go test -run '^$$' -fuzz '^FuzzFunction$$' -fuzztime $(FUZZTIME) ./fn/cli
+	go test -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME) ./fn/internal/yamlenc
 
 .PHONY: e2e-tools
 e2e-tools: ## Install etcd (apt) and build kube-apiserver, kube-controller-manager, kubectl, sample-apiserver into .cache/e2e/bin (idempotent; ~20 min cold).

@@ -31,7 +31,7 @@ func AggregationLayer(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Dir, "dir", "", "directory for the certificate files (required)")
 	fs.StringVar(&o.FlagDir, "flag-dir", "", "the directory as the kube-apiserver sees it, for the printed flags (default: --dir, absolute)")
 	fs.StringVar(&o.ClientName, "allowed-name", "front-proxy-client", "CN of the proxy client certificate, and --requestheader-allowed-names")
-	fs.StringVar(&alg, "key-algorithm", string(pki.ECDSAP256), "ECDSA-P256, ECDSA-P384, RSA-2048, RSA-3072, RSA-4096 or Ed25519")
+	fs.StringVar(&alg, "key-algorithm", string(pki.ECDSAP256), keyAlgorithmChoices())
 	fs.DurationVar(&o.Validity, "validity", 8760*time.Hour, "lifetime of the client certificate and its CA")
 	fs.DurationVar(&o.RenewBefore, "renew-before", 720*time.Hour, "reissue when the certificate expires within this duration")
 	fs.BoolVar(&o.AggregatorRouting, "aggregator-routing", false, "also print --enable-aggregator-routing=true (control planes without kube-proxy)")
@@ -64,4 +64,14 @@ func AggregationLayer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, f)
 	}
 	return 0
+}
+
+// keyAlgorithmChoices spells pki's list of key algorithms for the usage: "A, B or C".
+func keyAlgorithmChoices() string {
+	algs := pki.KeyAlgorithms()
+	names := make([]string, len(algs))
+	for i, a := range algs {
+		names[i] = string(a)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

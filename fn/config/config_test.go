@@ -97,3 +97,38 @@ spec:
 		}
 	}
 }
+
+// TestRejectedValuesAreNotReportedAgain: a value the schema rejects is dropped and
+// defaulted before Validate runs; Validate's findings about the stand-in, or about
+// anything under a rejected object, are not reported, so each problem shows once and
+// only about what the user wrote.
+func TestRejectedValuesAreNotReportedAgain(t *testing.T) {
+	for _, c := range []struct {
+		spec     string
+		rejected string
+	}{
+		// Dropped and defaulted to 720h, which is not below the 2h validity.
+		{"group: g.example.com\n  versions: [{name: v1}]\n  server: {image: x}\n  certificate: {validity: 2h, renewBefore: soon}", "spec.certificate.renewBefore"},
+		// Dropped: Validate would find no image under it.
+		{"group: g.example.com\n  versions: [{name: v1}]\n  server: []", "spec.server"},
+		// Dropped to null: Validate would find no name in it.
+		{"group: g.example.com\n  versions: [v1]\n  server: {image: x}", "spec.versions[0]"},
+		// Dropped: Validate would find metadata.name missing.
+		{"group: g.example.com\n  versions: [{name: v1}]\n  server: {image: x}", "metadata"},
+	} {
+		metadata := "metadata: {name: x}"
+		if c.rejected == "metadata" {
+			metadata = "metadata: x"
+		}
+		_, errs := Load([]byte("apiVersion: aggapi.dev/v1alpha1\nkind: AggregatedAPI\n" + metadata + "\nspec:\n  " + c.spec + "\n"))
+		n := 0
+		for _, e := range errs {
+			if isAtOrUnder(e.Field, c.rejected) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: want one error at or under it; got:\n%s", c.rejected, errs.ToAggregate())
+		}
+	}
+}

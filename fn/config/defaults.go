@@ -86,7 +86,7 @@ func (a *AggregatedAPI) Default() {
 		}
 		if r := cm.IssuerRef; r != nil {
 			if r.Kind == "" {
-				r.Kind = "Issuer"
+				r.Kind = IssuerKind
 			}
 			if r.Group == "" {
 				r.Group = "cert-manager.io"
@@ -117,14 +117,6 @@ func (c Certificate) RenewBeforeDuration() time.Duration {
 func (c Certificate) OverlapDuration() time.Duration {
 	d, _ := time.ParseDuration(c.Overlap)
 	return d
-}
-
-// ServingSecretName is the TLS Secret the pods mount: ours, or the user's in provided mode.
-func (a *AggregatedAPI) ServingSecretName() string {
-	if p := a.Spec.Certificate.Provided; a.Spec.Certificate.Mode == ModeProvided && p != nil {
-		return p.SecretName
-	}
-	return a.Name + "-serving-cert"
 }
 
 // ServingDNSNames are the names the serving certificate must carry; the first is the

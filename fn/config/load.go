@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,19 +79,33 @@ func loadJSON(raw []byte, checkSchema func(map[string]any) field.ErrorList) (*Ag
 	return &api, nil
 }
 
-// mergeByField appends the errors of b whose field a has not already reported, so a
-// value the schema rejected is not reported twice by Validate.
+// mergeByField appends the errors of b except those at or under a field a reports.
+// The values the schema rejected (a) were dropped before decoding, so Validate (b) sees
+// a default or nothing in their place and must not report on what the user did not
+// write: a renewBefore the schema rejected comes back as the 720h default, and "must be
+// less than validity" would name a value nobody gave; a group of the wrong type comes
+// back empty, and "Required" would be wrong.
 func mergeByField(a, b field.ErrorList) field.ErrorList {
-	seen := map[string]bool{}
+	rejected := make([]string, 0, len(a))
 	for _, e := range a {
-		seen[e.Field] = true
+		rejected = append(rejected, e.Field)
 	}
 	for _, e := range b {
-		if !seen[e.Field] {
+		if !slices.ContainsFunc(rejected, func(r string) bool { return isAtOrUnder(e.Field, r) }) {
 			a = append(a, e)
 		}
 	}
 	return a
+}
+
+// isAtOrUnder reports whether path is field or one of its children: spec.server.port is
+// under spec.server, spec.versions[0] under spec.versions, not spec.serverX.
+func isAtOrUnder(path, field string) bool {
+	if !strings.HasPrefix(path, field) {
+		return false
+	}
+	rest := path[len(field):]
+	return rest == "" || field == "" || rest[0] == '.' || rest[0] == '['
 }
 
 func checkTypeMeta(generic map[string]any) field.ErrorList {

@@ -153,6 +153,8 @@ type NetworkPolicy struct {
 	// +optional
 	APIServerCIDRs []string `json:"apiServerCIDRs,omitempty"`
 	// APIServerPorts the server may connect to for delegated authn/authz (default 443, 6443).
+	// +kubebuilder:validation:items:Minimum=1
+	// +kubebuilder:validation:items:Maximum=65535
 	// +optional
 	APIServerPorts []int32 `json:"apiServerPorts,omitempty"`
 }
@@ -276,10 +278,16 @@ type IssuerRef struct {
 	Group string `json:"group,omitempty"`
 }
 
-// The certificate modes.
+// The certificate modes (the schema's enum of certificate.mode; TestEnumsMatchGo ties them).
 const (
 	ModeGenerate    = "generate"
 	ModeProvided    = "provided"
 	ModeCertManager = "cert-manager"
 	ModeOpenShift   = "openshift"
+)
+
+// The kinds of a cert-manager issuerRef (the schema's enum of issuerRef.kind).
+const (
+	IssuerKind        = "Issuer"
+	ClusterIssuerKind = "ClusterIssuer"
 )

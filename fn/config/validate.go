@@ -16,13 +16,9 @@ import (
 )
 
 const (
-	maxNameLength   = 40 // leaves room for the suffixes of generated object names
+	maxNameLength   = 40 // leaves room for the suffixes of generated object names (TestObjectNamesOfLongestName)
 	minValidity     = time.Hour
 	maxValidity     = 10 * 365 * 24 * time.Hour
-	maxReplicas     = 100
-	maxGroupPrio    = 20000 // the kube-aggregator's own limits
-	maxVersionPrio  = 1000
-	maxPort         = 65535
 	resourcePattern = `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$`
 )
 
@@ -31,6 +27,11 @@ var resourceName = regexp.MustCompile(resourcePattern)
 // Validate checks a defaulted config against the rules the kube-aggregator and the
 // API server apply to what we generate, so a problem shows at render time and not
 // later as an apply error or a FailedDiscoveryCheck. It returns every problem at once.
+//
+// Each rule lives in one place: the CRD schema (the kubebuilder markers in types.go)
+// owns shape, ranges and enums, and Load checks it first; Validate holds what a schema
+// cannot say: Kubernetes name rules, uniqueness, and rules across fields. It also names
+// the required fields when spec itself is missing, which the schema reports only as spec.
 func (a *AggregatedAPI) Validate() field.ErrorList {
 	var errs field.ErrorList
 	name := field.NewPath("metadata", "name")
@@ -73,9 +74,7 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 			}
 		}
 		seen[v.Name] = true
-		errs = append(errs, inRange(p.Child("versionPriority"), v.VersionPriority, 1, maxVersionPrio)...)
 	}
-	errs = append(errs, inRange(spec.Child("groupPriorityMinimum"), s.GroupPriorityMinimum, 1, maxGroupPrio)...)
 
 	seenRes := map[string]bool{}
 	for i, r := range s.Resources {
@@ -91,7 +90,6 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 
 	errs = append(errs, dns(spec.Child("namespace"), s.Namespace, validation.IsDNS1123Label)...)
 	errs = append(errs, dns(spec.Child("service", "name"), s.Service.Name, validation.IsDNS1035Label)...)
-	errs = append(errs, inRange(spec.Child("service", "port"), s.Service.Port, 1, maxPort)...)
 	errs = append(errs, a.validateServer(spec.Child("server"))...)
 	errs = append(errs, validateCertificate(spec.Child("certificate"), s.Certificate)...)
 	if np := s.NetworkPolicy; np != nil {
@@ -100,9 +98,6 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 			if _, _, err := net.ParseCIDR(cidr); err != nil {
 				errs = append(errs, field.Invalid(p.Child("apiServerCIDRs").Index(i), cidr, "must be a CIDR such as 10.0.0.0/24"))
 			}
-		}
-		for i, port := range np.APIServerPorts {
-			errs = append(errs, inRange(p.Child("apiServerPorts").Index(i), port, 1, maxPort)...)
 		}
 	}
 	return errs
@@ -116,13 +111,6 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 		errs = append(errs, field.Required(p.Child("image"), "the extension API server's image"))
 	case strings.ContainsAny(sv.Image, " \t\n"):
 		errs = append(errs, field.Invalid(p.Child("image"), sv.Image, "must not contain whitespace"))
-	}
-	errs = append(errs, inRange(p.Child("port"), sv.Port, 1, maxPort)...)
-	errs = append(errs, inRange(p.Child("replicas"), sv.Replicas, 1, maxReplicas)...)
-	switch sv.ImagePullPolicy {
-	case "Always", "IfNotPresent", "Never":
-	default:
-		errs = append(errs, field.NotSupported(p.Child("imagePullPolicy"), sv.ImagePullPolicy, []string{"Always", "IfNotPresent", "Never"}))
 	}
 
 	flags := map[string]string{}
@@ -174,8 +162,6 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 	return errs
 }
 
-var keyAlgorithms = []string{"ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072", "RSA-4096", "Ed25519"}
-
 func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	var errs field.ErrorList
 	validity, err := time.ParseDuration(c.Validity)
@@ -204,9 +190,6 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 		// The previous CA must be gone before the next renewal, or bundles would pile up.
 		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, fmt.Sprintf("must be less than renewBefore (%s)", c.RenewBefore)))
 	}
-	if !slices.Contains(keyAlgorithms, c.KeyAlgorithm) {
-		errs = append(errs, field.NotSupported(p.Child("keyAlgorithm"), c.KeyAlgorithm, keyAlgorithms))
-	}
 
 	if f := c.SecretFile; f != "" {
 		switch {
@@ -217,10 +200,6 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 		case !strings.HasSuffix(f, ".yaml") && !strings.HasSuffix(f, ".yml"):
 			errs = append(errs, field.Invalid(p.Child("secretFile"), f, "must end in .yaml or .yml"))
 		}
-	}
-	modes := []string{ModeGenerate, ModeProvided, ModeCertManager, ModeOpenShift}
-	if !slices.Contains(modes, c.Mode) {
-		errs = append(errs, field.NotSupported(p.Child("mode"), c.Mode, modes))
 	}
 	if c.Mode != ModeProvided && c.Provided != nil {
 		errs = append(errs, field.Forbidden(p.Child("provided"), "only for mode provided"))
@@ -254,9 +233,6 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 		}
 		if r := cm.IssuerRef; r != nil {
 			errs = append(errs, dns(cp.Child("issuerRef", "name"), r.Name, validation.IsDNS1123Subdomain)...)
-			if r.Kind != "Issuer" && r.Kind != "ClusterIssuer" {
-				errs = append(errs, field.NotSupported(cp.Child("issuerRef", "kind"), r.Kind, []string{"Issuer", "ClusterIssuer"}))
-			}
 		}
 	}
 	return errs
@@ -268,13 +244,6 @@ func dns(p *field.Path, v string, check func(string) []string) field.ErrorList {
 		errs = append(errs, field.Invalid(p, v, msg))
 	}
 	return errs
-}
-
-func inRange(p *field.Path, v, lo, hi int32) field.ErrorList {
-	if v < lo || v > hi {
-		return field.ErrorList{field.Invalid(p, v, fmt.Sprintf("must be between %d and %d", lo, hi))}
-	}
-	return nil
 }
 
 func quantities(p *field.Path, m map[string]string) field.ErrorList {

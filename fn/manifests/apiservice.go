@@ -24,18 +24,19 @@ const (
 // caBundle for the Service's serving certificate, or asking cert-manager's cainjector
 // or OpenShift's service-ca to fill it in. It never skips TLS verification.
 func APIService(api *config.AggregatedAPI, v config.Version, caBundle []byte) *apiregv1.APIService {
+	n := api.ObjectNames()
 	m := meta(api, api.APIServiceName(v.Name), "")
 	m.Annotations = map[string]string{
 		// Apply the backend first and delete it last: an APIService without a ready
 		// backend turns discovery partial for the whole cluster (and blocks namespace
 		// deletion). kpt live apply reads depends-on; Argo CD syncs waves in order and
 		// prunes in reverse.
-		DependsOnAnnotation: "apps/namespaces/" + api.Spec.Namespace + "/Deployment/" + NamesFor(api).Deployment,
+		DependsOnAnnotation: "apps/namespaces/" + api.Spec.Namespace + "/Deployment/" + n.Deployment,
 		SyncWaveAnnotation:  "1",
 	}
 	switch api.Spec.Certificate.Mode {
 	case config.ModeCertManager:
-		m.Annotations[CertManagerInjectAnnotation] = api.Spec.Namespace + "/" + NamesFor(api).ServingCertificate
+		m.Annotations[CertManagerInjectAnnotation] = api.Spec.Namespace + "/" + n.ServingCertificate
 	case config.ModeOpenShift:
 		m.Annotations[OpenShiftInjectAnnotation] = "true"
 	}
@@ -47,7 +48,7 @@ func APIService(api *config.AggregatedAPI, v config.Version, caBundle []byte) *a
 			Version: v.Name,
 			Service: &apiregv1.ServiceReference{
 				Namespace: api.Spec.Namespace,
-				Name:      api.Spec.Service.Name,
+				Name:      n.Service,
 				Port:      ptr.To(api.Spec.Service.Port),
 			},
 			CABundle:             caBundle,

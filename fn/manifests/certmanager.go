@@ -1,14 +1,12 @@
 package manifests
 
 import (
-	"strconv"
-	"strings"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/pki"
 )
 
 // The cert-manager.io/v1 types we emit, with just the fields we set: importing
@@ -134,15 +132,8 @@ func CertManagerObjects(api *config.AggregatedAPI, n Names) []Object {
 	return objs
 }
 
-// privateKey maps our key algorithm names onto cert-manager's algorithm and size.
+// privateKey is cert-manager's spelling of a key algorithm: family and size.
 func privateKey(alg, rotation string) *CertificatePrivateKey {
-	name, size, _ := strings.Cut(alg, "-")
-	k := &CertificatePrivateKey{Algorithm: name, Encoding: "PKCS8", RotationPolicy: rotation}
-	switch name {
-	case "ECDSA":
-		k.Size, _ = strconv.Atoi(strings.TrimPrefix(size, "P"))
-	case "RSA":
-		k.Size, _ = strconv.Atoi(size)
-	}
-	return k
+	a := pki.KeyAlgorithm(alg)
+	return &CertificatePrivateKey{Algorithm: a.Family(), Size: a.Size(), Encoding: "PKCS8", RotationPolicy: rotation}
 }

@@ -40,43 +40,8 @@ type Object interface {
 	metav1.Object
 }
 
-// Names are the names of the generated objects, all derived from the config's name.
-type Names struct {
-	ServiceAccount string
-	Secret         string
-	Deployment     string
-	ServerRole     string // ClusterRole and ClusterRoleBinding of what the server reads
-	AuthDelegator  string // ClusterRoleBinding to system:auth-delegator
-	AuthReader     string // RoleBinding in kube-system
-	ViewRole       string // aggregated into view, edit and admin
-	EditRole       string // aggregated into edit and admin
-
-	// cert-manager mode
-	ServingCertificate string // the Certificate that writes Secret
-	SelfSignedIssuer   string
-	CACertificate      string // also the name of the CA's Secret
-	CAIssuer           string
-}
-
-// NamesFor derives the object names of a config.
-func NamesFor(api *config.AggregatedAPI) Names {
-	n := api.Name
-	return Names{
-		ServiceAccount: n + "-apiserver",
-		Secret:         api.ServingSecretName(),
-		Deployment:     n + "-apiserver",
-		ServerRole:     n + "-apiserver",
-		AuthDelegator:  n + "-auth-delegator",
-		AuthReader:     n + "-auth-reader",
-		ViewRole:       n + "-view",
-		EditRole:       n + "-edit",
-
-		ServingCertificate: n + "-serving-cert",
-		SelfSignedIssuer:   n + "-selfsigned",
-		CACertificate:      n + "-ca",
-		CAIssuer:           n + "-ca",
-	}
-}
+// Names are the names of the generated objects, derived by config's ObjectNames.
+type Names = config.Names
 
 func labels(api *config.AggregatedAPI) map[string]string {
 	return map[string]string{
@@ -116,8 +81,8 @@ type SecretPEM struct {
 // identity, certificates, RBAC, network, workload, then the APIServices, which make
 // the kube-aggregator start routing to the server.
 func Build(api *config.AggregatedAPI, m Material) []Object {
-	names := NamesFor(api)
-	objs := []Object{Namespace(api), ServiceAccount(api, names)}
+	names := api.ObjectNames()
+	objs := []Object{Namespace(api, names), ServiceAccount(api, names)}
 	if m.Secret != nil {
 		objs = append(objs, ServingSecret(api, names, *m.Secret))
 	}
@@ -131,7 +96,7 @@ func Build(api *config.AggregatedAPI, m Material) []Object {
 		AuthReaderBinding(api, names),
 	)
 	objs = append(objs, UserRoles(api, names)...)
-	objs = append(objs, Service(api), Deployment(api, names, m))
+	objs = append(objs, Service(api, names), Deployment(api, names, m))
 	if api.Spec.Server.Replicas > 1 {
 		objs = append(objs, PodDisruptionBudget(api, names))
 	}

@@ -68,7 +68,7 @@ func ServerClusterRole(api *config.AggregatedAPI, n Names) *rbacv1.ClusterRole {
 
 // ServerClusterRoleBinding grants ServerClusterRole to the server's ServiceAccount.
 func ServerClusterRoleBinding(api *config.AggregatedAPI, n Names) *rbacv1.ClusterRoleBinding {
-	return clusterRoleBinding(api, n, n.ServerRole, n.ServerRole)
+	return clusterRoleBinding(api, n, n.ServerRoleBinding, n.ServerRole)
 }
 
 // AuthDelegatorBinding lets the server delegate authentication and authorization

@@ -23,10 +23,10 @@ import (
 const nonRootUID = 65532
 
 // Namespace is the namespace the server runs in.
-func Namespace(api *config.AggregatedAPI) *corev1.Namespace {
+func Namespace(api *config.AggregatedAPI, n Names) *corev1.Namespace {
 	return &corev1.Namespace{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: meta(api, api.Spec.Namespace, ""),
+		ObjectMeta: meta(api, n.Namespace, ""),
 	}
 }
 
@@ -54,10 +54,10 @@ func ServingSecret(api *config.AggregatedAPI, n Names, m SecretPEM) *corev1.Secr
 
 // Service fronts the server pods on spec.service.port; its targetPort is the container port.
 // In openshift mode the service-ca operator issues the serving Secret for it.
-func Service(api *config.AggregatedAPI) *corev1.Service {
-	m := meta(api, api.Spec.Service.Name, api.Spec.Namespace)
+func Service(api *config.AggregatedAPI, n Names) *corev1.Service {
+	m := meta(api, n.Service, api.Spec.Namespace)
 	if api.Spec.Certificate.Mode == config.ModeOpenShift {
-		m.Annotations = map[string]string{OpenShiftServingCertAnnotation: NamesFor(api).Secret}
+		m.Annotations = map[string]string{OpenShiftServingCertAnnotation: n.Secret}
 	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
@@ -215,7 +215,7 @@ func spread(api *config.AggregatedAPI) []corev1.TopologySpreadConstraint {
 func PodDisruptionBudget(api *config.AggregatedAPI, n Names) *policyv1.PodDisruptionBudget {
 	return &policyv1.PodDisruptionBudget{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
-		ObjectMeta: meta(api, n.Deployment, api.Spec.Namespace),
+		ObjectMeta: meta(api, n.PodDisruptionBudget, api.Spec.Namespace),
 		Spec: policyv1.PodDisruptionBudgetSpec{
 			MaxUnavailable: ptr.To(intstr.FromInt32(1)),
 			Selector:       &metav1.LabelSelector{MatchLabels: selector(api)},
@@ -241,7 +241,7 @@ func NetworkPolicy(api *config.AggregatedAPI, n Names) *networkingv1.NetworkPoli
 	}
 	return &networkingv1.NetworkPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
-		ObjectMeta: meta(api, n.Deployment, api.Spec.Namespace),
+		ObjectMeta: meta(api, n.NetworkPolicy, api.Spec.Namespace),
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{MatchLabels: selector(api)},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},

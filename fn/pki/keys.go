@@ -30,6 +30,51 @@ const (
 	Ed25519 KeyAlgorithm = "Ed25519"
 )
 
+// keyAlgorithms is the one list of what each algorithm is: the CRD's keyAlgorithm enum
+// is tied to it by a test (fn/config TestEnumsMatchGo), and NewPrivateKey and
+// AlgorithmOf by TestKeyAlgorithms.
+var keyAlgorithms = []struct {
+	alg    KeyAlgorithm
+	family string // "ECDSA", "RSA" or "Ed25519", as cert-manager's privateKey.algorithm spells it
+	size   int    // curve or modulus bits; 0 for Ed25519
+}{
+	{ECDSAP256, "ECDSA", 256},
+	{ECDSAP384, "ECDSA", 384},
+	{RSA2048, "RSA", 2048},
+	{RSA3072, "RSA", 3072},
+	{RSA4096, "RSA", 4096},
+	{Ed25519, "Ed25519", 0},
+}
+
+// KeyAlgorithms lists the supported algorithms, in the order the docs give them.
+func KeyAlgorithms() []KeyAlgorithm {
+	out := make([]KeyAlgorithm, len(keyAlgorithms))
+	for i, k := range keyAlgorithms {
+		out[i] = k.alg
+	}
+	return out
+}
+
+// Family is the algorithm's family ("ECDSA", "RSA", "Ed25519"), "" if unsupported.
+func (a KeyAlgorithm) Family() string {
+	for _, k := range keyAlgorithms {
+		if k.alg == a {
+			return k.family
+		}
+	}
+	return ""
+}
+
+// Size is the curve size or RSA modulus in bits; 0 for Ed25519 or an unsupported algorithm.
+func (a KeyAlgorithm) Size() int {
+	for _, k := range keyAlgorithms {
+		if k.alg == a {
+			return k.size
+		}
+	}
+	return 0
+}
+
 // NewPrivateKey generates a key. Tests replace it to use fixed keys; production keeps
 // crypto/rand.
 var NewPrivateKey = func(alg KeyAlgorithm) (crypto.Signer, error) {

@@ -1,6 +1,9 @@
 package pki
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -188,5 +191,42 @@ func TestTLSHandshake(t *testing.T) {
 				_ = s.Close()
 			}
 		})
+	}
+}
+
+// TestKeyAlgorithms: every listed algorithm generates a key that AlgorithmOf names back,
+// of the family and size the list gives it.
+func TestKeyAlgorithms(t *testing.T) {
+	if len(KeyAlgorithms()) == 0 {
+		t.Fatal("no key algorithms")
+	}
+	for _, alg := range KeyAlgorithms() {
+		if alg == RSA4096 || alg == RSA3072 {
+			continue // seconds to generate; the others cover both code paths
+		}
+		key, err := NewPrivateKey(alg)
+		if err != nil {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		if got := AlgorithmOf(key.Public()); got != alg {
+			t.Errorf("a %s key is named %q", alg, got)
+		}
+		switch k := key.Public().(type) {
+		case *ecdsa.PublicKey:
+			if alg.Family() != "ECDSA" || k.Curve.Params().BitSize != alg.Size() {
+				t.Errorf("%s: family %q size %d for a P-%d key", alg, alg.Family(), alg.Size(), k.Curve.Params().BitSize)
+			}
+		case *rsa.PublicKey:
+			if alg.Family() != "RSA" || k.N.BitLen() != alg.Size() {
+				t.Errorf("%s: family %q size %d for an RSA-%d key", alg, alg.Family(), alg.Size(), k.N.BitLen())
+			}
+		case ed25519.PublicKey:
+			if alg.Family() != "Ed25519" || alg.Size() != 0 {
+				t.Errorf("%s: family %q size %d for an Ed25519 key", alg, alg.Family(), alg.Size())
+			}
+		}
+	}
+	if KeyAlgorithm("DSA-1024").Family() != "" {
+		t.Error("an unsupported algorithm has a family")
 	}
 }

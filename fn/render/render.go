@@ -108,7 +108,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 	}
 
 	owned, foreign := partition(r.items, api.Name)
-	names := manifests.NamesFor(api)
+	names := api.ObjectNames()
 	r.checkEncrypted(r.items, api.Name, objectID("v1", "Secret", api.Spec.Namespace, names.Secret))
 	if r.failed {
 		return nil

@@ -2,6 +2,8 @@ package render
 
 import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/internal/yamlenc"
 )
 
 // Severity is a result's severity, as the KRM functions specification spells it.
@@ -39,12 +41,12 @@ func ResultsNode(results []Result) *yaml.RNode {
 			addString(r, "kind", ref.Kind)
 			addString(r, "name", ref.Name)
 			addString(r, "namespace", ref.Namespace)
-			m.Content = append(m.Content, stringNode("resourceRef"), r)
+			m.Content = append(m.Content, yamlenc.StringNode("resourceRef"), r)
 		}
 		if res.FieldPath != "" {
 			f := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
 			addString(f, "path", res.FieldPath)
-			m.Content = append(m.Content, stringNode("field"), f)
+			m.Content = append(m.Content, yamlenc.StringNode("field"), f)
 		}
 		seq.Content = append(seq.Content, m)
 	}
@@ -54,6 +56,6 @@ func ResultsNode(results []Result) *yaml.RNode {
 // addString adds key: value to a mapping unless value is empty (omitempty).
 func addString(m *yaml.Node, key, value string) {
 	if value != "" {
-		m.Content = append(m.Content, stringNode(key), stringNode(value))
+		m.Content = append(m.Content, yamlenc.StringNode(key), yamlenc.StringNode(value))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/internal/yamlenc"
 	"github.com/aggapi/aggapi/fn/provenance"
 	"github.com/aggapi/aggapi/fn/version"
 )
@@ -13,7 +14,7 @@ import (
 // spec, in canonical form, so formatting, comments, spelled-out defaults and the
 // tools' annotations do not change it.
 func ConfigDigest(api *config.AggregatedAPI) (string, error) {
-	n, err := encodeObject(&config.AggregatedAPI{
+	n, err := yamlenc.Encode(&config.AggregatedAPI{
 		TypeMeta:   api.TypeMeta,
 		ObjectMeta: metav1.ObjectMeta{Name: api.Name},
 		Spec:       api.Spec,

@@ -1,4 +1,4 @@
-package render
+package yamlenc
 
 import (
 	"encoding"
@@ -14,13 +14,13 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// encodeObject turns a typed Kubernetes object into a YAML node with encoding/json's
-// rules (field names and omitempty/omitzero from json tags, embedded structs inlined,
-// json.Marshaler and encoding.TextMarshaler honoured, []byte as base64), walking the
-// values that are set instead of every type that could be: TestEncodeMatchesJSON
-// holds it to json.Marshal.
-func encodeObject(obj any) (*yaml.Node, error) {
-	return encodeValue(reflect.ValueOf(obj))
+// Encode turns v into a YAML node holding what json.Marshal(v) would write: field
+// names and omitempty/omitzero from json tags, embedded structs inlined, json.Marshaler
+// and encoding.TextMarshaler honoured as encoding/json reaches them, []byte as base64.
+// Mapping keys come in keyRank order (see MappingNode). It walks the values that are
+// set instead of every type that could be; FuzzEncode holds it to json.Marshal.
+func Encode(v any) (*yaml.Node, error) {
+	return encodeValue(reflect.ValueOf(v))
 }
 
 var (
@@ -50,7 +50,7 @@ func encodeValue(v reflect.Value) (*yaml.Node, error) {
 		}
 		return numberNode(string(raw)), nil
 	case reflect.String:
-		return stringNode(v.String()), nil
+		return StringNode(v.String()), nil
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return nullNode(), nil
@@ -61,7 +61,7 @@ func encodeValue(v reflect.Value) (*yaml.Node, error) {
 			return nullNode(), nil
 		}
 		if isByteSlice(v.Type()) {
-			return stringNode(base64.StdEncoding.EncodeToString(v.Bytes())), nil
+			return StringNode(base64.StdEncoding.EncodeToString(v.Bytes())), nil
 		}
 		return encodeSequence(v)
 	case reflect.Array:
@@ -77,86 +77,104 @@ func encodeValue(v reflect.Value) (*yaml.Node, error) {
 	return nil, fmt.Errorf("cannot encode a value of type %s", v.Type())
 }
 
-// receiver says whether a type has a method set (here: marshalling, IsZero) and how
-// encoding/json reaches it.
-type receiver uint8
+// methods says which of the methods encoding/json looks for a type has, and through
+// which receiver: the value's own method set, or its address's (which encoding/json
+// uses only when the value is addressable).
+type methods uint8
 
 const (
-	noMethods      receiver = iota
-	valueMethods            // the type's own methods (value receivers, or the type is a pointer)
-	pointerMethods          // only *T has them: used when the value is addressable
+	jsonByValue methods = 1 << iota // T (or the pointer or interface type T) has MarshalJSON
+	jsonByAddr                      // *T has MarshalJSON (also when T has it)
+	textByValue                     // T has MarshalText
+	textByAddr                      // *T has MarshalText (also when T has it)
+	zeroByValue                     // T has IsZero() bool (omitzero)
+	zeroByAddr                      // *T has IsZero() bool
+
+	marshals = jsonByValue | jsonByAddr | textByValue | textByAddr
 )
 
-var (
-	marshalers   sync.Map // reflect.Type → receiver of json.Marshaler or encoding.TextMarshaler
-	zeroCheckers sync.Map // reflect.Type → receiver of IsZero() bool
-)
+var methodCache sync.Map // reflect.Type → methods
 
-// marshalerOf and zeroCheckerOf cache reflect's Implements, which costs more than the
-// encoding itself.
-func marshalerOf(t reflect.Type) receiver {
-	return receiverOf(&marshalers, t, jsonMarshaler, textMarshaler)
-}
-
-func zeroCheckerOf(t reflect.Type) receiver { return receiverOf(&zeroCheckers, t, zeroChecker) }
-
-// receiverOf says how t implements any of ifaces, remembering the answer in cache.
-func receiverOf(cache *sync.Map, t reflect.Type, ifaces ...reflect.Type) receiver {
-	if r, ok := cache.Load(t); ok {
-		return r.(receiver)
+// methodsOf caches reflect's Implements, which costs more than the encoding itself.
+func methodsOf(t reflect.Type) methods {
+	if m, ok := methodCache.Load(t); ok {
+		return m.(methods)
 	}
-	r := noMethods
-	for _, iface := range ifaces {
-		switch {
-		case t.Implements(iface):
-			r = valueMethods
-		case r == noMethods && t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(iface):
-			r = pointerMethods
+	var m methods
+	for _, c := range []struct {
+		iface         reflect.Type
+		value, byAddr methods
+	}{{jsonMarshaler, jsonByValue, jsonByAddr}, {textMarshaler, textByValue, textByAddr}, {zeroChecker, zeroByValue, zeroByAddr}} {
+		if t.Implements(c.iface) {
+			m |= c.value
 		}
-		if r == valueMethods {
-			break
+		if t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(c.iface) {
+			m |= c.byAddr
 		}
 	}
-	cache.Store(t, r)
-	return r
+	methodCache.Store(t, m)
+	return m
 }
 
-// encodeMarshaler encodes v with its own MarshalJSON or MarshalText, as encoding/json
-// does: value receivers always, pointer receivers when v is addressable.
+// encodeMarshaler encodes v with its own MarshalJSON or MarshalText, in encoding/json's
+// order of preference (newTypeEncoder): MarshalJSON through the address of an
+// addressable value, MarshalJSON of the value, then the same two for MarshalText. So a
+// type with a pointer-receiver MarshalJSON and a value-receiver MarshalText is written
+// by MarshalJSON where it is addressable (a struct field reached through a pointer, a
+// slice element) and by MarshalText where it is not (a map value, a value in an interface).
 func encodeMarshaler(v reflect.Value) (*yaml.Node, bool, error) {
 	t := v.Type()
-	m := v
-	switch marshalerOf(t) {
-	case valueMethods:
-	case pointerMethods:
-		if !v.CanAddr() {
-			return nil, false, nil
-		}
-		m = v.Addr()
-	default:
+	ms := methodsOf(t)
+	if ms&marshals == 0 {
 		return nil, false, nil
 	}
-	if m.Kind() == reflect.Pointer && m.IsNil() || m.Kind() == reflect.Interface && m.IsNil() {
-		return nullNode(), true, nil
-	}
-	if jm, ok := m.Interface().(json.Marshaler); ok {
-		raw, err := jm.MarshalJSON()
-		if err != nil {
-			return nil, true, fmt.Errorf("%s.MarshalJSON: %w", t, err)
+	addr := v.CanAddr()
+	switch {
+	case ms&jsonByAddr != 0 && addr:
+		return marshalJSON(t, v.Addr())
+	case ms&jsonByValue != 0:
+		if isNil(v) {
+			return nullNode(), true, nil
 		}
-		n, err := jsonNode(raw)
-		return n, true, err
+		return marshalJSON(t, v)
+	case ms&textByAddr != 0 && addr:
+		return marshalText(t, v.Addr())
+	case ms&textByValue != 0:
+		if isNil(v) {
+			return nullNode(), true, nil
+		}
+		return marshalText(t, v)
 	}
+	return nil, false, nil // only *T marshals and v is not addressable: encoded by its kind
+}
+
+func isNil(v reflect.Value) bool {
+	return (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil()
+}
+
+func marshalJSON(t reflect.Type, m reflect.Value) (*yaml.Node, bool, error) {
+	raw, err := m.Interface().(json.Marshaler).MarshalJSON()
+	if err != nil {
+		return nil, true, fmt.Errorf("%s.MarshalJSON: %w", t, err)
+	}
+	n, err := jsonNode(raw)
+	if err != nil {
+		return nil, true, fmt.Errorf("%s.MarshalJSON: %w", t, err)
+	}
+	return n, true, nil
+}
+
+func marshalText(t reflect.Type, m reflect.Value) (*yaml.Node, bool, error) {
 	text, err := m.Interface().(encoding.TextMarshaler).MarshalText()
 	if err != nil {
 		return nil, true, fmt.Errorf("%s.MarshalText: %w", t, err)
 	}
-	return stringNode(string(text)), true, nil
+	return StringNode(string(text)), true, nil
 }
 
 // isByteSlice: encoding/json writes []byte as base64 unless its elements marshal themselves.
 func isByteSlice(t reflect.Type) bool {
-	return t.Elem().Kind() == reflect.Uint8 && marshalerOf(t.Elem()) == noMethods
+	return t.Elem().Kind() == reflect.Uint8 && methodsOf(t.Elem())&marshals == 0
 }
 
 func encodeSequence(v reflect.Value) (*yaml.Node, error) {
@@ -251,14 +269,14 @@ func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
 func quotedValue(v reflect.Value) (*yaml.Node, error) {
 	switch v.Kind() {
 	case reflect.Bool:
-		return stringNode(strconv.FormatBool(v.Bool())), nil
+		return StringNode(strconv.FormatBool(v.Bool())), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return stringNode(strconv.FormatInt(v.Int(), 10)), nil
+		return StringNode(strconv.FormatInt(v.Int(), 10)), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return stringNode(strconv.FormatUint(v.Uint(), 10)), nil
+		return StringNode(strconv.FormatUint(v.Uint(), 10)), nil
 	case reflect.String, reflect.Float32, reflect.Float64:
 		raw, err := json.Marshal(v.Interface())
-		return stringNode(string(raw)), err
+		return StringNode(string(raw)), err
 	}
 	return encodeValue(v)
 }
@@ -281,15 +299,17 @@ func isEmptyValue(v reflect.Value) bool {
 	return false
 }
 
-// isZeroValue is the omitzero test: the type's own IsZero if it has one, else the Go zero value.
+// isZeroValue is the omitzero test: the type's own IsZero if it has one (never called
+// on a nil pointer or interface), else the Go zero value.
 func isZeroValue(v reflect.Value) bool {
-	switch zeroCheckerOf(v.Type()) {
-	case valueMethods:
-		if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
+	ms := methodsOf(v.Type())
+	switch {
+	case ms&zeroByValue != 0:
+		if isNil(v) || v.Kind() == reflect.Interface && isNil(v.Elem()) {
 			return true
 		}
 		return v.Interface().(interface{ IsZero() bool }).IsZero()
-	case pointerMethods:
+	case ms&zeroByAddr != 0:
 		if !v.CanAddr() { // as encoding/json: call it on an addressable copy
 			c := reflect.New(v.Type()).Elem()
 			c.Set(v)
