@@ -469,3 +469,51 @@ func fakeSops(args []string, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// TestGitOpsClusterAndCIFiles: the Argo CD Application and the Flux Kustomization point
+// at the deploy layer (Flux with SOPS decryption), and the CI workflow renders, verifies
+// with --config, and proposes the scheduled re-render.
+func TestGitOpsClusterAndCIFiles(t *testing.T) {
+	dir := filepath.Join(repoRoot, "examples", "gitops")
+	docs := func(rel string) []*yaml.RNode {
+		t.Helper()
+		nodes, err := kio.FromBytes(readFile(t, filepath.Join(dir, rel)))
+		if err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		return nodes
+	}
+	field := func(n *yaml.RNode, path ...string) string {
+		v, err := n.Pipe(yaml.Lookup(path...))
+		if err != nil || v == nil {
+			return ""
+		}
+		return yaml.GetValue(v)
+	}
+	deployPath := "examples/gitops/deploy"
+	if _, err := os.Stat(filepath.Join(repoRoot, deployPath, "kustomization.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	app := docs("clusters/argocd/application.yaml")
+	if len(app) != 1 || app[0].GetKind() != "Application" || field(app[0], "spec", "source", "path") != deployPath {
+		t.Errorf("the Argo CD Application does not sync %s", deployPath)
+	}
+	var flux *yaml.RNode
+	for _, n := range docs("clusters/flux/kustomization.yaml") {
+		if n.GetKind() == "Kustomization" && n.GetApiVersion() == "kustomize.toolkit.fluxcd.io/v1" {
+			flux = n
+		}
+	}
+	if flux == nil || field(flux, "spec", "path") != "./"+deployPath || field(flux, "spec", "decryption", "provider") != "sops" || field(flux, "spec", "decryption", "secretRef", "name") == "" {
+		t.Errorf("the Flux Kustomization does not build %s with SOPS decryption", deployPath)
+	}
+	ci := string(readFile(t, filepath.Join(dir, "ci", "aggapi.yaml")))
+	if _, err := yaml.Parse(ci); err != nil {
+		t.Fatalf("ci/aggapi.yaml: %v", err)
+	}
+	for _, want := range []string{"schedule:", "$GITOPS_DIR/render.sh", "aggapi verify --config $GITOPS_DIR/render", "git diff --exit-code", "create-pull-request", "SOPS_AGE_KEY"} {
+		if !strings.Contains(ci, want) {
+			t.Errorf("ci/aggapi.yaml lacks %q", want)
+		}
+	}
+}
