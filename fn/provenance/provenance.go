@@ -109,7 +109,9 @@ func canonicalAt(n *yaml.Node, path []string, skip func([]string, string) bool, 
 		}
 		return canonicalAt(n.Content[0], path, skip, depth+1)
 	case yaml.AliasNode:
-		return canonicalAt(n.Alias, path, skip, depth+1)
+		// By name, not expanded: expanding lets a few lines of aliases cost billions of
+		// steps, and kustomize and kpt never write aliases into objects.
+		return scalar{"*", n.Value}
 	case yaml.MappingNode:
 		m := map[string]value{}
 		for i := 0; i+1 < len(n.Content); i += 2 {

@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -109,5 +110,23 @@ func TestChangesNamePaths(t *testing.T) {
 	}
 	if !slices.Equal(paths, wantPaths) {
 		t.Errorf("Changes = %q, want %q", paths, wantPaths)
+	}
+}
+
+// TestAliasesAreNotExpanded: a billion-laughs object costs no more than its text.
+func TestAliasesAreNotExpanded(t *testing.T) {
+	doc := "kind: ConfigMap\nmetadata: {name: laughs}\ndata:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for _, l := range "bcdefghijklmnop" {
+		name := string(l)
+		doc += "  " + name + ": &" + name + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n"
+		prev = name
+	}
+	obj := yaml.MustParse(doc)
+	if err := SetRenderedDigest(obj); err != nil {
+		t.Fatal(err)
+	}
+	if Edited(obj) {
+		t.Errorf("unchanged object counts as edited")
 	}
 }

@@ -16,6 +16,9 @@ import (
 func (r *run) checkEncrypted(items []*yaml.RNode, owner, secretID string) {
 	for _, it := range items {
 		mine := it.GetLabels()[manifests.OwnerLabel] == owner || idOf(it) == secretID
+		if !mine && !sops.EncryptedIdentity(it) {
+			continue // someone else's, encrypted or not: passed through untouched
+		}
 		how := sops.Encryption(it)
 		if how == "" {
 			continue
