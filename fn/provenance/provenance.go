@@ -8,7 +8,7 @@ package provenance
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"hash"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -43,22 +43,86 @@ func IsToolAnnotation(key string) bool {
 
 // Digest is the SHA-256 of a YAML value in canonical form, as "sha256:<hex>".
 func Digest(n *yaml.Node) string {
-	h := sha256.New()
-	writeCanonical(h, canonical(n, nil))
-	return digestPrefix + hex.EncodeToString(h.Sum(nil))
+	b, _ := appendCanonical(make([]byte, 0, 4096), n, nil, nil, 0)
+	return digestOf(b)
 }
 
 // ObjectDigest is the digest of an object as the next render compares it: without its
 // own RenderedDigestAnnotation and without the tools' bookkeeping annotations.
 func ObjectDigest(obj *yaml.RNode) string {
-	h := sha256.New()
-	writeCanonical(h, canonicalObject(obj, RenderedDigestAnnotation))
-	return digestPrefix + hex.EncodeToString(h.Sum(nil))
+	b, _ := appendCanonical(make([]byte, 0, 4096), obj.YNode(), nil, objectSkip(RenderedDigestAnnotation), 0)
+	return digestOf(b)
+}
+
+func digestOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return digestPrefix + hex.EncodeToString(sum[:])
 }
 
 // SetRenderedDigest records the digest of obj, as it is now, on obj.
 func SetRenderedDigest(obj *yaml.RNode) error {
-	return obj.PipeE(yaml.SetAnnotation(RenderedDigestAnnotation, ObjectDigest(obj)))
+	ann, err := annotations(obj.YNode())
+	if err != nil {
+		return err
+	}
+	setValue(ann, RenderedDigestAnnotation, ObjectDigest(obj))
+	return nil
+}
+
+// Stamp marks a generated object with the digest of its config, the version of aggapi,
+// and then the digest of the object as it is.
+func Stamp(obj *yaml.RNode, configDigest, version string) error {
+	ann, err := annotations(obj.YNode())
+	if err != nil {
+		return err
+	}
+	setValue(ann, ConfigDigestAnnotation, configDigest)
+	setValue(ann, VersionAnnotation, version)
+	setValue(ann, RenderedDigestAnnotation, ObjectDigest(obj))
+	return nil
+}
+
+// annotations is an object's metadata.annotations mapping, made if missing. A direct
+// walk: kyaml's SetAnnotation costs a path lookup per call, on every object of every
+// render.
+func annotations(obj *yaml.Node) (*yaml.Node, error) {
+	meta := valueOf(obj, "metadata")
+	if meta == nil || meta.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("an object without metadata cannot be stamped")
+	}
+	ann := valueOf(meta, "annotations")
+	if ann == nil || ann.Kind != yaml.MappingNode {
+		ann = &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+		setNode(meta, "annotations", ann)
+	}
+	return ann, nil
+}
+
+func valueOf(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func setNode(m *yaml.Node, key string, v *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = v
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: key}, v)
+}
+
+// setValue sets a string value single-quoted, as kyaml's SetAnnotation does.
+func setValue(m *yaml.Node, key, value string) {
+	setNode(m, key, &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: value, Style: yaml.SingleQuotedStyle})
 }
 
 // Edited tells whether obj differs from what aggapi wrote, by the digest it recorded;
@@ -85,10 +149,14 @@ type value any
 type scalar struct{ tag, text string }
 
 func canonicalObject(obj *yaml.RNode, ignore ...string) value {
-	skip := func(key string) bool { return IsToolAnnotation(key) || slices.Contains(ignore, key) }
-	return canonical(obj.YNode(), func(path []string, key string) bool {
-		return len(path) == 2 && path[0] == "metadata" && path[1] == "annotations" && skip(key)
-	})
+	return canonical(obj.YNode(), objectSkip(ignore...))
+}
+
+// objectSkip skips the tools' bookkeeping annotations and the given ones.
+func objectSkip(ignore ...string) func(path []string, key string) bool {
+	return func(path []string, key string) bool {
+		return len(path) == 2 && path[0] == "metadata" && path[1] == "annotations" && (IsToolAnnotation(key) || slices.Contains(ignore, key))
+	}
 }
 
 func canonical(n *yaml.Node, skip func(path []string, key string) bool) value {
@@ -167,36 +235,82 @@ func canonicalScalar(n *yaml.Node) value {
 	}
 }
 
-// writeCanonical writes v unambiguously: sorted keys, quoted strings, typed scalars.
-func writeCanonical(h hash.Hash, v value) {
-	switch v := v.(type) {
-	case nil:
-		h.Write([]byte("~"))
-	case map[string]value:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		h.Write([]byte("{"))
-		for _, k := range keys {
-			h.Write([]byte(strconv.Quote(k)))
-			h.Write([]byte(":"))
-			writeCanonical(h, v[k])
-			h.Write([]byte(","))
-		}
-		h.Write([]byte("}"))
-	case []value:
-		h.Write([]byte("["))
-		for _, e := range v {
-			writeCanonical(h, e)
-			h.Write([]byte(","))
-		}
-		h.Write([]byte("]"))
-	case scalar:
-		h.Write([]byte(v.tag))
-		h.Write([]byte(strconv.Quote(v.text)))
+// appendCanonical appends n in canonical form to b, with the same rules as canonical
+// (sorted keys, typed scalars, empty and null values dropped) but without building a
+// tree: a digest is taken of every object of every render. It reports false, having
+// appended nothing, for a value canonical would drop.
+func appendCanonical(b []byte, n *yaml.Node, path []string, skip func([]string, string) bool, depth int) ([]byte, bool) {
+	if n == nil || depth > maxDepth {
+		return b, false
 	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return b, false
+		}
+		return appendCanonical(b, n.Content[0], path, skip, depth+1)
+	case yaml.AliasNode:
+		return appendScalar(b, scalar{"*", n.Value}), true
+	case yaml.MappingNode:
+		keys := make([]int, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if skip == nil || !skip(path, n.Content[i].Value) {
+				keys = append(keys, i)
+			}
+		}
+		slices.SortStableFunc(keys, func(x, y int) int { return strings.Compare(n.Content[x].Value, n.Content[y].Value) })
+		start := len(b)
+		b = append(b, '{')
+		wrote := false
+		for _, i := range keys {
+			mark := len(b)
+			b = appendString(b, n.Content[i].Value)
+			b = append(b, ':')
+			var ok bool
+			if b, ok = appendCanonical(b, n.Content[i+1], append(path[:len(path):len(path)], n.Content[i].Value), skip, depth+1); !ok {
+				b = b[:mark]
+				continue
+			}
+			b = append(b, ',')
+			wrote = true
+		}
+		if !wrote {
+			return b[:start], false
+		}
+		return append(b, '}'), true
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			return b, false
+		}
+		b = append(b, '[')
+		for _, c := range n.Content {
+			var ok bool
+			if b, ok = appendCanonical(b, c, append(path[:len(path):len(path)], "[]"), skip, depth+1); !ok {
+				b = append(b, '~')
+			}
+			b = append(b, ',')
+		}
+		return append(b, ']'), true
+	case yaml.ScalarNode:
+		v := canonicalScalar(n)
+		if v == nil {
+			return b, false
+		}
+		return appendScalar(b, v.(scalar)), true
+	}
+	return b, false
+}
+
+func appendScalar(b []byte, s scalar) []byte {
+	return appendString(append(b, s.tag...), s.text)
+}
+
+// appendString appends s length-prefixed: unambiguous, and a copy rather than
+// strconv.Quote's rune-by-rune walk over kilobytes of base64.
+func appendString(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, '"')
+	return append(b, s...)
 }
 
 func diff(want, got value, path string, out *[]string) {
