@@ -235,6 +235,9 @@ func canonicalScalar(n *yaml.Node) value {
 	}
 }
 
+// The canonical form is part of the stamps' contract: changing it changes every digest,
+// so `verify --config` fails every render until it is redone. Say so in CHANGELOG.md.
+//
 // appendCanonical appends n in canonical form to b, with the same rules as canonical
 // (sorted keys, typed scalars, empty and null values dropped) but without building a
 // tree: a digest is taken of every object of every render. It reports false, having
