@@ -6,7 +6,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY config/ config/
 COPY fn/ fn/
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/aggapi ./fn
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/aggapi ./fn/cmd/aggapi
 
 FROM gcr.io/distroless/static:nonroot
 COPY --from=build /out/aggapi /usr/local/bin/aggapi

@@ -20,19 +20,50 @@ generate: ## Regenerate the AggregatedAPI CRD under config/crd from fn/config.
 	go tool controller-gen crd:crdVersions=v1 paths=./fn/config/... output:crd:dir=./config/crd
 	go run ./hack/crdjson
 
+# Every Go file of the tree that git tracks or would track (hack/ and the nested
+# hack/e2e module included; bin/ and .cache/ are ignored); outside a git checkout,
+# every Go file but those under bin/ and .cache/.
+# ($(wildcard) drops files deleted but not yet committed.)
+GO_FILES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || \
+	find . -name '*.go' -not -path './bin/*' -not -path './.cache/*'))
+
 .PHONY: fmt
 fmt: ## Format the Go code.
-	gofmt -w fn config test
+	gofmt -w $(GO_FILES)
 
 .PHONY: vet
-vet: ## Run go vet.
+vet: ## Run go vet, with and without the e2e build tag.
 	go vet ./...
+	go vet -tags e2e ./...
+
+.PHONY: verify
+verify: verify-fmt vet verify-generate ## Fail on unformatted Go code, a go vet finding, or a generated file that make generate would change.
+
+.PHONY: verify-fmt
+verify-fmt: ## Fail when gofmt would change a Go file (any file of the tree).
+	@[ -n "$(strip $(GO_FILES))" ] || { echo "verify-fmt: no Go files found"; exit 1; }
+	@files="$$(gofmt -l $(GO_FILES))"; if [ -n "$$files" ]; then \
+		echo "gofmt would change these files (run make fmt):"; echo "$$files"; exit 1; fi
+
+# verify-generate regenerates and fails when that changed a generated file, e.g. a
+# field added to fn/config/types.go without make generate. It compares with the
+# files as they were, not with git's index, so uncommitted but regenerated work
+# passes; on a clean clone (CI) that is git diff --exit-code.
+GENERATED = config/crd
+.PHONY: verify-generate
+verify-generate: ## Fail when make generate changes config/crd (the CRD or its embedded JSON is stale).
+	@before="$$(mktemp -d)"; trap 'rm -rf "$$before"' EXIT; \
+	cp -R $(GENERATED)/. "$$before"; \
+	$(MAKE) --no-print-directory generate >/dev/null || exit 1; \
+	if ! diff -rq "$$before" $(GENERATED) >/dev/null; then \
+		diff -ru --exclude='*.json' "$$before" $(GENERATED); diff -rq "$$before" $(GENERATED); \
+		echo "make generate changed $(GENERATED) (now rewritten; review and commit it): the generated files were stale"; exit 1; fi
 
 ##@ Build
 
 .PHONY: build
 build: ## Build the function into bin/aggapi and the cluster checks into bin/aggapi-doctor.
-	CGO_ENABLED=0 go build -trimpath -o $(BIN)/aggapi ./fn
+	CGO_ENABLED=0 go build -trimpath -o $(BIN)/aggapi ./fn/cmd/aggapi
 	CGO_ENABLED=0 go build -trimpath -o $(BIN)/aggapi-doctor ./fn/cmd/aggapi-doctor
 
 .PHONY: tools
@@ -49,8 +80,6 @@ tools: ## Install the pinned tools the tests use into bin/ (idempotent).
 VERSION ?= $(shell git describe --tags --match 'v*' --dirty 2>/dev/null || echo "v0.0.0-dev+$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)")
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 DIST ?= $(CURDIR)/dist
-# The function's main package (fn/cmd/aggapi once it moves there).
-AGGAPI_MAIN ?= $(if $(wildcard fn/cmd/aggapi/main.go),./fn/cmd/aggapi,./fn)
 RELEASE_LDFLAGS := -s -w -X github.com/aggapi/aggapi/fn/version.stamped=$(VERSION)
 
 .PHONY: release
@@ -61,7 +90,7 @@ release: ## Cross-compile aggapi and aggapi-doctor for PLATFORMS into DIST (dist
 	@set -e; for p in $(PLATFORMS); do \
 		os=$${p%/*}; arch=$${p#*/}; name=aggapi_$(VERSION)_$${os}_$${arch}; dir=$(DIST)/$$name; \
 		echo "building $$name"; \
-		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build -trimpath -ldflags '$(RELEASE_LDFLAGS)' -o $$dir/aggapi $(AGGAPI_MAIN); \
+		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build -trimpath -ldflags '$(RELEASE_LDFLAGS)' -o $$dir/aggapi ./fn/cmd/aggapi; \
 		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build -trimpath -ldflags '$(RELEASE_LDFLAGS)' -o $$dir/aggapi-doctor ./fn/cmd/aggapi-doctor; \
 		cp LICENSE README.md CHANGELOG.md $$dir/; \
 		tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C $(DIST) -cf - $$name | gzip -9n > $$dir.tar.gz; \
@@ -78,7 +107,7 @@ example: build tools ## Render the bundled example with the pinned kustomize.
 ##@ Test
 
 .PHONY: test
-test: build tools unit fuzz e2e ## Run every test: unit, golden, pipeline, bounded fuzzing, and the e2e on a real control plane.
+test: verify build tools unit fuzz e2e ## Run the verify gate, then every test: unit, golden, pipeline, bounded fuzzing, and the e2e on a real control plane.
 
 .PHONY: unit
 unit: build tools ## Unit, golden and pipeline tests (no fuzzing, no control plane).
@@ -89,6 +118,7 @@ FUZZTIME ?= 30s
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crasher lands in testdata/fuzz.
 	go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./fn/config
 	go test -run '^$$' -fuzz '^FuzzSchema$$' -fuzztime $(FUZZTIME) ./fn/config
+	go test -run '^$$' -fuzz '^FuzzNodeJSON$$' -fuzztime $(FUZZTIME) ./fn/config
 	go test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./fn/pki
 	go test -run '^$$' -fuzz '^FuzzFunction$$' -fuzztime $(FUZZTIME) ./fn/cli
 	go test -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME) ./fn/internal/yamlenc

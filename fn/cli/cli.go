@@ -1,5 +1,3 @@
-// Package cli is the aggapi command line: with no arguments it is the KRM function
-// (ResourceList on stdin, ResourceList on stdout, diagnostics on stderr).
 package cli
 
 import (
@@ -12,6 +10,7 @@ import (
 
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/render"
+	"github.com/aggapi/aggapi/fn/version"
 )
 
 // Now is the clock of a render; tests replace it.
@@ -26,6 +25,7 @@ Usage:
                     make the kube-apiserver's front-proxy CA and client certificate,
                     print its aggregation-layer flags (aggapi aggregation-layer --help)
   aggapi doctor     check a live cluster, one line per check with the fix (runs aggapi-doctor; aggapi doctor --help)
+  aggapi version    print the version and VCS revision of this build (also --version)
   aggapi help       show this help
 
 Run it from kustomize (build --enable-alpha-plugins --enable-exec) or kpt (fn render --allow-exec,
@@ -42,6 +42,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return Verify(args[1:], stdin, stdout, stderr)
 		case "doctor":
 			return Doctor(args[1:], stdin, stdout, stderr)
+		case "version", "--version":
+			return Version(args[1:], stdout, stderr)
 		case "help", "-h", "--help":
 			fmt.Fprint(stdout, usage)
 			return 0
@@ -51,6 +53,26 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	return Function(stdin, stdout, stderr)
+}
+
+const versionUsage = `Usage: aggapi version
+
+Prints the module version and the VCS revision this binary was built from
+("(devel)" for a build from a source tree without version control).
+`
+
+// Version runs `aggapi version`.
+func Version(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			fmt.Fprint(stdout, versionUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "aggapi version: unexpected argument %q\n\n%s", args[0], versionUsage)
+		return 2
+	}
+	fmt.Fprintln(stdout, version.Line("aggapi"))
+	return 0
 }
 
 // Function is the KRM function. Every error result is also written to stderr,
@@ -84,6 +106,9 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if len(out.Results) > 0 {
 		rw.Results = render.ResultsNode(out.Results)
 	}
+	if out.OmitFunctionConfig {
+		rw.FunctionConfig = nil
+	}
 	if rw.WrappingKind == "" {
 		rw.WrappingKind, rw.WrappingAPIVersion = kio.ResourceListKind, kio.ResourceListAPIVersion
 	}
@@ -95,7 +120,7 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if out.Failed {
 		for _, res := range out.Results {
 			if res.Severity == render.Error {
-				fmt.Fprintf(stderr, "aggapi: error: %s\n", res.Message)
+				fmt.Fprintf(stderr, "aggapi: error: %s\n", res.Line())
 			}
 		}
 		return 1

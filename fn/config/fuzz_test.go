@@ -76,3 +76,19 @@ func FuzzSchema(f *testing.F) {
 		requireSameErrors(t, string(raw), kubeOpenAPIErrors(generic), schemaErrors(generic))
 	})
 }
+
+// FuzzNodeJSON: on any YAML document, the bounded reader gives what yaml.v3's decoder
+// and encoding/json give, or a limit, duplicate-key or null-key error.
+func FuzzNodeJSON(f *testing.F) {
+	paths, _ := filepath.Glob("../../testdata/*/config.yaml")
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("a: &x {b: 1, c: [1, 2]}\nd: *x\ne: {<<: *x, b: 2}\nf: {<<: [{g: 1}, {g: 2, h: 3}], h: 4}\n"))
+	f.Add([]byte("a: !!binary aGVsbG8=\n!!binary aGk=: 0x1F\nb: [.5, -.inf, 1e400, 0o17, 1_000]\n"))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		compareWithYAMLv3(t, doc)
+	})
+}

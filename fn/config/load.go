@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 
+	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsjson "sigs.k8s.io/json"
-	sigsyaml "sigs.k8s.io/yaml"
 )
 
 const (
@@ -27,11 +27,15 @@ const (
 // AggregatedAPI. It runs one pipeline: schema check, strict decode, Default, Validate,
 // and returns every problem found, each with its field path.
 func Load(doc []byte) (*AggregatedAPI, field.ErrorList) {
-	raw, err := sigsyaml.YAMLToJSON(doc)
-	if err != nil {
+	if len(doc) > maxDocumentBytes {
+		return nil, field.ErrorList{field.Invalid(field.NewPath(""), nil,
+			fmt.Sprintf("the function config is %d bytes; at most %d are read", len(doc), maxDocumentBytes))}
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(doc, &n); err != nil {
 		return nil, field.ErrorList{field.Invalid(field.NewPath(""), nil, fmt.Sprintf("not valid YAML: %v", err))}
 	}
-	return LoadJSON(raw)
+	return LoadNode(&n)
 }
 
 // LoadJSON is Load for a config already in JSON form.
@@ -48,10 +52,10 @@ func loadJSON(raw []byte, checkSchema func(map[string]any) field.ErrorList) (*Ag
 		return nil, field.ErrorList{field.Invalid(field.NewPath(""), nil, "the function config must be a YAML mapping")}
 	}
 	if errs := checkTypeMeta(generic); len(errs) > 0 {
-		return nil, errs
+		return nil, capErrors(errs)
 	}
 
-	errs := checkSchema(generic)
+	errs := explainSchema(checkSchema(generic), generic)
 	if len(errs) > 0 {
 		// Drop the values the schema rejected, so the strict decode below still reports
 		// unknown fields and Validate still sees the rest of the config: every problem at once.
@@ -69,12 +73,12 @@ func loadJSON(raw []byte, checkSchema func(map[string]any) field.ErrorList) (*Ag
 	}
 	if decodeErr != nil {
 		// The schema catches type errors first; this is the safety net.
-		return nil, append(errs, field.Invalid(field.NewPath(""), nil, decodeErr.Error()))
+		return nil, capErrors(append(errs, field.Invalid(field.NewPath(""), nil, decodeErr.Error())))
 	}
 	api.Default()
 	errs = mergeByField(errs, api.Validate())
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, capErrors(errs)
 	}
 	return &api, nil
 }
@@ -205,12 +209,18 @@ var unknownField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustComp
 
 func strictError(e error) *field.Error {
 	if m := unknownField().FindStringSubmatch(e.Error()); m != nil {
-		return field.Forbidden(pathFrom(m[1]), "unknown field: not in the AggregatedAPI schema (config/crd)")
+		detail := "unknown field: not in the AggregatedAPI schema (config/crd)"
+		if s := suggestField(m[1]); s != "" {
+			detail = fmt.Sprintf("unknown field: did you mean %s?", s)
+		}
+		return field.Forbidden(pathFrom(m[1]), detail)
 	}
 	return field.Invalid(field.NewPath(""), nil, e.Error())
 }
 
-// Marshal renders the config back as JSON; tests and results use it.
+// Marshal renders the config (defaults applied) back as JSON, HTML characters
+// unescaped. Nothing in the render uses it: FuzzLoad checks with it that every config
+// Load accepts loads again.
 func (a *AggregatedAPI) Marshal() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -88,4 +89,33 @@ func mustRead(b *testing.B, path string) []byte {
 		b.Fatal(err)
 	}
 	return data
+}
+
+// BenchmarkReadNode turns testdata/basic's parsed node into JSON: the bounded reader,
+// and the yaml.v3 Decode + encoding/json it replaced.
+func BenchmarkReadNode(b *testing.B) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(mustRead(b, "../../testdata/basic/config.yaml"), &n); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("nodeJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, errs := nodeJSON(&n); len(errs) > 0 {
+				b.Fatal(errs)
+			}
+		}
+	})
+	b.Run("yaml.v3", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var generic map[string]any
+			if err := n.Decode(&generic); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := json.Marshal(generic); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -148,6 +148,15 @@ func valuesFor(s *schema) []any {
 	if s.Items != nil {
 		values = append(values, []any{sampleOf(s.Items), 1.0, nil})
 	}
+	for _, limit := range []*int64{s.MinProperties, s.MaxProperties} {
+		if limit != nil {
+			for _, n := range []int64{*limit - 1, *limit, *limit + 1} {
+				if n >= 0 {
+					values = append(values, mapOf(int(n), sampleOf(s.AdditionalProperties.schema)))
+				}
+			}
+		}
+	}
 	if len(s.Required) > 0 {
 		partial := map[string]any{}
 		for _, name := range s.Required[1:] {
@@ -174,6 +183,14 @@ func sampleOf(s *schema) any {
 		return []any{}
 	}
 	return "a"
+}
+
+func mapOf(n int, v any) map[string]any {
+	out := make(map[string]any, n)
+	for i := range n {
+		out[fmt.Sprintf("k%d", i)] = deepCopy(v)
+	}
+	return out
 }
 
 func listOf(n int, v any) []any {

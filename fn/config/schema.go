@@ -23,6 +23,8 @@ type schema struct {
 	Items                *schema            `json:"items"`
 	MinItems             *int64             `json:"minItems"`
 	MaxItems             *int64             `json:"maxItems"`
+	MinProperties        *int64             `json:"minProperties"`
+	MaxProperties        *int64             `json:"maxProperties"`
 	MinLength            *int64             `json:"minLength"`
 	MaxLength            *int64             `json:"maxLength"`
 	Pattern              string             `json:"pattern"`

@@ -262,6 +262,13 @@ func (s *schema) checkEnum(v any, c *checker) {
 }
 
 func (s *schema) checkObject(m map[string]any, c *checker) {
+	n := int64(len(m))
+	if s.MinProperties != nil && n < *s.MinProperties {
+		c.invalid(n, fmt.Sprintf("should have at least %d properties", *s.MinProperties))
+	}
+	if s.MaxProperties != nil && n > *s.MaxProperties {
+		c.invalid(n, fmt.Sprintf("should have at most %d properties", *s.MaxProperties))
+	}
 	extra := s.AdditionalProperties
 	if extra.forbidden || extra.schema != nil {
 		for _, key := range slices.Sorted(maps.Keys(m)) {

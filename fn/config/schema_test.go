@@ -89,8 +89,10 @@ func TestSyntheticSchemasMatchKubeOpenAPI(t *testing.T) {
 			"h": {"type": "string", "format": "int64"},
 			"i": {"type": "string", "pattern": "("},
 			"j.k": {"type": "boolean"},
-			"l[1]": {"type": "string", "enum": ["on"]}
+			"l[1]": {"type": "string", "enum": ["on"]},
+			"n": {"type": "object", "minProperties": 1, "maxProperties": 2, "additionalProperties": {"type": "string", "maxLength": 1}}
 		}}`,
+		`{"type": "object", "minProperties": 2, "maxProperties": 3, "properties": {"a": {"type": "integer"}}}`,
 		`{"type": "object", "additionalProperties": {"type": "integer", "format": "int32", "maximum": 10}}`,
 		`{"type": "object", "properties": {"m": {"type": "object",
 			"properties": {"n": {"type": "string"}}, "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}`,
@@ -249,4 +251,53 @@ func TestKubeOpenAPIValidatorNotLinked(t *testing.T) {
 			t.Errorf("fn/config links %s", pkg)
 		}
 	}
+}
+
+// TestSchemaBoundsEveryListMapAndString: every list of the CRD has maxItems, every map
+// maxProperties and every free string maxLength, so no field can carry unbounded work
+// past the schema check (issue 10). Enums bound themselves; metadata is checked by
+// Validate, apiVersion and kind by checkTypeMeta.
+func TestSchemaBoundsEveryListMapAndString(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(crd.AggregatedAPISchema, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(node map[string]any, at string)
+	walk = func(node map[string]any, at string) {
+		if node["x-kubernetes-preserve-unknown-fields"] == true || at == "<root>.metadata" || at == "<root>.apiVersion" || at == "<root>.kind" {
+			return
+		}
+		_, hasEnum := node["enum"]
+		switch node["type"] {
+		case "array":
+			if _, ok := node["maxItems"]; !ok {
+				t.Errorf("%s: a list without maxItems", at)
+			}
+		case "string":
+			if _, ok := node["maxLength"]; !ok && !hasEnum {
+				t.Errorf("%s: a string without maxLength", at)
+			}
+		case "object":
+			if _, isMap := node["additionalProperties"].(map[string]any); isMap {
+				if _, ok := node["maxProperties"]; !ok {
+					t.Errorf("%s: a map without maxProperties", at)
+				}
+			}
+		}
+		if props, ok := node["properties"].(map[string]any); ok {
+			for name, p := range props {
+				walk(p.(map[string]any), at+"."+name)
+			}
+		}
+		if items, ok := node["items"].(map[string]any); ok {
+			walk(items, at+"[]")
+		}
+		if extra, ok := node["additionalProperties"].(map[string]any); ok {
+			// Map values are checked by Validate where the schema cannot say more (quantities).
+			if extra["type"] != "string" {
+				walk(extra, at+"{}")
+			}
+		}
+	}
+	walk(doc, "<root>")
 }

@@ -1,9 +1,3 @@
-// Package config holds the AggregatedAPI function config: its Go type, defaults,
-// schema check and validation. It knows nothing of certificates or manifests.
-//
-// +kubebuilder:object:generate=false
-// +groupName=aggapi.dev
-// +versionName=v1alpha1
 package config
 
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,6 +40,7 @@ type AggregatedAPISpec struct {
 	// Resources the API serves (plural names, optionally "plural/subresource").
 	// They drive the view/edit ClusterRoles that aggregate into the built-in roles.
 	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=127
 	// +listType=set
 	// +optional
 	Resources []string `json:"resources,omitempty"`
@@ -103,6 +98,7 @@ type Service struct {
 type Server struct {
 	// Image of the extension API server.
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
 	Image string `json:"image"`
 	// ImagePullPolicy of the container (default IfNotPresent).
 	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
@@ -119,9 +115,13 @@ type Server struct {
 	// +optional
 	Replicas int32 `json:"replicas,omitempty"`
 	// Command overrides the image's entrypoint.
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=4096
 	// +optional
 	Command []string `json:"command,omitempty"`
 	// Args passed to the server after the flags the function sets (see flags).
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=4096
 	// +optional
 	Args []string `json:"args,omitempty"`
 	// Flags names the server's command-line flags for the port and the certificate files;
@@ -132,6 +132,7 @@ type Server struct {
 	// +optional
 	Resources *Resources `json:"resources,omitempty"`
 	// ExtraRules are added to the ClusterRole the server itself runs with.
+	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	ExtraRules []PolicyRule `json:"extraRules,omitempty"`
 	// PriorityClassName of the pods. An unavailable aggregated API makes discovery
@@ -150,9 +151,12 @@ type NetworkPolicy struct {
 	// plane nodes' addresses (it cannot be selected by labels and often runs on the host
 	// network). Empty admits any source to the server's port, and allows egress to any
 	// address on apiServerPorts.
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=64
 	// +optional
 	APIServerCIDRs []string `json:"apiServerCIDRs,omitempty"`
 	// APIServerPorts the server may connect to for delegated authn/authz (default 443, 6443).
+	// +kubebuilder:validation:MaxItems=16
 	// +kubebuilder:validation:items:Minimum=1
 	// +kubebuilder:validation:items:Maximum=65535
 	// +optional
@@ -162,20 +166,28 @@ type NetworkPolicy struct {
 // ServerFlags are the flag names k8s.io/apiserver based servers take.
 type ServerFlags struct {
 	// SecurePort flag (default --secure-port).
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	SecurePort *string `json:"securePort,omitempty"`
 	// TLSCertFile flag (default --tls-cert-file).
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	TLSCertFile *string `json:"tlsCertFile,omitempty"`
 	// TLSPrivateKeyFile flag (default --tls-private-key-file).
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	TLSPrivateKeyFile *string `json:"tlsPrivateKeyFile,omitempty"`
 }
 
 // Resources are container resource requests and limits as quantity strings.
 type Resources struct {
+	// Requests by resource name (cpu, memory, ephemeral-storage, ...); each value a
+	// quantity such as 100m or 128Mi, at most 64 characters.
+	// +kubebuilder:validation:MaxProperties=16
 	// +optional
 	Requests map[string]string `json:"requests,omitempty"`
+	// Limits by resource name, as requests.
+	// +kubebuilder:validation:MaxProperties=16
 	// +optional
 	Limits map[string]string `json:"limits,omitempty"`
 }
@@ -183,13 +195,23 @@ type Resources struct {
 // PolicyRule is an RBAC rule, as in rbac.authorization.k8s.io/v1.
 type PolicyRule struct {
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=63
 	Verbs []string `json:"verbs"`
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
 	// +optional
 	APIGroups []string `json:"apiGroups,omitempty"`
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:items:MaxLength=253
 	// +optional
 	Resources []string `json:"resources,omitempty"`
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=253
 	// +optional
 	ResourceNames []string `json:"resourceNames,omitempty"`
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=1024
 	// +optional
 	NonResourceURLs []string `json:"nonResourceURLs,omitempty"`
 }
@@ -205,18 +227,21 @@ type Certificate struct {
 	Mode string `json:"mode,omitempty"`
 	// Validity is the serving certificate's lifetime (default 8760h).
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	Validity string `json:"validity,omitempty"`
 	// RenewBefore: a re-render issues a new certificate once the current one expires
 	// within this duration (default 720h, less than validity). In provided mode, a
 	// warning is given when the CA expires within it.
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	RenewBefore string `json:"renewBefore,omitempty"`
 	// Overlap (generate mode): after a renewal the caBundle trusts the new and the previous
 	// CA until this long after the new certificate's NotBefore (default 24h), so pods
 	// still serving the old certificate stay trusted while the Deployment rolls.
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	Overlap string `json:"overlap,omitempty"`
 	// KeyAlgorithm of the serving key (default ECDSA-P256). RSA-4096 is slow to generate.
@@ -226,6 +251,7 @@ type Certificate struct {
 	// SecretFile (kpt, mode generate) is the package file the serving Secret is written
 	// to, such as secrets/wardle-serving-cert.yaml, so it can be encrypted (SOPS
 	// path_regex) or kept out of Git on its own. Default: kpt's own file name.
+	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	SecretFile string `json:"secretFile,omitempty"`
 	// Provided configures mode provided.
@@ -241,12 +267,15 @@ type Certificate struct {
 type ProvidedCertificate struct {
 	// SecretName of the kubernetes.io/tls Secret in spec.namespace that the pods mount.
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
 	SecretName string `json:"secretName"`
 	// CABundle is the PEM of the CA certificate(s) that signed the serving certificate.
+	// +kubebuilder:validation:MaxLength=65536
 	// +optional
 	CABundle string `json:"caBundle,omitempty"`
 	// CAFile is a path to that PEM, relative to the function's working directory (the
 	// kustomization's directory under kustomize). Set caBundle or caFile, not both.
+	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	CAFile string `json:"caFile,omitempty"`
 }
@@ -261,6 +290,7 @@ type CertManagerCertificate struct {
 	// be longer than validity. The CA keeps its key on renewal, so certificates signed by
 	// the previous CA certificate still verify.
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	CADuration string `json:"caDuration,omitempty"`
 }
@@ -268,12 +298,14 @@ type CertManagerCertificate struct {
 // IssuerRef is a cert-manager issuer reference.
 type IssuerRef struct {
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
 	// Kind is Issuer (default) or ClusterIssuer.
 	// +kubebuilder:validation:Enum=Issuer;ClusterIssuer
 	// +optional
 	Kind string `json:"kind,omitempty"`
 	// Group of the issuer (default cert-manager.io).
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	Group string `json:"group,omitempty"`
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"maps"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -109,8 +107,11 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 	switch {
 	case sv.Image == "":
 		errs = append(errs, field.Required(p.Child("image"), "the extension API server's image"))
-	case strings.ContainsAny(sv.Image, " \t\n"):
-		errs = append(errs, field.Invalid(p.Child("image"), sv.Image, "must not contain whitespace"))
+	default:
+		if i, r := badImageRune(sv.Image); i >= 0 {
+			errs = append(errs, field.Invalid(p.Child("image"), sv.Image,
+				fmt.Sprintf("must not contain whitespace or control characters: %U at byte %d (an image reference is printable ASCII)", r, i)))
+		}
 	}
 
 	flags := map[string]string{}
@@ -167,14 +168,14 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	validity, err := time.ParseDuration(c.Validity)
 	switch {
 	case err != nil:
-		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, "must be a duration such as 8760h"))
+		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, durationHint("validity", c.Validity)))
 	case validity < minValidity || validity > maxValidity:
 		errs = append(errs, field.Invalid(p.Child("validity"), c.Validity, fmt.Sprintf("must be between %s and %s", minValidity, maxValidity)))
 	}
 	renew, err := time.ParseDuration(c.RenewBefore)
 	switch {
 	case err != nil:
-		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, "must be a duration such as 720h"))
+		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, durationHint("renewBefore", c.RenewBefore)))
 	case renew <= 0:
 		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, "must be positive"))
 	case validity > 0 && renew >= validity:
@@ -183,7 +184,7 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	overlap, err := time.ParseDuration(c.Overlap)
 	switch {
 	case err != nil:
-		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, "must be a duration such as 24h"))
+		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, durationHint("overlap", c.Overlap)))
 	case overlap < 0:
 		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, "must not be negative"))
 	case renew > 0 && overlap >= renew:
@@ -227,7 +228,7 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	if cm := c.CertManager; c.Mode == ModeCertManager && cm != nil {
 		cp := p.Child("certManager")
 		if d, err := time.ParseDuration(cm.CADuration); err != nil {
-			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, "must be a duration such as 87600h"))
+			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, durationHint("caDuration", cm.CADuration)))
 		} else if validity > 0 && d <= validity {
 			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, fmt.Sprintf("must be longer than validity (%s)", c.Validity)))
 		}
@@ -238,21 +239,21 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 	return errs
 }
 
+// badImageRune finds the first rune an image reference cannot hold: references are
+// printable ASCII, so this catches \r, \v, NUL, a no-break space, U+2028 and the like.
+func badImageRune(image string) (int, rune) {
+	for i, r := range image {
+		if r <= ' ' || r > '~' {
+			return i, r
+		}
+	}
+	return -1, 0
+}
+
 func dns(p *field.Path, v string, check func(string) []string) field.ErrorList {
 	var errs field.ErrorList
 	for _, msg := range check(v) {
 		errs = append(errs, field.Invalid(p, v, msg))
-	}
-	return errs
-}
-
-func quantities(p *field.Path, m map[string]string) field.ErrorList {
-	var errs field.ErrorList
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		v := m[k]
-		if _, err := resource.ParseQuantity(v); err != nil {
-			errs = append(errs, field.Invalid(p.Key(k), v, "must be a quantity such as 100m or 128Mi"))
-		}
 	}
 	return errs
 }

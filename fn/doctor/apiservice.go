@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -103,7 +104,7 @@ func (d *Doctor) compareCABundle(what string, t Target, live *apiregv1.APIServic
 	if t.CABundle == nil {
 		return // nothing to compare with: a generate-mode config makes its CA at render time
 	}
-	if bytes.Equal(bytes.TrimSpace(live.Spec.CABundle), bytes.TrimSpace(t.CABundle)) {
+	if sameCertificates(live.Spec.CABundle, t.CABundle) {
 		d.ok(what, "caBundle matches %s (%s)", t.Source, bundleNames(t.CABundle))
 		return
 	}
@@ -114,6 +115,26 @@ func (d *Doctor) compareCABundle(what string, t Target, live *apiregv1.APIServic
 	d.fail(what, applyFix(t)+"; if it changes again, find what rewrites it: kubectl get apiservice "+t.Name+" --show-managed-fields -o yaml",
 		"the live caBundle (%s) differs from the one in %s (%s): something changed it in the cluster, or %s was not applied since it was rendered%s",
 		bundleNames(live.Spec.CABundle), t.Source, bundleNames(t.CABundle), t.Source, changedBy)
+}
+
+// sameCertificates reports whether two PEM bundles hold the same certificates, in any
+// order: a provided CA with a comment before it, CRLF line endings or another order is
+// the CA the render normalised into the caBundle. Bundles that do not parse are
+// compared as bytes (bar surrounding space).
+func sameCertificates(a, b []byte) bool {
+	ca, errA := pki.ParseCertsPEM(a)
+	cb, errB := pki.ParseCertsPEM(b)
+	if errA != nil || errB != nil {
+		return errA != nil && errB != nil && bytes.Equal(bytes.TrimSpace(a), bytes.TrimSpace(b))
+	}
+	set := func(certs []*x509.Certificate) map[string]bool {
+		m := make(map[string]bool, len(certs))
+		for _, c := range certs {
+			m[string(c.Raw)] = true
+		}
+		return m
+	}
+	return maps.Equal(set(ca), set(cb))
 }
 
 func injectorFix(injector string) string {

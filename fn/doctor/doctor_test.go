@@ -407,6 +407,88 @@ func TestTargetsFromConfig(t *testing.T) {
 	}
 }
 
+// TestProvidedConfigCABundle: `--config` of a provided-mode config compares the
+// certificates of the user's CA with the live caBundle, not its bytes: the render
+// normalises the PEM (no comments, LF line endings), and that is the same CA.
+func TestProvidedConfigCABundle(t *testing.T) {
+	c := newCluster(t, "", nil)
+	dir := t.TempDir()
+	crlf := "# the platform team's CA\r\n" + strings.ReplaceAll(string(c.caPEM), "\n", "\r\n")
+	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), []byte(crlf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other, err := pki.NewCertificateAuthority("someone-elses-ca", pki.ECDSAP256, testNow, testNow.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	provided := func(source string) string {
+		return wardleConfig + "  certificate:\n    mode: provided\n    provided:\n      secretName: wardle-serving-cert\n" + source
+	}
+	indented := func(pem string) string {
+		return "      caBundle: |\n        " + strings.ReplaceAll(strings.TrimSpace(pem), "\n", "\n        ") + "\n"
+	}
+	for _, tc := range []struct {
+		name, config string
+		match        bool
+	}{
+		{"caBundle with a comment", provided(indented("# the platform team's CA\n" + string(c.caPEM))), true},
+		{"caFile with a comment and CRLF line endings", provided("      caFile: ca.pem\n"), true},
+		{"another CA", provided(indented(string(pki.EncodeCertPEM(other.Cert)))), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, "aggapi.yaml")
+			if err := os.WriteFile(path, []byte(tc.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			targets, err := TargetsFromConfig(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(targets) == 0 || targets[0].CABundle == nil {
+				t.Fatalf("no caBundle in the targets of a provided-mode config: %+v", targets)
+			}
+			out, results := c.runTargets(t, testNow, targets, false)
+			if tc.match {
+				if n := Failures(results); n != 0 {
+					t.Errorf("%d failure(s) for the same CA:\n%s", n, out)
+				}
+				wantLines(t, out, "ok: APIService v1alpha1.wardle.example.com: caBundle matches "+path+` (CA "wardle-ca"`)
+				return
+			}
+			wantLines(t, out, `FAIL: APIService v1alpha1.wardle.example.com: the live caBundle (CA "wardle-ca"`, `differs from the one in `+path+` (CA "someone-elses-ca"`)
+		})
+	}
+}
+
+func TestSameCertificates(t *testing.T) {
+	a, err := pki.NewCertificateAuthority("a", pki.ECDSAP256, testNow, testNow.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := pki.NewCertificateAuthority("b", pki.ECDSAP256, testNow, testNow.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, ba := pki.EncodeCertPEM(a.Cert, b.Cert), pki.EncodeCertPEM(b.Cert, a.Cert)
+	for _, tc := range []struct {
+		name string
+		x, y []byte
+		want bool
+	}{
+		{"same bytes", ab, ab, true},
+		{"another order", ab, ba, true},
+		{"CRLF and a comment", ab, []byte("# ours\r\n" + strings.ReplaceAll(string(ab), "\n", "\r\n")), true},
+		{"one CA fewer", ab, pki.EncodeCertPEM(a.Cert), false},
+		{"another CA", pki.EncodeCertPEM(a.Cert), pki.EncodeCertPEM(b.Cert), false},
+		{"not PEM against PEM", []byte("junk"), ab, false},
+		{"the same junk", []byte("junk\n"), []byte("junk"), true},
+	} {
+		if got := sameCertificates(tc.x, tc.y); got != tc.want {
+			t.Errorf("%s: sameCertificates = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestDiscoverTargets(t *testing.T) {
 	c := newCluster(t, "", nil)
 	out, results := c.runTargets(t, testNow, nil, true)
@@ -431,6 +513,8 @@ func TestMainUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"--help"}, 0, "Usage: aggapi doctor"},
+		{[]string{"-h"}, 0, "Usage: aggapi doctor"},
+		{[]string{"--version"}, 0, "aggapi-doctor "},
 		{[]string{"-f", "a.yaml", "--config", "b.yaml"}, 2, "not both"},
 		{[]string{"-f", "-", "-f", "-"}, 2, "only once"},
 		{[]string{"extra"}, 2, "unexpected argument"},

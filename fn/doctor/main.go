@@ -15,6 +15,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	aggregator "k8s.io/kube-aggregator/pkg/client/clientset_generated/clientset"
+
+	"github.com/aggapi/aggapi/fn/version"
 )
 
 const usage = `Usage: aggapi doctor [-f FILE|DIR|-]... [--config FILE|-] [--kubeconfig FILE] [--context NAME]
@@ -59,6 +61,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	kubeContext := fs.String("context", "", "the kubeconfig context to use (default: its current-context)")
 	warnWithin := fs.Duration("warn-within", 720*time.Hour, "warn about certificates that expire within this duration")
 	timeout := fs.Duration("request-timeout", 15*time.Second, "timeout of each request to the cluster")
+	showVersion := fs.Bool("version", false, "print the version and VCS revision of aggapi-doctor and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -68,6 +71,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Line("aggapi-doctor"))
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "aggapi doctor: unexpected argument %q (rendered manifests go after -f)\n", fs.Arg(0))

@@ -64,11 +64,7 @@ func TargetsFromConfig(path string, stdin io.Reader) ([]Target, error) {
 		if n.GetKind() != config.Kind {
 			continue
 		}
-		doc, err := n.String()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name(path), err)
-		}
-		api, errs := config.Load([]byte(doc))
+		api, errs := config.LoadNode(n.YNode())
 		if len(errs) > 0 {
 			return nil, fmt.Errorf("%s: invalid AggregatedAPI: %w", name(path), errs.ToAggregate())
 		}

@@ -1,6 +1,3 @@
-// Package pki issues and checks the certificates of an aggregated API: an ephemeral
-// CA and the serving certificate it signs. It knows nothing of Kubernetes objects;
-// time and randomness come in from the caller.
 package pki
 
 import (

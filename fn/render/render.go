@@ -1,11 +1,9 @@
-// Package render is the function: it reads the items and the AggregatedAPI config of a
-// ResourceList, reuses or issues the certificates, and upserts the generated objects.
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +22,9 @@ type Output struct {
 	Results []Result
 	// Failed is true when Results hold an error: the caller must exit non-zero.
 	Failed bool
+	// OmitFunctionConfig is true when the config was refused for its size: writing it
+	// back would cost more than everything else (half a GB for 150,000 keys).
+	OmitFunctionConfig bool
 }
 
 // Option tunes Process.
@@ -43,19 +44,22 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode, now time.Time, opts ...O
 		r.fail(err.Error(), "")
 	}
 	if r.failed {
-		return Output{Items: items, Results: r.results, Failed: true}
+		return Output{Items: items, Results: r.results, Failed: true, OmitFunctionConfig: r.configTooLarge}
 	}
 	return Output{Items: r.out, Results: r.results}
 }
 
 type run struct {
-	items   []*yaml.RNode
-	now     time.Time
-	ref     *yaml.ResourceIdentifier
-	results []Result
-	failed  bool
-	out     []*yaml.RNode
-	edits   []edit
+	items []*yaml.RNode
+	now   time.Time
+	ref   *yaml.ResourceIdentifier
+	file  *File // where the config came from, when kpt or kustomize said so
+	// configTooLarge: the config was refused for its size.
+	configTooLarge bool
+	results        []Result
+	failed         bool
+	out            []*yaml.RNode
+	edits          []edit
 	// progress receives notes before slow steps.
 	progress io.Writer
 }
@@ -63,15 +67,15 @@ type run struct {
 // fail records an error result; fieldPath names the config field, or is empty.
 func (r *run) fail(msg, fieldPath string) {
 	r.failed = true
-	r.results = append(r.results, Result{Severity: Error, Message: msg, ResourceRef: r.ref, FieldPath: fieldPath})
+	r.results = append(r.results, Result{Severity: Error, Message: msg, ResourceRef: r.ref, FieldPath: fieldPath, File: r.file})
 }
 
 func (r *run) info(msg string) {
-	r.results = append(r.results, Result{Severity: Info, Message: msg, ResourceRef: r.ref})
+	r.results = append(r.results, Result{Severity: Info, Message: msg, ResourceRef: r.ref, File: r.file})
 }
 
 func (r *run) warn(msg string) {
-	r.results = append(r.results, Result{Severity: Warning, Message: msg, ResourceRef: r.ref})
+	r.results = append(r.results, Result{Severity: Warning, Message: msg, ResourceRef: r.ref, File: r.file})
 }
 
 func (r *run) process(fnConfig *yaml.RNode) error {
@@ -90,18 +94,13 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		TypeMeta: yaml.TypeMeta{APIVersion: fnConfig.GetApiVersion(), Kind: fnConfig.GetKind()},
 		NameMeta: yaml.NameMeta{Name: fnConfig.GetName(), Namespace: fnConfig.GetNamespace()},
 	}
-	// JSON straight from the node: encoding YAML only to parse it again costs seconds
-	// on a multi-megabyte config.
-	var generic map[string]any
-	if err := fnConfig.YNode().Decode(&generic); err != nil {
-		return fmt.Errorf("reading functionConfig: %w", err)
-	}
-	doc, err := json.Marshal(generic)
-	if err != nil {
-		return fmt.Errorf("reading functionConfig: %w", err)
-	}
-	api, errs := config.LoadJSON(doc)
+	r.file = fileOf(fnConfig)
+	// JSON straight from the node, within the config's limits: encoding YAML only to
+	// parse it again costs seconds on a multi-megabyte config, and yaml.v3's decoder
+	// compares every pair of keys of a mapping.
+	api, errs := config.LoadNode(fnConfig.YNode())
 	if len(errs) > 0 {
+		r.configTooLarge = config.TooLarge(errs)
 		for _, e := range errs {
 			r.fail(fieldMessage(e), e.Field)
 		}
@@ -220,8 +219,29 @@ func keepToolAnnotations(prev, next *yaml.RNode) {
 	}
 }
 
+// fieldMessage spells a config error: the field path in backticks, as kpt shows it,
+// unless the error is about the config as a whole.
 func fieldMessage(e *field.Error) string {
+	if e.Field == "" || e.Field == "[]" {
+		if _, omit := e.BadValue.(field.OmitValueType); omit || e.BadValue == nil {
+			return e.Detail
+		}
+		return e.ErrorBody()
+	}
 	return fmt.Sprintf("`%s`: %s", e.Field, e.ErrorBody())
+}
+
+// fileOf reads the file a config came from out of the annotations kpt and kustomize set.
+func fileOf(n *yaml.RNode) *File {
+	a := n.GetAnnotations()
+	for _, prefix := range []string{"internal.config.kubernetes.io/", "config.kubernetes.io/"} {
+		if p := a[prefix+"path"]; p != "" {
+			f := &File{Path: p}
+			f.Index, _ = strconv.Atoi(a[prefix+"index"])
+			return f
+		}
+	}
+	return nil
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

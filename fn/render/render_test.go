@@ -211,6 +211,37 @@ func TestErrorEmitsNothing(t *testing.T) {
 	}
 }
 
+func TestErrorsNameTheConfigFile(t *testing.T) {
+	for prefix, index := range map[string]int{"config.kubernetes.io/": 2, "internal.config.kubernetes.io/": 0} {
+		bad := yaml.MustParse("apiVersion: aggapi.dev/v1alpha1\nkind: AggregatedAPI\nmetadata:\n  name: x\n  annotations:\n" +
+			"    " + prefix + "path: platform/x.yaml\n    " + prefix + "index: '" + strconv.Itoa(index) + "'\n" +
+			"spec: {group: x.example.com, versions: [{name: v1}], service: {port: '443'}, server: {image: i}}\n")
+		out := Process(nil, bad, t0)
+		if !out.Failed || len(out.Results) != 1 {
+			t.Fatalf("%s: %+v", prefix, out.Results)
+		}
+		res := out.Results[0]
+		if res.File == nil || res.File.Path != "platform/x.yaml" || res.File.Index != index {
+			t.Errorf("%s: file %+v", prefix, res.File)
+		}
+		if want := "platform/x.yaml: `spec.service.port`: Invalid value: \"443\": must be an integer"; res.Line() != want {
+			t.Errorf("%s: stderr line %q, want %q", prefix, res.Line(), want)
+		}
+		if out.OmitFunctionConfig {
+			t.Errorf("%s: a small config is not echoed back", prefix)
+		}
+	}
+}
+
+func TestTooLargeConfigIsNotEchoed(t *testing.T) {
+	huge := yaml.MustParse("apiVersion: aggapi.dev/v1alpha1\nkind: AggregatedAPI\nmetadata: {name: x}\nspec: {junk: [" +
+		strings.TrimSuffix(strings.Repeat("1, ", 60_000), ", ") + "]}\n")
+	out := Process(nil, huge, t0)
+	if !out.Failed || !out.OmitFunctionConfig || !strings.Contains(out.Results[0].Message, "the function config is too large") {
+		t.Errorf("failed %v, omit %v, results %+v", out.Failed, out.OmitFunctionConfig, out.Results)
+	}
+}
+
 func BenchmarkRender(b *testing.B) {
 	raw, _ := os.ReadFile("../../testdata/basic/config.yaml")
 	cfg := yaml.MustParse(string(raw))

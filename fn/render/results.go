@@ -1,6 +1,8 @@
 package render
 
 import (
+	"strconv"
+
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/internal/yamlenc"
@@ -25,6 +27,22 @@ type Result struct {
 	ResourceRef *yaml.ResourceIdentifier
 	// FieldPath is the path of the config field the result is about, if any.
 	FieldPath string
+	// File is the file the config was read from, when kpt or kustomize said so.
+	File *File
+}
+
+// File is a result's file, as the KRM functions specification spells it.
+type File struct {
+	Path  string
+	Index int
+}
+
+// Line is the result as one line of stderr: the file it is about, then the message.
+func (r Result) Line() string {
+	if r.File == nil || r.File.Path == "" {
+		return r.Message
+	}
+	return r.File.Path + ": " + r.Message
 }
 
 // ResultsNode renders results as the ResourceList's results field, in the order and
@@ -48,9 +66,22 @@ func ResultsNode(results []Result) *yaml.RNode {
 			addString(f, "path", res.FieldPath)
 			m.Content = append(m.Content, yamlenc.StringNode("field"), f)
 		}
+		if file := res.File; file != nil && file.Path != "" {
+			f := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+			addString(f, "path", file.Path)
+			if file.Index != 0 {
+				addInt(f, "index", file.Index)
+			}
+			m.Content = append(m.Content, yamlenc.StringNode("file"), f)
+		}
 		seq.Content = append(seq.Content, m)
 	}
 	return yaml.NewRNode(seq)
+}
+
+// addInt adds key: value to a mapping.
+func addInt(m *yaml.Node, key string, value int) {
+	m.Content = append(m.Content, yamlenc.StringNode(key), &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: strconv.Itoa(value)})
 }
 
 // addString adds key: value to a mapping unless value is empty (omitempty).

@@ -13,6 +13,8 @@ func TestResultsNodeMatchesFramework(t *testing.T) {
 	ref := &yaml.ResourceIdentifier{TypeMeta: yaml.TypeMeta{APIVersion: "aggapi.dev/v1alpha1", Kind: "AggregatedAPI"}, NameMeta: yaml.NameMeta{Name: "wardle", Namespace: "ns"}}
 	ours := []Result{
 		{Severity: Error, Message: "`spec.group`: Required value", ResourceRef: ref, FieldPath: "spec.group"},
+		{Severity: Error, Message: "in a file", ResourceRef: ref, FieldPath: "spec.group", File: &File{Path: "dir/aggapi.yaml", Index: 2}},
+		{Severity: Warning, Message: "first in its file", File: &File{Path: "aggapi.yaml"}},
 		{Severity: Warning, Message: "two\nlines: with a colon", ResourceRef: &yaml.ResourceIdentifier{NameMeta: yaml.NameMeta{Name: "x"}}},
 		{Severity: Info, Message: "yes"},
 		{Severity: Info, Message: "123"},
@@ -24,6 +26,9 @@ func TestResultsNodeMatchesFramework(t *testing.T) {
 		fr := &framework.Result{Message: r.Message, Severity: framework.Severity(r.Severity), ResourceRef: r.ResourceRef}
 		if r.FieldPath != "" {
 			fr.Field = &framework.Field{Path: r.FieldPath}
+		}
+		if r.File != nil {
+			fr.File = &framework.File{Path: r.File.Path, Index: r.File.Index}
 		}
 		theirs = append(theirs, fr)
 	}

@@ -1,12 +1,3 @@
-// Command bench times whole processes, interleaved in one run so that the machine's
-// load hits every command alike, and prints medians and ratios:
-//
-//	go run ./hack/bench [-n 200]
-//
-// It compares the function on the example (first render and re-render) with a bare
-// stdin→stdout Go binary and with the dependency floor (a binary that links what the
-// function links and does nothing), and kustomize build of the example with the
-// function against kustomize build of the same objects as plain resources.
 package main
 
 import (
@@ -23,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 type command struct {
@@ -39,13 +32,20 @@ type command struct {
 func main() {
 	n := flag.Int("n", 200, "runs of each command")
 	flag.Parse()
-	root, err := os.Getwd()
+	root, err := testutil.RepoRoot()
 	must(err)
 	tmp, err := os.MkdirTemp("", "aggapi-bench-")
 	must(err)
 	defer os.RemoveAll(tmp)
 
-	bin := func(name, pkg string) string { return goBuild(root, pkg, filepath.Join(tmp, name)) }
+	// The binaries are built as make build builds them: static, without cgo, so no
+	// dynamic loader runs at start.
+	build := func(dir, pkg, name string) string {
+		out := filepath.Join(tmp, name)
+		must(testutil.BuildIn(dir, pkg, out))
+		return out
+	}
+	bin := func(name, pkg string) string { return build(root, pkg, name) }
 	// program builds a one-file main package (with files beside it) in a module of its own.
 	program := func(name, src string, files map[string][]byte) string {
 		dir := filepath.Join(tmp, name+"-src")
@@ -59,15 +59,13 @@ func main() {
 		for f, b := range files {
 			must(os.WriteFile(filepath.Join(dir, f), b, 0o644))
 		}
-		return goBuild(dir, ".", filepath.Join(tmp, name))
+		return build(dir, ".", name)
 	}
-	aggapi := bin("aggapi", "./fn")
+	aggapi := bin("aggapi", testutil.AggapiPackage)
 	bare := bin("bare", "./hack/bench/bare")
 	floor := bin("floor", "./hack/bench/floor")
-	kustomize := filepath.Join(root, "bin", "kustomize")
-	if _, err := os.Stat(kustomize); err != nil {
-		fail("bin/kustomize missing: run make tools")
-	}
+	kustomize, err := testutil.FindKustomize()
+	must(err)
 
 	// The example as a ResourceList, then the same with the first render's output as items.
 	cfg, err := os.ReadFile(filepath.Join(root, "testdata", "basic", "config.yaml"))
@@ -187,17 +185,6 @@ func main() {
 	_, _ = os.Stdout.Write(out)
 }
 `
-
-// goBuild builds pkg in dir as the Makefile and Dockerfile build the function: static,
-// without cgo, so no dynamic loader runs at start.
-func goBuild(dir, pkg, out string) string {
-	build := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	build.Dir, build.Env = dir, append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := build.CombinedOutput(); err != nil {
-		fail(fmt.Sprintf("go build %s: %v\n%s", pkg, err, msg))
-	}
-	return out
-}
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
 

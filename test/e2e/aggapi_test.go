@@ -10,23 +10,20 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
+	"github.com/aggapi/aggapi/internal/testutil"
 	"github.com/aggapi/aggapi/test/e2e/controlplane"
 )
 
@@ -63,8 +60,8 @@ var wardleAPIServices = []string{"v1alpha1.wardle.example.com", "v1beta1.wardle.
 // created for it. The steps share one control plane and build on each other.
 func TestAggapiOnControlPlane(t *testing.T) {
 	binaries := controlplane.RequireBinaries(t)
-	aggapi := aggapiBinary(t)
-	kustomize := pinnedKustomize(t)
+	aggapi := testutil.Aggapi(t)
+	kustomize := testutil.Kustomize(t)
 	ctx := t.Context()
 	start := time.Now()
 	work := t.TempDir()
@@ -299,93 +296,6 @@ metadata:
 
 // Tools.
 
-// aggapiBinary returns <repo>/bin/aggapi, built from the working tree once
-// per test binary (see buildAggapi).
-func aggapiBinary(t *testing.T) string {
-	t.Helper()
-	path, err := buildAggapi()
-	if err != nil {
-		t.Fatalf("building bin/aggapi: %v", err)
-	}
-	return path
-}
-
-// buildAggapi builds ./fn the way `make build` does and renames the binary
-// into place, so a concurrent user of the previous one (the pipeline tests
-// build it too) never sees a partial file.
-var buildAggapi = sync.OnceValues(func() (string, error) {
-	root, err := controlplane.RepoRoot()
-	if err != nil {
-		return "", err
-	}
-	out := filepath.Join(root, "bin", "aggapi")
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(out), ".aggapi-build-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(tmp, "aggapi"), "./fn")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./fn: %v\n%s", err, b)
-	}
-	return out, os.Rename(filepath.Join(tmp, "aggapi"), out)
-})
-
-// pinnedKustomize returns <repo>/bin/kustomize if it is the Makefile's
-// KUSTOMIZE_VERSION; otherwise the test skips, or fails when
-// $AGGAPI_REQUIRE_TOOLS or $E2E_REQUIRE is 1 (`make e2e` sets both).
-func pinnedKustomize(t *testing.T) string {
-	t.Helper()
-	root, err := controlplane.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(root, "bin", "kustomize")
-	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^KUSTOMIZE_VERSION\s*\?=\s*(\S+)`).FindSubmatch(makefile)
-	if m == nil {
-		t.Fatal("no KUSTOMIZE_VERSION in the Makefile")
-	}
-	problem := ""
-	if got, err := exec.Command(path, "version").Output(); err != nil {
-		problem = fmt.Sprintf("%s version: %v", path, err)
-	} else if v := strings.TrimSpace(string(got)); v != string(m[1]) {
-		problem = fmt.Sprintf("%s is kustomize %s, the Makefile pins %s", path, v, m[1])
-	}
-	if problem != "" {
-		problem += ": run `make tools`"
-		if os.Getenv("AGGAPI_REQUIRE_TOOLS") == "1" || os.Getenv(controlplane.EnvRequire) == "1" {
-			t.Fatal(problem)
-		}
-		t.Skip(problem)
-	}
-	return path
-}
-
-// runCommand runs a command with an optional stdin and a timeout.
-func runCommand(t *testing.T, dir string, stdin []byte, name string, args ...string) (stdout, stderr []byte, err error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err = cmd.Run()
-	return out.Bytes(), errOut.Bytes(), err
-}
-
 // kubectlRunner runs the harness's kubectl as admin with a discovery cache of
 // the test's own (not ~/.kube/cache).
 type kubectlRunner struct {
@@ -414,7 +324,8 @@ func (k *kubectlRunner) apply(t *testing.T, manifests []byte) {
 // found" on stderr, which ControlPlane.Kubectl only returns on failure.
 func (k *kubectlRunner) run(t *testing.T, stdin []byte, args ...string) (stdout, stderr []byte, err error) {
 	t.Helper()
-	return runCommand(t, "", stdin, k.bin, append([]string{"--kubeconfig=" + k.cp.Kubeconfig, k.cacheFlag()}, args...)...)
+	r := testutil.Run(t, "", stdin, k.bin, append([]string{"--kubeconfig=" + k.cp.Kubeconfig, k.cacheFlag()}, args...)...)
+	return r.Stdout, r.Stderr, r.Err
 }
 
 // Step 1: aggregation layer.
@@ -423,7 +334,8 @@ func (k *kubectlRunner) run(t *testing.T, stdin []byte, args ...string) (stdout,
 // flags it prints and returns them by name.
 func aggregationLayerFlags(t *testing.T, aggapi, dir string) map[string]string {
 	t.Helper()
-	stdout, stderr, err := runCommand(t, "", nil, aggapi, "aggregation-layer", "--dir", dir)
+	res := testutil.Run(t, "", nil, aggapi, "aggregation-layer", "--dir", dir)
+	stdout, stderr, err := res.Stdout, res.Stderr, res.Err
 	if err != nil {
 		t.Fatalf("aggapi aggregation-layer: %v\n%s", err, stderr)
 	}
@@ -523,10 +435,7 @@ type transformerInput struct {
 // <service>.<namespace>.svc against the caBundle, exactly as in a cluster.
 func writeKustomizations(t *testing.T, dir, example, aggapi string, port int, in *transformerInput) string {
 	t.Helper()
-	root, err := controlplane.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := testutil.Root(t)
 	base := filepath.Join(dir, "base")
 	overlay := filepath.Join(dir, "overlay")
 	for _, d := range []string{base, overlay} {
@@ -545,7 +454,7 @@ func writeKustomizations(t *testing.T, dir, example, aggapi string, port int, in
 	edits := [][2]string{{execPathInExample, "path: " + aggapi}}
 	if in != nil {
 		edits = append(edits, in.edits...)
-		writeFile(t, filepath.Join(base, "rendered.yaml"), in.previous)
+		testutil.WriteFile(t, filepath.Join(base, "rendered.yaml"), in.previous)
 	}
 	for _, e := range edits {
 		if n := strings.Count(config, e[0]); n != 1 {
@@ -553,9 +462,9 @@ func writeKustomizations(t *testing.T, dir, example, aggapi string, port int, in
 		}
 		config = strings.Replace(config, e[0], e[1], 1)
 	}
-	writeFile(t, filepath.Join(base, "aggapi.yaml"), []byte(config))
-	writeFile(t, filepath.Join(base, "kustomization.yaml"), []byte(read("kustomization.yaml")))
-	writeFile(t, filepath.Join(overlay, "kustomization.yaml"), fmt.Appendf(nil, `apiVersion: kustomize.config.k8s.io/v1beta1
+	testutil.WriteFile(t, filepath.Join(base, "aggapi.yaml"), []byte(config))
+	testutil.WriteFile(t, filepath.Join(base, "kustomization.yaml"), []byte(read("kustomization.yaml")))
+	testutil.WriteFile(t, filepath.Join(overlay, "kustomization.yaml"), fmt.Appendf(nil, `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 # Test-only: route the aggregator to a sample-apiserver on 127.0.0.1:%[1]d.
 resources:
@@ -583,13 +492,6 @@ patches:
 	return overlay
 }
 
-func writeFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // rendered is the output of one kustomize build.
 type rendered struct {
 	yaml    []byte
@@ -609,7 +511,8 @@ type renderedObject struct {
 func kustomizeBuild(t *testing.T, kustomize, dir string) *rendered {
 	t.Helper()
 	// Both flags, or kustomize silently skips the exec function (README).
-	stdout, stderr, err := runCommand(t, dir, nil, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", ".")
+	res := testutil.Run(t, dir, nil, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", ".")
+	stdout, stderr, err := res.Stdout, res.Stderr, res.Err
 	if err != nil {
 		t.Fatalf("kustomize build --enable-alpha-plugins --enable-exec %s: %v\n%s", dir, err, stderr)
 	}
@@ -699,28 +602,7 @@ func (r *rendered) servingSecret(t *testing.T) (certPEM, keyPEM, caPEM []byte) {
 func (r *rendered) leaf(t *testing.T) *x509.Certificate {
 	t.Helper()
 	certPEM, _, _ := r.servingSecret(t)
-	return parseCerts(t, certPEM)[0]
-}
-
-func parseCerts(t *testing.T, data []byte) []*x509.Certificate {
-	t.Helper()
-	var certs []*x509.Certificate
-	for rest := bytes.TrimSpace(data); len(rest) > 0; rest = bytes.TrimSpace(rest) {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil || block.Type != "CERTIFICATE" {
-			t.Fatalf("not a PEM certificate bundle:\n%s", data)
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		t.Fatal("no certificate in PEM data")
-	}
-	return certs
+	return testutil.ParseCerts(t, "tls.crt of the serving Secret", certPEM)[0]
 }
 
 // checkRendered checks what the rest of the test relies on: the APIServices
@@ -751,7 +633,7 @@ func checkRendered(t *testing.T, r *rendered, port int) {
 	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
 		t.Errorf("rendered tls.crt/tls.key: %v", err)
 	}
-	leaf := parseCerts(t, certPEM)[0]
+	leaf := testutil.ParseCerts(t, "tls.crt of the serving Secret", certPEM)[0]
 	if leaf.Subject.CommonName != wardleServiceDNSName {
 		t.Errorf("serving certificate CN %q, want %q", leaf.Subject.CommonName, wardleServiceDNSName)
 	}
@@ -762,13 +644,13 @@ func checkRendered(t *testing.T, r *rendered, port int) {
 			t.Errorf("APIService %s: %+v, want Service %s/api port %d with TLS verification", name, s.Spec.Service, wardleNamespace, port)
 		}
 		roots := x509.NewCertPool()
-		for _, c := range parseCerts(t, s.Spec.CABundle) {
+		for _, c := range testutil.ParseCerts(t, "caBundle of APIService "+name, s.Spec.CABundle) {
 			roots.AddCert(c)
 		}
 		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: wardleServiceDNSName, Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
 			t.Errorf("APIService %s: the rendered serving certificate does not verify against its caBundle: %v", name, err)
 		}
-		if !parseCerts(t, s.Spec.CABundle)[0].Equal(parseCerts(t, caPEM)[0]) {
+		if !testutil.ParseCerts(t, "caBundle of APIService "+name, s.Spec.CABundle)[0].Equal(testutil.ParseCerts(t, "ca.crt of the serving Secret", caPEM)[0]) {
 			t.Errorf("APIService %s: the caBundle does not start with the Secret's ca.crt", name)
 		}
 	}
@@ -778,7 +660,8 @@ func checkRendered(t *testing.T, r *rendered, port int) {
 // warnings are that the ExternalName backend is not checked offline.
 func checkVerify(t *testing.T, aggapi string, r *rendered) {
 	t.Helper()
-	stdout, stderr, err := runCommand(t, "", r.yaml, aggapi, "verify")
+	res := testutil.Run(t, "", r.yaml, aggapi, "verify")
+	stdout, stderr, err := res.Stdout, res.Stderr, res.Err
 	if err != nil {
 		t.Fatalf("aggapi verify: %v\n%s%s", err, stdout, stderr)
 	}
@@ -807,11 +690,11 @@ func checkRotation(t *testing.T, first, second *rendered) {
 	_, _, oldCA := first.servingSecret(t)
 	_, _, newCA := second.servingSecret(t)
 	for _, name := range wardleAPIServices {
-		bundle := parseCerts(t, second.caBundle(t, name))
+		bundle := testutil.ParseCerts(t, "caBundle of APIService "+name, second.caBundle(t, name))
 		if len(bundle) != 2 {
 			t.Fatalf("APIService %s: rotated caBundle holds %d certificates, want 2 (new CA, previous CA)", name, len(bundle))
 		}
-		if !bundle[0].Equal(parseCerts(t, newCA)[0]) || !bundle[1].Equal(parseCerts(t, oldCA)[0]) {
+		if !bundle[0].Equal(testutil.ParseCerts(t, "the new CA", newCA)[0]) || !bundle[1].Equal(testutil.ParseCerts(t, "the old CA", oldCA)[0]) {
 			t.Errorf("APIService %s: rotated caBundle is not [new ca.crt, previous ca.crt]", name)
 		}
 		// Both the old and the new certificate verify against it.

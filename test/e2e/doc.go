@@ -5,5 +5,8 @@
 //	hack/e2e/install.sh
 //	go test -tags e2e ./test/e2e/... -v -count=1
 //
-// Without the binaries the tests skip, or fail if E2E_REQUIRE=1.
+// Without the binaries the tests skip, or fail if E2E_REQUIRE=1. The tests that
+// render with kustomize need the Makefile's pinned kustomize in bin/ (`make tools`):
+// without it they skip, or fail if AGGAPI_REQUIRE_TOOLS=1, as every test of the
+// repository does (internal/testutil); `make e2e` sets both.
 package e2e

@@ -6,20 +6,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/aggapi/aggapi/internal/testutil"
 	"github.com/aggapi/aggapi/test/e2e/controlplane"
 )
 
@@ -33,7 +31,7 @@ import (
 // sample-apiserver as a process with the rendered certificate and key, as the
 // rendered ServiceAccount.
 func TestDoctor(t *testing.T) {
-	aggapi := doctorBinaries(t)
+	aggapi := testutil.AggapiWithDoctor(t)
 	cp := controlplane.StartForTest(t, controlplane.Options{DisableAggregatorRouting: true})
 	ctx := t.Context()
 	admin, err := cp.AdminClient()
@@ -123,10 +121,7 @@ func TestDoctor(t *testing.T) {
 	})
 
 	t.Run("config", func(t *testing.T) {
-		root, err := controlplane.RepoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
+		root := testutil.Root(t)
 		out := doctorRun(t, aggapi, nil, nil, 0, "doctor", "--config", filepath.Join(root, "examples", "kustomize", "aggapi.yaml"), "--kubeconfig", cp.Kubeconfig)
 		doctorWant(t, out,
 			"ok: APIService v1beta1.wardle.example.com: Available",
@@ -211,54 +206,11 @@ func TestDoctor(t *testing.T) {
 	})
 }
 
-// doctorBinaries builds bin/aggapi and bin/aggapi-doctor from the working tree (once
-// per test binary; each renamed into place, so a concurrent user never sees a
-// partial file) and returns bin/aggapi, which finds aggapi-doctor beside itself.
-func doctorBinaries(t *testing.T) string {
-	t.Helper()
-	path, err := buildDoctorBinaries()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-var buildDoctorBinaries = sync.OnceValues(func() (string, error) {
-	root, err := controlplane.RepoRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(root, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(bin, ".doctor-build-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	for _, b := range []struct{ name, pkg string }{{"aggapi", "./fn"}, {"aggapi-doctor", "./fn/cmd/aggapi-doctor"}} {
-		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(tmp, b.name), b.pkg)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("go build -o bin/%s %s: %v\n%s", b.name, b.pkg, err, out)
-		}
-		if err := os.Rename(filepath.Join(tmp, b.name), filepath.Join(bin, b.name)); err != nil {
-			return "", err
-		}
-	}
-	return filepath.Join(bin, "aggapi"), nil
-})
-
 // doctorRender runs bin/aggapi on a ResourceList whose functionConfig is
 // examples/kustomize/aggapi.yaml and returns the rendered objects.
 func doctorRender(t *testing.T, aggapi string) []*yaml.RNode {
 	t.Helper()
-	root, err := controlplane.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := testutil.Root(t)
 	cfg, err := os.ReadFile(filepath.Join(root, "examples", "kustomize", "aggapi.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -339,34 +291,23 @@ func doctorApply(t *testing.T, cp *controlplane.ControlPlane, manifests []byte) 
 // env given find the cluster.
 func doctorRun(t *testing.T, aggapi string, stdin []byte, env []string, wantCode int, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, aggapi, args...)
+	cmd := testutil.Cmd{Stdin: stdin}
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "KUBECONFIG=") && !strings.HasPrefix(e, "HOME=") {
 			cmd.Env = append(cmd.Env, e)
 		}
 	}
 	cmd.Env = append(append(cmd.Env, "HOME="+t.TempDir()), env...)
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
+	r := cmd.Run(t, aggapi, args...)
+	code := r.ExitCode()
+	if code < 0 {
+		t.Fatalf("aggapi %s: %v", strings.Join(args, " "), r.Err)
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	began := time.Now()
-	err := cmd.Run()
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatalf("aggapi %s: %v", strings.Join(args, " "), err)
-	}
-	t.Logf("aggapi %s: exit %d after %v\n%s%s", strings.Join(args, " "), code, time.Since(began).Round(time.Millisecond), &stdout, &stderr)
+	t.Logf("aggapi %s: exit %d\n%s", strings.Join(args, " "), code, r.Output())
 	if code != wantCode {
 		t.Errorf("aggapi %s: exit status %d, want %d", strings.Join(args, " "), code, wantCode)
 	}
-	return stdout.String()
+	return string(r.Stdout)
 }
 
 func doctorWant(t *testing.T, out string, want ...string) {

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"os"
@@ -23,6 +22,8 @@ import (
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // objID identifies one object of a render.
@@ -269,7 +270,7 @@ func checkRender(t *testing.T, nodes []*yaml.RNode, want expectation) *rendered 
 	if _, err := tls.X509KeyPair(crtPEM, keyPEM); err != nil {
 		t.Errorf("%s: tls.key does not match tls.crt: %v", secretID, err)
 	}
-	chain := parseCerts(t, secretID.String()+" tls.crt", crtPEM)
+	chain := testutil.ParseCerts(t, secretID.String()+" tls.crt", crtPEM)
 	r.Leaf = chain[0]
 	if r.Leaf.IsCA {
 		t.Errorf("%s: tls.crt is a CA certificate, want a serving certificate", secretID)
@@ -281,7 +282,7 @@ func checkRender(t *testing.T, nodes []*yaml.RNode, want expectation) *rendered 
 	verify := func(what string, bundle []byte) {
 		t.Helper()
 		roots := x509.NewCertPool()
-		for _, c := range parseCerts(t, what, bundle) {
+		for _, c := range testutil.ParseCerts(t, what, bundle) {
 			if !c.IsCA {
 				t.Errorf("%s: %q is not a CA certificate", what, c.Subject)
 			}
@@ -400,34 +401,6 @@ func decode(t *testing.T, n *yaml.RNode, into any) {
 	if err != nil {
 		t.Fatalf("decoding %s into %T: %v", n.MustString(), into, err)
 	}
-}
-
-// parseCerts parses PEM that must hold only certificates, at least one.
-func parseCerts(t *testing.T, what string, data []byte) []*x509.Certificate {
-	t.Helper()
-	var certs []*x509.Certificate
-	for rest := data; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			if len(bytes.TrimSpace(rest)) > 0 {
-				t.Fatalf("%s: trailing data after the PEM blocks", what)
-			}
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			t.Fatalf("%s: PEM block %q, want CERTIFICATE", what, block.Type)
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		t.Fatalf("%s: no certificate", what)
-	}
-	return certs
 }
 
 // walkStrings calls fn with the path and value of every scalar under n.

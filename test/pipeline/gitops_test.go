@@ -20,6 +20,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // The GitOps example (examples/gitops): a render layer run by CI, the committed
@@ -29,7 +31,7 @@ import (
 // bin/kustomize, examples/gitops (and examples/kpt), and returns its root.
 func gitopsRoot(t *testing.T, withKpt bool) string {
 	t.Helper()
-	k := kustomize(t)
+	k := testutil.Kustomize(t)
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
 		t.Fatal(err)
@@ -39,9 +41,9 @@ func gitopsRoot(t *testing.T, withKpt bool) string {
 			t.Fatal(err)
 		}
 	}
-	copyDir(t, filepath.Join(repoRoot, "examples", "gitops"), filepath.Join(root, "examples", "gitops"))
+	testutil.CopyTracked(t, filepath.Join(repoRoot, "examples", "gitops"), filepath.Join(root, "examples", "gitops"))
 	if withKpt {
-		copyDir(t, filepath.Join(repoRoot, "examples", "kpt"), filepath.Join(root, "examples", "kpt"))
+		testutil.CopyTracked(t, filepath.Join(repoRoot, "examples", "kpt"), filepath.Join(root, "examples", "kpt"))
 	}
 	return root
 }
@@ -61,19 +63,21 @@ func sopsBin(t *testing.T) string {
 }
 
 // script runs one of the example's scripts with the given environment.
-func script(t *testing.T, root string, env []string, name string, args ...string) result {
+func script(t *testing.T, root string, env []string, name string, args ...string) testutil.Result {
 	t.Helper()
 	cmd := append([]string{filepath.Join(root, "examples", "gitops", name)}, args...)
 	return runEnv(t, root, env, "bash", cmd...)
 }
 
-func runEnv(t *testing.T, dir string, env []string, name string, args ...string) result {
+// runEnv runs a command with env added to the test's environment.
+func runEnv(t *testing.T, dir string, env []string, name string, args ...string) testutil.Result {
 	t.Helper()
-	for _, e := range env {
-		k, v, _ := strings.Cut(e, "=")
-		t.Setenv(k, v)
-	}
-	return run(t, dir, name, args...)
+	return testutil.Cmd{Dir: dir, Env: append(os.Environ(), env...)}.Run(t, name, args...)
+}
+
+func runStdin(t *testing.T, dir string, stdin []byte, name string, args ...string) testutil.Result {
+	t.Helper()
+	return testutil.Run(t, dir, stdin, name, args...)
 }
 
 func readFile(t *testing.T, path string) []byte {
@@ -102,11 +106,11 @@ func TestGitOpsCommittedRenderIsCurrent(t *testing.T) {
 		before[f] = readFile(t, filepath.Join(rendered, f))
 	}
 	r := script(t, root, nil, "render.sh")
-	if r.err != nil {
-		t.Fatalf("render.sh: %v\n%s", r.err, r.output())
+	if r.Err != nil {
+		t.Fatalf("render.sh: %v\n%s", r.Err, r.Output())
 	}
-	if strings.Contains(string(r.stderr), "warning") {
-		t.Errorf("render.sh warned:\n%s", r.stderr)
+	if strings.Contains(string(r.Stderr), "warning") {
+		t.Errorf("render.sh warned:\n%s", r.Stderr)
 	}
 	for f, b := range before {
 		if got := readFile(t, filepath.Join(rendered, f)); withoutStamps(got) != withoutStamps(b) {
@@ -121,20 +125,20 @@ func TestGitOpsCommittedRenderIsCurrent(t *testing.T) {
 func TestGitOpsStaleRenderFailsVerify(t *testing.T) {
 	root := gitopsRoot(t, false)
 	dir := filepath.Join(root, "examples", "gitops")
-	replaceOnce(t, filepath.Join(dir, "render", "aggapi.yaml"), "replicas: 2", "replicas: 3")
+	testutil.ReplaceOnce(t, filepath.Join(dir, "render", "aggapi.yaml"), "replicas: 2", "replicas: 3")
 	stale := mustRun(t, dir, filepath.Join(root, "bin", "kustomize"), "build", "--enable-alpha-plugins", "render")
 	r := runStdin(t, dir, stale, aggapiBin, "verify", "--config", "render")
-	if r.err == nil {
-		t.Fatalf("verify --config passed a stale render:\n%s", r.output())
+	if r.Err == nil {
+		t.Fatalf("verify --config passed a stale render:\n%s", r.Output())
 	}
 	for _, want := range []string{"the render is stale", "Deployment wardle/wardle-apiserver", "--enable-exec"} {
-		if !strings.Contains(string(r.stdout), want) {
-			t.Errorf("verify does not say %q:\n%s", want, r.output())
+		if !strings.Contains(string(r.Stdout), want) {
+			t.Errorf("verify does not say %q:\n%s", want, r.Output())
 		}
 	}
 	fresh := mustRun(t, dir, filepath.Join(root, "bin", "kustomize"), "build", "--enable-alpha-plugins", "--enable-exec", "render")
-	if r := runStdin(t, dir, fresh, aggapiBin, "verify", "--config", "render"); r.err != nil {
-		t.Errorf("verify --config fails a fresh render: %v\n%s", r.err, r.output())
+	if r := runStdin(t, dir, fresh, aggapiBin, "verify", "--config", "render"); r.Err != nil {
+		t.Errorf("verify --config fails a fresh render: %v\n%s", r.Err, r.Output())
 	}
 }
 
@@ -209,8 +213,8 @@ func TestGitOpsDeployLayer(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"verify"}, {"verify", "--config", filepath.Join(dir, "render")}} {
-		if r := runStdin(t, dir, deploy, aggapiBin, args...); r.err != nil {
-			t.Errorf("aggapi %s on the deploy layer: %v\n%s", strings.Join(args, " "), r.err, r.output())
+		if r := runStdin(t, dir, deploy, aggapiBin, args...); r.Err != nil {
+			t.Errorf("aggapi %s on the deploy layer: %v\n%s", strings.Join(args, " "), r.Err, r.Output())
 		}
 	}
 }
@@ -263,14 +267,14 @@ func TestGitOpsSOPS(t *testing.T) {
 		}
 		// The CI check of the deploy layer passes: ciphertext is not a broken certificate.
 		r := runStdin(t, dir, out, aggapiBin, "verify", "--config", "render")
-		if r.err != nil || !strings.Contains(string(r.stdout), "is SOPS-encrypted") {
-			t.Errorf("verify --config on the encrypted deploy layer: %v\n%s", r.err, r.output())
+		if r.Err != nil || !strings.Contains(string(r.Stdout), "is SOPS-encrypted") {
+			t.Errorf("verify --config on the encrypted deploy layer: %v\n%s", r.Err, r.Output())
 		}
 	})
 	t.Run("an unchanged render keeps the ciphertext", func(t *testing.T) {
 		r := script(t, root, []string{"SOPS=" + sops}, "render.sh")
-		if r.err != nil {
-			t.Fatalf("render.sh: %v\n%s", r.err, r.output())
+		if r.Err != nil {
+			t.Fatalf("render.sh: %v\n%s", r.Err, r.Output())
 		}
 		if got := readFile(t, secret); !bytes.Equal(got, encrypted) {
 			t.Errorf("the ciphertext changed although the Secret did not:\n%s", got)
@@ -281,12 +285,12 @@ func TestGitOpsSOPS(t *testing.T) {
 	})
 	t.Run("a render that forgot to decrypt is an error", func(t *testing.T) {
 		r := script(t, root, []string{"SOPS=true"}, "render.sh") // `true` decrypts nothing
-		if r.err == nil {
-			t.Fatalf("render.sh passed over an encrypted Secret:\n%s", r.output())
+		if r.Err == nil {
+			t.Fatalf("render.sh passed over an encrypted Secret:\n%s", r.Output())
 		}
 		for _, want := range []string{"Secret wardle/wardle-serving-cert", "SOPS-encrypted", "decrypt it before rendering"} {
-			if !strings.Contains(string(r.stderr), want) {
-				t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+			if !strings.Contains(string(r.Stderr), want) {
+				t.Errorf("stderr does not say %q:\n%s", want, r.Stderr)
 			}
 		}
 		if got := readFile(t, secret); !bytes.Equal(got, encrypted) {
@@ -297,10 +301,10 @@ func TestGitOpsSOPS(t *testing.T) {
 		}
 	})
 	t.Run("a reissue encrypts the new Secret and keeps the old CA trusted", func(t *testing.T) {
-		replaceOnce(t, filepath.Join(dir, "render", "aggapi.yaml"), "name: api", "name: wardle-api")
+		testutil.ReplaceOnce(t, filepath.Join(dir, "render", "aggapi.yaml"), "name: api", "name: wardle-api")
 		r := script(t, root, []string{"SOPS=" + sops}, "render.sh")
-		if r.err != nil {
-			t.Fatalf("render.sh: %v\n%s", r.err, r.output())
+		if r.Err != nil {
+			t.Fatalf("render.sh: %v\n%s", r.Err, r.Output())
 		}
 		got := readFile(t, secret)
 		if bytes.Equal(got, encrypted) || !bytes.Contains(got, []byte("\nsops:")) || bytes.Contains(got, []byte("tls.key: LS0")) {
@@ -323,8 +327,8 @@ func TestGitOpsSOPS(t *testing.T) {
 		if oldCA == "" || !strings.HasSuffix(bundle, oldCA) || bundle == oldCA {
 			t.Errorf("the new caBundle is not the new CA followed by the previous one")
 		}
-		if r := runStdin(t, dir, nil, aggapiBin, "verify", "--config", "render", "rendered"); r.err != nil {
-			t.Errorf("verify --config after the reissue: %v\n%s", r.err, r.output())
+		if r := runStdin(t, dir, nil, aggapiBin, "verify", "--config", "render", "rendered"); r.Err != nil {
+			t.Errorf("verify --config after the reissue: %v\n%s", r.Err, r.Output())
 		}
 	})
 }
@@ -333,26 +337,26 @@ func TestGitOpsSOPS(t *testing.T) {
 // its own): the first render writes it in plaintext and says so; encrypted, a re-render
 // keeps the ciphertext; not decrypted, the render fails and leaves the package alone.
 func TestGitOpsKptSOPS(t *testing.T) {
-	kpt(t)
+	testutil.Kpt(t)
 	root := gitopsRoot(t, true)
 	sops := sopsBin(t)
 	pkg := filepath.Join(root, "examples", "kpt")
 	secret := filepath.Join(pkg, "secrets", "wardle-serving-cert.yaml")
 
 	r := script(t, root, []string{"SOPS=" + sops}, "kpt-render.sh", "examples/kpt")
-	if r.err != nil {
-		t.Fatalf("kpt-render.sh: %v\n%s", r.err, r.output())
+	if r.Err != nil {
+		t.Fatalf("kpt-render.sh: %v\n%s", r.Err, r.Output())
 	}
-	if !strings.Contains(string(r.stderr), "is not encrypted; before committing: sops --encrypt --in-place examples/kpt/secrets/wardle-serving-cert.yaml") {
-		t.Errorf("the first render does not say the Secret file needs encrypting:\n%s", r.stderr)
+	if !strings.Contains(string(r.Stderr), "is not encrypted; before committing: sops --encrypt --in-place examples/kpt/secrets/wardle-serving-cert.yaml") {
+		t.Errorf("the first render does not say the Secret file needs encrypting:\n%s", r.Stderr)
 	}
 	mustRun(t, root, sops, "--encrypt", "--in-place", "examples/kpt/secrets/wardle-serving-cert.yaml")
 	encrypted := readFile(t, secret)
 	before := snapshot(t, pkg)
 
 	r = script(t, root, []string{"SOPS=" + sops}, "kpt-render.sh", "examples/kpt")
-	if r.err != nil {
-		t.Fatalf("kpt-render.sh over the encrypted package: %v\n%s", r.err, r.output())
+	if r.Err != nil {
+		t.Fatalf("kpt-render.sh over the encrypted package: %v\n%s", r.Err, r.Output())
 	}
 	if got := readFile(t, secret); !bytes.Equal(got, encrypted) {
 		t.Errorf("the ciphertext changed although the Secret did not")
@@ -360,8 +364,8 @@ func TestGitOpsKptSOPS(t *testing.T) {
 	assertSameTree(t, "a re-render of the encrypted package", before, snapshot(t, pkg))
 
 	r = script(t, root, []string{"SOPS=true"}, "kpt-render.sh", "examples/kpt")
-	if r.err == nil || !strings.Contains(r.output(), "SOPS-encrypted") {
-		t.Errorf("a render that forgot to decrypt: %v\n%s", r.err, r.output())
+	if r.Err == nil || !strings.Contains(r.Output(), "SOPS-encrypted") {
+		t.Errorf("a render that forgot to decrypt: %v\n%s", r.Err, r.Output())
 	}
 	assertSameTree(t, "a failed render", before, snapshot(t, pkg))
 }
@@ -384,8 +388,8 @@ func TestGitOpsREADME(t *testing.T) {
 		t.Fatal("the GitOps section shows no commands")
 	}
 	for _, b := range blocks {
-		if r := runEnv(t, root, nil, "bash", "-euo", "pipefail", "-c", b[1]); r.err != nil {
-			t.Errorf("README command block failed: %v\n%s\n%s", r.err, b[1], r.output())
+		if r := runEnv(t, root, nil, "bash", "-euo", "pipefail", "-c", b[1]); r.Err != nil {
+			t.Errorf("README command block failed: %v\n%s\n%s", r.Err, b[1], r.Output())
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // TestModeExamples renders the provided and cert-manager examples through kustomize
@@ -13,10 +15,11 @@ func TestModeExamples(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{"provided", "cert-manager"} {
 		t.Run("kustomize-"+mode, func(t *testing.T) {
-			k := kustomize(t)
-			// The as-committed example: kustomize resolves the relative exec path
-			// and the provided CA file against the kustomization directory.
-			dir := filepath.Join(repoRoot, "examples", "kustomize-"+mode)
+			k := testutil.Kustomize(t)
+			// The example as committed, in a copy laid out like the repository:
+			// kustomize resolves the relative exec path and the provided CA file
+			// against the kustomization directory.
+			dir := filepath.Join(repoCopy(t, "kustomize-"+mode), "examples", "kustomize-"+mode)
 			out := kustomizeBuild(t, k, dir)
 			again := kustomizeBuild(t, k, dir)
 			if string(out) != string(again) {
@@ -25,9 +28,8 @@ func TestModeExamples(t *testing.T) {
 			verifyOutput(t, out)
 		})
 		t.Run("kpt-"+mode, func(t *testing.T) {
-			k := kpt(t)
-			pkg := copyExample(t, "kpt-"+mode)
-			replaceOnce(t, filepath.Join(pkg, "Kptfile"), kptExecPath, "exec: "+aggapiBin)
+			k := testutil.Kpt(t)
+			pkg := copyKptPackage(t, "kpt-"+mode)
 			mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
 			first := snapshot(t, pkg)
 			mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
@@ -42,11 +44,11 @@ func TestModeExamples(t *testing.T) {
 // or any private key in it.
 func verifyOutput(t *testing.T, rendered []byte) {
 	t.Helper()
-	r := runStdin(t, repoRoot, rendered, aggapiBin, "verify")
-	if r.err != nil {
-		t.Fatalf("aggapi verify failed: %v\n%s", r.err, r.output())
+	r := testutil.Run(t, repoRoot, rendered, aggapiBin, "verify")
+	if r.Err != nil {
+		t.Fatalf("aggapi verify failed: %v\n%s", r.Err, r.Output())
 	}
-	verifyReport(t, r.stdout)
+	verifyReport(t, r.Stdout)
 	if containsPrivateKey(string(rendered)) {
 		t.Errorf("the rendered output carries a private key")
 	}

@@ -20,25 +20,11 @@ import (
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.Contains(b, []byte("module github.com/aggapi/aggapi\n")) {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod of github.com/aggapi/aggapi above the working directory")
-		}
-		dir = parent
-	}
-}
+func repoRoot(t *testing.T) string { return testutil.Root(t) }
 
 func read(t *testing.T, path string) []byte {
 	t.Helper()

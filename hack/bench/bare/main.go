@@ -1,4 +1,3 @@
-// Command bare copies stdin to stdout: the cost of starting any Go process.
 package main
 
 import (

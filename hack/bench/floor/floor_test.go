@@ -28,7 +28,7 @@ func thirdPartyDeps(t *testing.T, pkg string) []string {
 // TestFloorImportsWhatTheFunctionImports: the floor's ratio means something only while
 // it links exactly the function's third-party packages.
 func TestFloorImportsWhatTheFunctionImports(t *testing.T) {
-	fn, floor := thirdPartyDeps(t, "github.com/aggapi/aggapi/fn"), thirdPartyDeps(t, ".")
+	fn, floor := thirdPartyDeps(t, "github.com/aggapi/aggapi/fn/cmd/aggapi"), thirdPartyDeps(t, ".")
 	for _, p := range fn {
 		if !slices.Contains(floor, p) {
 			t.Errorf("the function links %s and the floor does not: add its importer to hack/bench/floor", p)

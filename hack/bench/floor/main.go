@@ -1,6 +1,3 @@
-// Command floor links the same third-party packages as the aggapi function and does
-// nothing else: the dependency floor, what package initialisation alone costs.
-// TestFloorImportsWhatTheFunctionImports keeps the list in step with fn.
 package main
 
 import (

@@ -1,13 +1,14 @@
 package controlplane
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 const (
@@ -21,7 +22,6 @@ const (
 	// skipping it, so that a CI job cannot go green by skipping everything.
 	EnvRequire = "E2E_REQUIRE"
 
-	rootModule  = "github.com/aggapi/aggapi"
 	installHint = "run hack/e2e/install.sh (or `make e2e-tools`) to install them"
 )
 
@@ -45,28 +45,6 @@ func (e *MissingBinariesError) Error() string {
 		strings.Join(e.Missing, ", "), e.BinDir, installHint)
 }
 
-// RepoRoot returns the root of the repository: the closest parent of the
-// working directory that holds a go.mod declaring the root module. (go test
-// runs each package in its own directory, so plain walking up to the first
-// go.mod would stop at nested modules such as hack/e2e.)
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("getting working directory: %w", err)
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && modulePath(data) == rootModule {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("repository root (go.mod of github.com/aggapi/aggapi) not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // BinDir returns the directory the binaries are expected in: $E2E_BIN_DIR, or
 // <repo>/.cache/e2e/bin.
 func BinDir() (string, error) {
@@ -74,7 +52,7 @@ func BinDir() (string, error) {
 	if filepath.IsAbs(dir) {
 		return dir, nil
 	}
-	root, err := RepoRoot()
+	root, err := testutil.RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -143,17 +121,6 @@ func RequireBinaries(tb testing.TB) Binaries {
 		tb.Skipf("skipping: %v", err)
 	}
 	return b
-}
-
-// modulePath returns the module path declared in a go.mod file.
-func modulePath(gomod []byte) string {
-	for _, line := range strings.Split(string(gomod), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) >= 2 && fields[0] == "module" {
-			return strings.Trim(fields[1], `"`)
-		}
-	}
-	return ""
 }
 
 func isExecutable(path string) bool {

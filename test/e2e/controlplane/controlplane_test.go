@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"net"
 	"os"
 	"os/exec"
@@ -14,20 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func parseCert(t *testing.T, pemData []byte) *x509.Certificate {
-	t.Helper()
-	block, _ := pem.Decode(pemData)
-	if block == nil {
-		t.Fatal("no PEM block")
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}
+	"github.com/aggapi/aggapi/internal/testutil"
+)
 
 func TestPKI(t *testing.T) {
 	ca, err := NewCA("test-ca")
@@ -45,7 +33,7 @@ func TestPKI(t *testing.T) {
 		t.Fatalf("serving key pair unusable: %v", err)
 	}
 	for _, name := range []string{"api.ns.svc", "127.0.0.1"} {
-		_, err := parseCert(t, serving.CertPEM).Verify(x509.VerifyOptions{
+		_, err := testutil.ParseCerts(t, "serving certificate", serving.CertPEM)[0].Verify(x509.VerifyOptions{
 			DNSName: name, Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		})
 		if err != nil {
@@ -57,7 +45,7 @@ func TestPKI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert := parseCert(t, client.CertPEM)
+	cert := testutil.ParseCerts(t, "client certificate", client.CertPEM)[0]
 	if cert.Subject.CommonName != "alice" || len(cert.Subject.Organization) != 1 || cert.Subject.Organization[0] != "system:masters" {
 		t.Errorf("client subject = %v", cert.Subject)
 	}
@@ -105,18 +93,6 @@ func TestWriteKubeconfig(t *testing.T) {
 	if cfg.CurrentContext != "e2e" || cfg.Clusters[0].Cluster.Server != "https://127.0.0.1:1" ||
 		cfg.Clusters[0].Cluster.CA != "Q0E=" || cfg.Users[0].Name != "bob" || cfg.Users[0].User["token"] != "tok" {
 		t.Errorf("unexpected kubeconfig:\n%s", data)
-	}
-}
-
-func TestModulePath(t *testing.T) {
-	for in, want := range map[string]string{
-		"module github.com/aggapi/aggapi\n\ngo 1.26\n": "github.com/aggapi/aggapi",
-		"// c\nmodule \"x/y\" // c\r\n":                "x/y",
-		"go 1.26\n":                                    "",
-	} {
-		if got := modulePath([]byte(in)); got != want {
-			t.Errorf("modulePath(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 

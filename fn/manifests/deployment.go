@@ -9,8 +9,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -21,58 +19,6 @@ import (
 
 // nonRootUID is the distroless "nonroot" user; k8s.io/apiserver servers need no root.
 const nonRootUID = 65532
-
-// Namespace is the namespace the server runs in.
-func Namespace(api *config.AggregatedAPI, n Names) *corev1.Namespace {
-	return &corev1.Namespace{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: meta(api, n.Namespace, ""),
-	}
-}
-
-// ServiceAccount is the identity the server authenticates to the kube-apiserver with.
-func ServiceAccount(api *config.AggregatedAPI, n Names) *corev1.ServiceAccount {
-	return &corev1.ServiceAccount{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-		ObjectMeta: meta(api, n.ServiceAccount, api.Spec.Namespace),
-	}
-}
-
-// ServingSecret holds the serving certificate, its key and the CA that signed it.
-func ServingSecret(api *config.AggregatedAPI, n Names, m SecretPEM) *corev1.Secret {
-	return &corev1.Secret{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: meta(api, n.Secret, api.Spec.Namespace),
-		Type:       corev1.SecretTypeTLS,
-		Data: map[string][]byte{
-			corev1.TLSCertKey:              m.CertPEM,
-			corev1.TLSPrivateKeyKey:        m.KeyPEM,
-			corev1.ServiceAccountRootCAKey: m.CAPEM,
-		},
-	}
-}
-
-// Service fronts the server pods on spec.service.port; its targetPort is the container port.
-// In openshift mode the service-ca operator issues the serving Secret for it.
-func Service(api *config.AggregatedAPI, n Names) *corev1.Service {
-	m := meta(api, n.Service, api.Spec.Namespace)
-	if api.Spec.Certificate.Mode == config.ModeOpenShift {
-		m.Annotations = map[string]string{OpenShiftServingCertAnnotation: n.Secret}
-	}
-	return &corev1.Service{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: m,
-		Spec: corev1.ServiceSpec{
-			Selector: selector(api),
-			Ports: []corev1.ServicePort{{
-				Name:       httpsPortName,
-				Protocol:   corev1.ProtocolTCP,
-				Port:       api.Spec.Service.Port,
-				TargetPort: intstr.FromInt32(api.Spec.Server.Port),
-			}},
-		},
-	}
-}
 
 // ServerArgs are the flags the function passes before spec.server.args: the port and
 // the certificate files mounted from the serving Secret.
@@ -208,51 +154,4 @@ func spread(api *config.AggregatedAPI) []corev1.TopologySpreadConstraint {
 		WhenUnsatisfiable: corev1.ScheduleAnyway,
 		LabelSelector:     &metav1.LabelSelector{MatchLabels: selector(api)},
 	}}
-}
-
-// PodDisruptionBudget keeps all but one replica through voluntary disruptions (node
-// drains); emitted only with more than one replica, where it cannot block a drain.
-func PodDisruptionBudget(api *config.AggregatedAPI, n Names) *policyv1.PodDisruptionBudget {
-	return &policyv1.PodDisruptionBudget{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
-		ObjectMeta: meta(api, n.PodDisruptionBudget, api.Spec.Namespace),
-		Spec: policyv1.PodDisruptionBudgetSpec{
-			MaxUnavailable: ptr.To(intstr.FromInt32(1)),
-			Selector:       &metav1.LabelSelector{MatchLabels: selector(api)},
-		},
-	}
-}
-
-// NetworkPolicy admits the kube-apiserver to the server's port and lets the server
-// reach the kube-apiserver (delegated authn/authz, informers) and DNS; nothing else.
-func NetworkPolicy(api *config.AggregatedAPI, n Names) *networkingv1.NetworkPolicy {
-	np := api.Spec.NetworkPolicy
-	var peers []networkingv1.NetworkPolicyPeer
-	for _, cidr := range np.APIServerCIDRs {
-		peers = append(peers, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr}})
-	}
-	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
-	port := func(p int32, proto *corev1.Protocol) networkingv1.NetworkPolicyPort {
-		return networkingv1.NetworkPolicyPort{Protocol: proto, Port: ptr.To(intstr.FromInt32(p))}
-	}
-	var apiPorts []networkingv1.NetworkPolicyPort
-	for _, p := range np.APIServerPorts {
-		apiPorts = append(apiPorts, port(p, &tcp))
-	}
-	return &networkingv1.NetworkPolicy{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
-		ObjectMeta: meta(api, n.NetworkPolicy, api.Spec.Namespace),
-		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: metav1.LabelSelector{MatchLabels: selector(api)},
-			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
-			Ingress: []networkingv1.NetworkPolicyIngressRule{{
-				From:  peers,
-				Ports: []networkingv1.NetworkPolicyPort{port(api.Spec.Server.Port, &tcp)},
-			}},
-			Egress: []networkingv1.NetworkPolicyEgressRule{
-				{To: peers, Ports: apiPorts},
-				{Ports: []networkingv1.NetworkPolicyPort{port(53, &udp), port(53, &tcp)}},
-			},
-		},
-	}
 }

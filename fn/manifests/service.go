@@ -1,0 +1,31 @@
+package manifests
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/aggapi/aggapi/fn/config"
+)
+
+// Service fronts the server pods on spec.service.port; its targetPort is the container port.
+// In openshift mode the service-ca operator issues the serving Secret for it.
+func Service(api *config.AggregatedAPI, n Names) *corev1.Service {
+	m := meta(api, n.Service, api.Spec.Namespace)
+	if api.Spec.Certificate.Mode == config.ModeOpenShift {
+		m.Annotations = map[string]string{OpenShiftServingCertAnnotation: n.Secret}
+	}
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: m,
+		Spec: corev1.ServiceSpec{
+			Selector: selector(api),
+			Ports: []corev1.ServicePort{{
+				Name:       httpsPortName,
+				Protocol:   corev1.ProtocolTCP,
+				Port:       api.Spec.Service.Port,
+				TargetPort: intstr.FromInt32(api.Spec.Server.Port),
+			}},
+		},
+	}
+}

@@ -1,0 +1,2 @@
+// Command bare copies stdin to stdout: the cost of starting any Go process.
+package main
