@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,8 +16,10 @@ const aggregationLayerUsage = `Usage: aggapi aggregation-layer --dir DIR [flags]
 
 Makes the kube-apiserver's aggregation-layer credentials in DIR: the front-proxy
 (request-header) CA front-proxy-ca.crt and the proxy client certificate
-front-proxy-client.crt/.key signed by it, reusing them while they are valid. Prints the
-kube-apiserver flags that use them on stdout, one a line. The CA's key is never written.
+front-proxy-client.crt/.key signed by it, reusing them while they are valid (a reused
+key file that others can read is made 0600). Prints the kube-apiserver flags that use
+them on stdout, one a line. The CA's key is never written.
+Exit status: 0 on success, 1 on errors, 2 on bad usage.
 
 Flags:
 `
@@ -24,36 +27,43 @@ Flags:
 // AggregationLayer runs `aggapi aggregation-layer`.
 func AggregationLayer(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("aggregation-layer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, aggregationLayerUsage); fs.PrintDefaults() }
 	var o frontproxy.Options
 	var alg string
 	fs.StringVar(&o.Dir, "dir", "", "directory for the certificate files (required)")
 	fs.StringVar(&o.FlagDir, "flag-dir", "", "the directory as the kube-apiserver sees it, for the printed flags (default: --dir, absolute)")
-	fs.StringVar(&o.ClientName, "allowed-name", "front-proxy-client", "CN of the proxy client certificate, and --requestheader-allowed-names")
+	fs.StringVar(&o.ClientName, "allowed-name", "front-proxy-client", "CN of the proxy client certificate, and --requestheader-allowed-names: 1 to 64 letters, digits and . _ : @ -")
 	fs.StringVar(&alg, "key-algorithm", string(pki.ECDSAP256), keyAlgorithmChoices())
-	fs.DurationVar(&o.Validity, "validity", 8760*time.Hour, "lifetime of the client certificate and its CA")
+	fs.DurationVar(&o.Validity, "validity", 8760*time.Hour, fmt.Sprintf("lifetime of the client certificate and its CA (%s to %s)", hours(frontproxy.MinValidity), hours(frontproxy.MaxValidity)))
 	fs.DurationVar(&o.RenewBefore, "renew-before", 720*time.Hour, "reissue when the certificate expires within this duration")
 	fs.BoolVar(&o.AggregatorRouting, "aggregator-routing", false, "also print --enable-aggregator-routing=true (control planes without kube-proxy)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, aggregationLayerUsage, stdout, stderr); done {
+		return code
 	}
 	o.KeyAlgorithm = pki.KeyAlgorithm(alg)
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "aggapi aggregation-layer: "+format+"\n", a...)
+		return 2
+	}
 	switch {
 	case o.Dir == "":
-		fmt.Fprintln(stderr, "aggapi aggregation-layer: --dir is required")
-		return 2
-	case o.RenewBefore >= o.Validity || o.Validity <= 0:
-		fmt.Fprintln(stderr, "aggapi aggregation-layer: --renew-before must be less than --validity")
-		return 2
-	case strings.ContainsAny(o.ClientName, ", "):
-		fmt.Fprintln(stderr, "aggapi aggregation-layer: --allowed-name is one name")
-		return 2
+		return bad("--dir is required")
+	case o.Validity < frontproxy.MinValidity || o.Validity > frontproxy.MaxValidity:
+		return bad("--validity %s: give %s to %s", o.Validity, hours(frontproxy.MinValidity), hours(frontproxy.MaxValidity))
+	case o.RenewBefore < 0 || o.RenewBefore >= o.Validity:
+		return bad("--renew-before %s: give 0 or more, less than --validity (%s)", o.RenewBefore, o.Validity)
+	case fs.NArg() > 0:
+		return bad("unexpected argument %q", fs.Arg(0))
+	}
+	if err := frontproxy.CheckClientName(o.ClientName); err != nil {
+		return bad("--allowed-name %q: %v", o.ClientName, err)
 	}
 	res, err := frontproxy.Ensure(o, Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi aggregation-layer: %v\n", err)
 		return 1
+	}
+	if res.KeyModeWas != 0 {
+		fmt.Fprintf(stderr, "aggapi: %s was readable by others (%v): made it 0600\n", frontproxy.KeyFile, res.KeyModeWas)
 	}
 	if res.Issued {
 		fmt.Fprintf(stderr, "aggapi: issued the front-proxy CA and client certificate %q in %s, expires %s (%s)\n", o.ClientName, o.Dir, res.Expires.UTC().Format(time.RFC3339), res.Reason)
@@ -64,6 +74,31 @@ func AggregationLayer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, f)
 	}
 	return 0
+}
+
+// hours prints a duration in hours, the unit the flags are usually given in.
+func hours(d time.Duration) string { return fmt.Sprintf("%dh", int64(d/time.Hour)) }
+
+// parseFlags parses a subcommand's flags. Help (-h, --help) prints the usage and the
+// flags on stdout and exits 0; a bad flag prints them on stderr and exits 2.
+func parseFlags(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) (code int, done bool) {
+	fs.SetOutput(stderr) // the flag package's own message for a bad flag
+	fs.Usage = func() {}
+	printUsage := func(w io.Writer) {
+		fmt.Fprint(w, usage)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+	}
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(stdout)
+		return 0, true
+	case err != nil:
+		printUsage(stderr)
+		return 2, true
+	}
+	return 0, false
 }
 
 // keyAlgorithmChoices spells pki's list of key algorithms for the usage: "A, B or C".

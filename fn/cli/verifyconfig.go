@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/render"
@@ -20,32 +20,28 @@ func (c *configFlag) Set(v string) error { *c = append(*c, v); return nil }
 // loadConfigs reads the AggregatedAPI configs of the given files or directories (other
 // documents there, such as a kustomization or rendered manifests, are skipped) and
 // computes each one's digest, as a render does.
-func loadConfigs(paths []string, stdin io.Reader) ([]verify.Config, error) {
+func loadConfigs(paths []string, maxBytes int64) ([]verify.Config, error) {
 	var out []verify.Config
 	seen := map[string]verify.Config{}
+	// Only the configs are kept; the rendered objects of a kpt package are skipped.
+	r := &verify.Reader{MaxBytes: maxBytes, Keep: func(n *yaml.RNode) *yaml.RNode {
+		if n.GetKind() != config.Kind {
+			return nil
+		}
+		return n
+	}}
 	for _, p := range paths {
 		if p == "-" {
 			return nil, fmt.Errorf("--config -: give the config as a file; stdin is for the manifests")
 		}
-		nodes, err := verify.ReadManifests(p, stdin)
+		nodes, err := r.Read(p, nil)
 		if err != nil {
 			return nil, fmt.Errorf("--config: %w", err)
 		}
 		found := 0
 		for _, n := range nodes {
-			if n.GetKind() != config.Kind {
-				continue
-			}
 			found++
-			var generic map[string]any
-			if err := n.YNode().Decode(&generic); err != nil {
-				return nil, fmt.Errorf("--config %s: %w", p, err)
-			}
-			doc, err := json.Marshal(generic)
-			if err != nil {
-				return nil, fmt.Errorf("--config %s: %w", p, err)
-			}
-			api, errs := config.LoadJSON(doc)
+			api, errs := config.LoadNode(n.YNode())
 			if len(errs) > 0 {
 				var b strings.Builder
 				for _, e := range errs {

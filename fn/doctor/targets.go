@@ -4,14 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/aggapi/aggapi/fn/verify"
 	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/internal/boundedfile"
+	"github.com/aggapi/aggapi/fn/pki"
+	"github.com/aggapi/aggapi/fn/verify"
 )
 
 // TargetsFromManifests reads rendered manifests — multi-document YAML files, a
@@ -19,8 +21,15 @@ import (
 // stdin — and returns a Target for every APIService in them.
 func TargetsFromManifests(paths []string, stdin io.Reader) ([]Target, error) {
 	var targets []Target
+	// Only APIServices are kept as they are read, so a large manifest costs little memory.
+	r := &verify.Reader{Keep: func(n *yaml.RNode) *yaml.RNode {
+		if n.GetKind() != "APIService" {
+			return nil
+		}
+		return n
+	}}
 	for _, p := range paths {
-		nodes, err := verify.ReadManifests(p, stdin)
+		nodes, err := r.Read(p, stdin)
 		if err != nil {
 			return nil, err
 		}
@@ -105,12 +114,13 @@ func TargetsFromConfig(path string, stdin io.Reader) ([]Target, error) {
 
 // readCAFile reads provided.caFile as the function would (relative to the working
 // directory), else relative to the config's directory; nil when neither works.
+// Both reads are bounded the function's way: inside the directory, a regular file, 64 KiB.
 func readCAFile(caFile, configPath string) []byte {
-	if b, err := os.ReadFile(caFile); err == nil {
+	if b, err := boundedfile.ReadInRoot(".", caFile, pki.MaxPEMBytes); err == nil {
 		return b
 	}
-	if configPath != "-" && !filepath.IsAbs(caFile) {
-		if b, err := os.ReadFile(filepath.Join(filepath.Dir(configPath), caFile)); err == nil {
+	if configPath != "-" {
+		if b, err := boundedfile.ReadInRoot(filepath.Dir(configPath), caFile, pki.MaxPEMBytes); err == nil {
 			return b
 		}
 	}

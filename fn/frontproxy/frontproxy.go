@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/aggapi/aggapi/fn/internal/boundedfile"
 	"github.com/aggapi/aggapi/fn/pki"
 )
 
@@ -17,6 +19,35 @@ const (
 	CertFile = "front-proxy-client.crt"
 	KeyFile  = "front-proxy-client.key"
 )
+
+// Bounds of the options a user gives.
+const (
+	// MinValidity: a shorter certificate would expire before anyone rolls it out.
+	MinValidity = time.Hour
+	// MaxValidity: kubeadm's CA lifetime; longer gives a key nobody rotates.
+	MaxValidity = 10 * 365 * 24 * time.Hour
+	// maxClientName is X.509's upper bound for a commonName (ub-common-name).
+	maxClientName = 64
+)
+
+// CheckClientName accepts a name the kube-apiserver takes in
+// --requestheader-allowed-names and that prints as one flag on one line: 1 to 64
+// letters, digits and . _ : @ -, starting with a letter or digit. A comma would split
+// it into two names, and a space, quote or newline would break the printed flags.
+func CheckClientName(name string) error {
+	if name == "" || len(name) > maxClientName {
+		return fmt.Errorf("must be 1 to %d characters, not %d", maxClientName, len(name))
+	}
+	for i, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && strings.ContainsRune("._:@-", r):
+		default:
+			return fmt.Errorf("character %q at %d: use letters, digits and . _ : @ - (starting with a letter or digit)", r, i)
+		}
+	}
+	return nil
+}
 
 // Options of Ensure.
 type Options struct {
@@ -37,6 +68,9 @@ type Result struct {
 	Issued  bool
 	Reason  string // why a new certificate was issued
 	Expires time.Time
+	// KeyModeWas is the mode of a reused key file that others could read; Ensure made
+	// it 0600.
+	KeyModeWas os.FileMode
 }
 
 // Ensure reuses the credentials in o.Dir while they are valid for o, and otherwise
@@ -59,15 +93,21 @@ func Ensure(o Options, now time.Time) (*Result, error) {
 	req := pki.ClientCertRequest{CommonName: o.ClientName, KeyAlgorithm: o.KeyAlgorithm, NotAfter: now.Add(o.Validity)}
 
 	m, err := read(o.Dir)
+	var tooLarge *boundedfile.TooLargeError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		res.Reason = "no credentials in " + o.Dir
-	case err != nil:
+	case errors.As(err, &tooLarge):
+		res.Reason = err.Error() // garbage, replaced like any other
+	case err != nil: // a device, FIFO or directory in place of a file is not ours to replace
 		return nil, err
 	default:
 		p, err := m.CheckClient(req, o.RenewBefore, now)
 		if err == nil {
 			res.Expires = p.Leaf.NotAfter
+			if res.KeyModeWas, err = tightenKeyMode(filepath.Join(o.Dir, KeyFile)); err != nil {
+				return nil, err
+			}
 			return res, nil
 		}
 		res.Reason = err.Error()
@@ -122,16 +162,36 @@ func Flags(dir, clientName string, aggregatorRouting bool) []string {
 	return flags
 }
 
+// tightenKeyMode makes a reused key file 0600, the mode Ensure writes, when group or
+// others may read it; it returns the mode it had (0 when it was already private).
+func tightenKeyMode(path string) (os.FileMode, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	if info.Mode().Perm()&0o077 == 0 {
+		return 0, nil
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return 0, fmt.Errorf("%s is readable by others (%v) and cannot be made 0600: %w", path, info.Mode().Perm(), err)
+	}
+	return info.Mode().Perm(), nil
+}
+
+// read reads the three files as every input is read: regular files, at most 64 KiB.
 func read(dir string) (pki.ServingMaterial, error) {
 	var m pki.ServingMaterial
 	var err error
-	if m.CAPEM, err = os.ReadFile(filepath.Join(dir, CAFile)); err != nil {
-		return m, err
+	get := func(name string) []byte {
+		var b []byte
+		if err == nil {
+			if b, err = boundedfile.Read(filepath.Join(dir, name), pki.MaxPEMBytes); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				err = fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+			}
+		}
+		return b
 	}
-	if m.CertPEM, err = os.ReadFile(filepath.Join(dir, CertFile)); err != nil {
-		return m, err
-	}
-	m.KeyPEM, err = os.ReadFile(filepath.Join(dir, KeyFile))
+	m.CAPEM, m.CertPEM, m.KeyPEM = get(CAFile), get(CertFile), get(KeyFile)
 	return m, err
 }
 

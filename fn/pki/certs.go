@@ -16,6 +16,8 @@ import (
 const (
 	// maxPEMBytes bounds what we parse: a chain of a few RSA-4096 certificates is far below it.
 	maxPEMBytes = 64 << 10
+	// MaxPEMBytes is that bound, for readers of PEM files.
+	MaxPEMBytes = maxPEMBytes
 	// backdate covers clock skew between the machine that renders and the cluster.
 	backdate = 5 * time.Minute
 )

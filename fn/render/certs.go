@@ -3,13 +3,14 @@ package render
 import (
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/internal/boundedfile"
 	"github.com/aggapi/aggapi/fn/manifests"
 	"github.com/aggapi/aggapi/fn/pki"
 )
@@ -206,9 +207,11 @@ func (r *run) provided(api *config.AggregatedAPI) (manifests.Material, error) {
 	pemBytes, path := []byte(p.CABundle), "spec.certificate.provided.caBundle"
 	if p.CAFile != "" {
 		path = "spec.certificate.provided.caFile"
-		b, err := os.ReadFile(p.CAFile)
+		// Inside the working directory only (os.Root: no escape through .. or a symlink),
+		// a regular file only, and no more than a PEM bundle may hold.
+		b, err := boundedfile.ReadInRoot(".", p.CAFile, pki.MaxPEMBytes)
 		if err != nil {
-			r.fail(fmt.Sprintf("`%s`: cannot read %q: %v", path, p.CAFile, unwrapPathError(err)), path)
+			r.fail(fmt.Sprintf("`%s`: cannot read %q: %v", path, p.CAFile, caFileError(err)), path)
 			return manifests.Material{}, nil
 		}
 		pemBytes = b
@@ -249,9 +252,17 @@ func earliest(certs []*x509.Certificate) time.Time {
 	return t
 }
 
-func unwrapPathError(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
+// caFileError says what a user must change; the limit errors read as sentences.
+func caFileError(err error) error {
+	var tooLarge *boundedfile.TooLargeError
+	var notRegular *boundedfile.NotRegularError
+	switch {
+	case errors.As(err, &tooLarge):
+		return fmt.Errorf("it is larger than %d bytes, the limit for a PEM bundle", tooLarge.Limit)
+	case errors.As(err, &notRegular):
+		return fmt.Errorf("it %v", notRegular)
+	case errors.Is(err, boundedfile.ErrOutsideRoot):
+		return fmt.Errorf("it %v; the file must be inside the working directory", err)
 	}
 	return err
 }

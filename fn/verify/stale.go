@@ -30,26 +30,58 @@ type Config struct {
 	Source string
 }
 
+// Stamps keeps what `verify --config` reads of each generated object as a Reader
+// decodes it: owner, identity, config digest and version (a few short strings, not the
+// object). Call Add before anything prunes the object.
+type Stamps struct {
+	objects []stamped
+}
+
+type stamped struct {
+	owner, object, digest, version string
+}
+
+// Add records n if it carries an owner label, and returns n unchanged.
+func (s *Stamps) Add(n *yaml.RNode) *yaml.RNode {
+	if owner := str(n, "metadata", "labels", ownerLabel); owner != "" {
+		s.objects = append(s.objects, stamped{owner, describe(n), annotation(n, configDigestAnnotation), annotation(n, versionAnnotation)})
+	}
+	return n
+}
+
 // Stale checks that nodes hold objects rendered from each config and that every one of
 // them carries that config's digest: a render that was skipped, or not redone after
 // the config changed, fails here.
 func Stale(nodes []*yaml.RNode, configs []Config) []Finding {
+	var s Stamps
+	for _, n := range nodes {
+		s.Add(n)
+	}
+	return s.Stale(configs)
+}
+
+// Stale is the package function Stale over the recorded objects.
+func (s *Stamps) Stale(configs []Config) []Finding {
 	var findings []Finding
 	for _, c := range configs {
 		object := fmt.Sprintf("AggregatedAPI %s (%s)", c.Name, c.Source)
 		var unstamped, other, from []string
 		owned := 0
-		for _, n := range nodes {
-			if n.GetLabels()[ownerLabel] != c.Name {
+		for _, o := range s.objects {
+			if o.owner != c.Name {
 				continue
 			}
 			owned++
-			switch d := n.GetAnnotations()[configDigestAnnotation]; {
-			case d == "":
-				unstamped = append(unstamped, describe(n))
-			case d != c.Digest:
-				other = append(other, describe(n))
-				if f := short(d) + renderedBy(n); !slices.Contains(from, f) {
+			switch {
+			case o.digest == "":
+				unstamped = append(unstamped, o.object)
+			case o.digest != c.Digest:
+				other = append(other, o.object)
+				f := short(o.digest)
+				if o.version != "" {
+					f += " by aggapi " + o.version
+				}
+				if !slices.Contains(from, f) {
 					from = append(from, f)
 				}
 			}
@@ -79,13 +111,6 @@ func describe(n *yaml.RNode) string {
 		return n.GetKind() + " " + ns + "/" + n.GetName()
 	}
 	return n.GetKind() + " " + n.GetName()
-}
-
-func renderedBy(n *yaml.RNode) string {
-	if v := n.GetAnnotations()[versionAnnotation]; v != "" {
-		return " by aggapi " + v
-	}
-	return ""
 }
 
 // short abbreviates a digest for messages, as Git abbreviates commits.

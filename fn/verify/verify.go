@@ -57,29 +57,26 @@ func (r Report) Errors() int {
 	return n
 }
 
-type index struct {
-	byKind map[string][]*yaml.RNode
-}
-
-func (ix index) get(kind, namespace, name string) *yaml.RNode {
-	for _, n := range ix.byKind[kind] {
-		if n.GetName() == name && n.GetNamespace() == namespace {
-			return n
-		}
-	}
-	return nil
-}
-
-// Manifests checks every APIService in nodes.
+// Manifests checks every APIService in nodes (which it leaves as they are).
 func Manifests(nodes []*yaml.RNode, opt Options) Report {
-	ix := index{byKind: map[string][]*yaml.RNode{}}
+	set := NewSet()
 	for _, n := range nodes {
-		ix.byKind[n.GetKind()] = append(ix.byKind[n.GetKind()], n)
+		set.Add(n.Copy())
 	}
+	return set.Check(opt)
+}
+
+// Check checks every APIService in the set.
+func (s *Set) Check(opt Options) Report {
+	s.memo = map[string]memoized{}
 	var r Report
-	for _, api := range ix.byKind["APIService"] {
+	for _, b := range s.apiServices {
+		api := decode(b)
+		if api == nil {
+			continue
+		}
 		r.APIServices++
-		c := &checker{ix: ix, opt: opt, api: api, object: "APIService " + api.GetName()}
+		c := &checker{ix: s, opt: opt, api: api, object: "APIService " + api.GetName()}
 		c.check()
 		r.Findings = append(r.Findings, c.findings...)
 	}
@@ -89,8 +86,30 @@ func Manifests(nodes []*yaml.RNode, opt Options) Report {
 	return r
 }
 
+// memoized is a check's result and findings, replayed for the next object that shares it.
+type memoized struct {
+	value    any
+	findings []Finding
+}
+
+// once runs check for the first object with this key and replays its findings, on this
+// object, for the next ones.
+func (c *checker) once(key string, check func(*checker) any) any {
+	m, ok := c.ix.memo[key]
+	if !ok {
+		sub := &checker{ix: c.ix, opt: c.opt, api: c.api, object: c.object}
+		m = memoized{value: check(sub), findings: sub.findings}
+		c.ix.memo[key] = m
+	}
+	for _, f := range m.findings {
+		f.Object = c.object
+		c.findings = append(c.findings, f)
+	}
+	return m.value
+}
+
 type checker struct {
-	ix       index
+	ix       *Set
 	opt      Options
 	api      *yaml.RNode
 	object   string
@@ -104,6 +123,16 @@ func (c *checker) errorf(format string, args ...any) {
 func (c *checker) warnf(format string, args ...any) {
 	c.findings = append(c.findings, Finding{Warning, c.object, fmt.Sprintf(format, args...)})
 }
+
+// The annotations that have the cluster inject the caBundle.
+const (
+	injectCertManager = "cert-manager.io/inject-ca-from"
+	injectOpenShift   = "service.beta.openshift.io/inject-cabundle"
+)
+
+// annotation reads one annotation; unlike kyaml's GetAnnotations it does not panic
+// when the annotations are not a mapping.
+func annotation(n *yaml.RNode, key string) string { return str(n, "metadata", "annotations", key) }
 
 func str(n *yaml.RNode, path ...string) string {
 	v, err := n.Pipe(yaml.Lookup(path...))
@@ -128,11 +157,16 @@ func (c *checker) check() {
 	}
 	port := 443
 	if p := str(api, "spec", "service", "port"); p != "" {
-		port, _ = strconv.Atoi(p)
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			c.errorf("spec.service.port %q is not a port number (1-65535)", p)
+			return
+		}
+		port = n
 	}
 	serverName := svcName + "." + ns + ".svc"
 
-	bundle := c.caBundle()
+	bundle, _ := c.once(id("caBundle", str(api, "spec", "caBundle"), str(api, "spec", "insecureSkipTLSVerify"), annotation(api, injectCertManager), annotation(api, injectOpenShift)), func(sub *checker) any { return sub.caBundle() }).([]*x509.Certificate)
 	svc := c.ix.get("Service", ns, svcName)
 	if svc == nil {
 		c.errorf("Service %s/%s is not in the manifests (the APIService would be ServiceNotFound)", ns, svcName)
@@ -146,7 +180,7 @@ func (c *checker) check() {
 	if targetPort == "" {
 		return
 	}
-	dep := c.backend(svc)
+	dep, _ := c.once(id("backend", svc.GetNamespace(), svc.GetName()), func(sub *checker) any { return sub.backend(svc) }).(*yaml.RNode)
 	if dep == nil {
 		return
 	}
@@ -157,11 +191,10 @@ func (c *checker) check() {
 
 func (c *checker) caBundle() []*x509.Certificate {
 	raw := str(c.api, "spec", "caBundle")
-	ann := c.api.GetAnnotations()
 	if raw == "" {
 		switch {
-		case ann["cert-manager.io/inject-ca-from"] != "":
-		case ann["service.beta.openshift.io/inject-cabundle"] == "true":
+		case annotation(c.api, injectCertManager) != "":
+		case annotation(c.api, injectOpenShift) == "true":
 		default:
 			if str(c.api, "spec", "insecureSkipTLSVerify") != "true" {
 				c.errorf("no caBundle and no cert-manager or service-ca injection annotation: the aggregator cannot verify the server (x509: certificate signed by unknown authority)")
@@ -222,22 +255,16 @@ func (c *checker) backend(svc *yaml.RNode) *yaml.RNode {
 		c.errorf("Service %s/%s selects no pods", svc.GetNamespace(), svc.GetName())
 		return nil
 	}
-	for _, d := range c.ix.byKind["Deployment"] {
-		if d.GetNamespace() != svc.GetNamespace() {
-			continue
-		}
-		labels, _ := d.Pipe(yaml.Lookup("spec", "template", "metadata", "labels"))
-		if labels == nil {
-			continue
-		}
+	for _, w := range c.ix.workloads[svc.GetNamespace()] {
 		match := true
 		for k, v := range sel {
-			if l, _ := labels.Pipe(yaml.Lookup(k)); l == nil || yaml.GetValue(l) != v {
+			if l, ok := w.label(k); !ok || l != v {
 				match = false
+				break
 			}
 		}
 		if match {
-			return d
+			return c.ix.get("Deployment", svc.GetNamespace(), w.name)
 		}
 	}
 	c.errorf("no Deployment in %s has pods that Service %s selects (the APIService would be MissingEndpoints)", svc.GetNamespace(), svc.GetName())
@@ -276,22 +303,7 @@ func (c *checker) rbac(dep *yaml.RNode) {
 	}
 	ns := dep.GetNamespace()
 	bound := func(kind, namespace, roleKind, role string) bool {
-		for _, b := range c.ix.byKind[kind] {
-			if b.GetNamespace() != namespace || str(b, "roleRef", "kind") != roleKind || str(b, "roleRef", "name") != role {
-				continue
-			}
-			subjects, _ := b.Pipe(yaml.Lookup("subjects"))
-			if subjects == nil {
-				continue
-			}
-			elems, _ := subjects.Elements()
-			for _, s := range elems {
-				if str(s, "kind") == "ServiceAccount" && str(s, "name") == sa && str(s, "namespace") == ns {
-					return true
-				}
-			}
-		}
-		return false
+		return c.ix.bindings[id(kind, namespace, roleKind, role, ns, sa)]
 	}
 	if !bound("ClusterRoleBinding", "", "ClusterRole", "system:auth-delegator") {
 		c.errorf("ServiceAccount %s/%s is not bound to ClusterRole system:auth-delegator: delegated authentication and authorization will be forbidden", ns, sa)
@@ -310,9 +322,10 @@ func (c *checker) servingCert(dep *yaml.RNode, bundle []*x509.Certificate, serve
 		for _, v := range elems {
 			if s := str(v, "secret", "secretName"); s != "" {
 				secret := c.ix.get("Secret", dep.GetNamespace(), s)
-				if secret != nil && secret.GetDataMap()["tls.crt"] != "" {
+				if secret != nil && str(secret, "data", "tls.crt") != "" {
 					secretName = s
-					c.checkSecret(secret, bundle, serverName)
+					key := id("secret", secret.GetNamespace(), s, str(c.api, "spec", "caBundle"), serverName, strconv.FormatBool(c.injected()))
+					c.once(key, func(sub *checker) any { sub.checkSecret(secret, bundle, serverName); return nil })
 					return
 				}
 				if secretName == "" {
@@ -331,8 +344,7 @@ func (c *checker) servingCert(dep *yaml.RNode, bundle []*x509.Certificate, serve
 }
 
 func (c *checker) injected() bool {
-	ann := c.api.GetAnnotations()
-	return ann["cert-manager.io/inject-ca-from"] != "" || ann["service.beta.openshift.io/inject-cabundle"] == "true"
+	return annotation(c.api, injectCertManager) != "" || annotation(c.api, injectOpenShift) == "true"
 }
 
 func (c *checker) checkSecret(secret *yaml.RNode, bundle []*x509.Certificate, serverName string) {
@@ -342,23 +354,28 @@ func (c *checker) checkSecret(secret *yaml.RNode, bundle []*x509.Certificate, se
 		c.warnf("%s is SOPS-encrypted (%s): the serving certificate is not checked here; verify the decrypted render", ref, how)
 		return
 	}
-	data := secret.GetDataMap()
-	decode := func(k string) []byte {
-		b, err := base64.StdEncoding.DecodeString(data[k])
+	fromBase64 := func(k string) []byte {
+		b, err := base64.StdEncoding.DecodeString(str(secret, "data", k))
 		if err != nil {
 			c.errorf("%s: %s is not base64", ref, k)
 			return nil
 		}
 		return b
 	}
-	certs, err := pki.ParseCertsPEM(decode("tls.crt"))
+	crt := fromBase64("tls.crt")
+	if crt == nil {
+		return // said: not base64
+	}
+	certs, err := pki.ParseCertsPEM(crt)
 	if err != nil {
 		c.errorf("%s: tls.crt: %v", ref, err)
 		return
 	}
 	leaf := certs[0]
-	key, err := pki.ParsePrivateKeyPEM(decode("tls.key"))
+	keyPEM := fromBase64("tls.key")
+	key, err := pki.ParsePrivateKeyPEM(keyPEM)
 	switch {
+	case keyPEM == nil: // said: not base64
 	case err != nil:
 		c.errorf("%s: tls.key: %v", ref, err)
 	case !pki.KeyMatchesCert(key, leaf):
