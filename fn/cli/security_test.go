@@ -137,8 +137,16 @@ func TestEmittedWorkloadsAreLockedDown(t *testing.T) {
 			want := map[string][]string{
 				"true":           {"spec.template.spec.securityContext.runAsNonRoot", "spec.template.spec.containers.[name=apiserver].securityContext.runAsNonRoot", "spec.template.spec.containers.[name=apiserver].securityContext.readOnlyRootFilesystem"},
 				"false":          {"spec.template.spec.containers.[name=apiserver].securityContext.allowPrivilegeEscalation"},
-				"65532":          {"spec.template.spec.securityContext.runAsUser"},
 				"RuntimeDefault": {"spec.template.spec.securityContext.seccompProfile.type"},
+			}
+			// 65532 unless the config's podTemplate chose another user; never root.
+			uid, _ := n.Pipe(yaml.Lookup("spec", "template", "spec", "securityContext", "runAsUser"))
+			cfg, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "config.yaml"))
+			switch {
+			case uid == nil || yaml.GetValue(uid) == "0":
+				t.Errorf("%s: the pods may run as root", p)
+			case !bytes.Contains(cfg, []byte("runAsUser:")) && yaml.GetValue(uid) != "65532":
+				t.Errorf("%s: spec.template.spec.securityContext.runAsUser is not 65532", p)
 			}
 			for value, fields := range want {
 				for _, f := range fields {

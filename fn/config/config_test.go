@@ -132,3 +132,15 @@ func TestRejectedValuesAreNotReportedAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceNames: what RBAC rules name, and nothing else.
+func TestResourceNames(t *testing.T) {
+	for r, want := range map[string]bool{
+		"flunders": true, "flunders/status": true, "*": true, "pods/*": true, "*/scale": true, "a-b2": true, "x": true,
+		"": false, "Flunders": false, "-a": false, "a-": false, "a/": false, "/a": false, "a/b/c": false, "a b": false, "a_b": false, "**": false,
+	} {
+		if got := isResourceName(r); got != want {
+			t.Errorf("isResourceName(%q) = %v, want %v", r, got, want)
+		}
+	}
+}

@@ -28,13 +28,15 @@ func (a *AggregatedAPI) Default() {
 	if s.Namespace == "" {
 		s.Namespace = a.Name
 	}
-	if s.GroupPriorityMinimum == 0 {
-		s.GroupPriorityMinimum = DefaultGroupPriorityMinimum
+	if len(s.Groups) == 0 {
+		// The shorthand; with spec.groups, Validate reports any shorthand field given.
+		defaultGroup(&s.GroupPriorityMinimum, s.Versions)
 	}
-	for i := range s.Versions {
-		if s.Versions[i].VersionPriority == 0 {
-			s.Versions[i].VersionPriority = DefaultVersionPriority
-		}
+	for i := range s.Groups {
+		defaultGroup(&s.Groups[i].GroupPriorityMinimum, s.Groups[i].Versions)
+	}
+	if s.Service.Name == "" && s.Names != nil {
+		s.Service.Name = s.Names.Service
 	}
 	if s.Service.Name == "" {
 		s.Service.Name = a.Name
@@ -95,6 +97,17 @@ func (a *AggregatedAPI) Default() {
 	}
 }
 
+func defaultGroup(priority *int32, versions []Version) {
+	if *priority == 0 {
+		*priority = DefaultGroupPriorityMinimum
+	}
+	for i := range versions {
+		if versions[i].VersionPriority == 0 {
+			versions[i].VersionPriority = DefaultVersionPriority
+		}
+	}
+}
+
 func defaultString(p **string, v string) {
 	if *p == nil {
 		*p = &v
@@ -131,7 +144,23 @@ func (a *AggregatedAPI) ServingDNSNames() []string {
 	}
 }
 
+// APIGroups are the groups served: spec.groups, or the one-group shorthand as a list
+// of one (none when neither is given).
+func (a *AggregatedAPI) APIGroups() []APIGroup {
+	s := a.Spec
+	if len(s.Groups) > 0 {
+		return s.Groups
+	}
+	if s.Group == "" && len(s.Versions) == 0 {
+		return nil
+	}
+	return []APIGroup{{
+		Group: s.Group, Versions: s.Versions, GroupPriorityMinimum: s.GroupPriorityMinimum,
+		Resources: s.Resources, ReadOnly: s.ReadOnly,
+	}}
+}
+
 // APIServiceName is the name the kube-aggregator requires for a version: <version>.<group>.
-func (a *AggregatedAPI) APIServiceName(version string) string {
-	return version + "." + a.Spec.Group
+func APIServiceName(group, version string) string {
+	return version + "." + group
 }

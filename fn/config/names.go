@@ -1,7 +1,7 @@
 package config
 
-// Names are the names of the objects a config generates. ObjectNames is the one place
-// they are derived; per-object overrides belong there too.
+// Names are the names of the objects a config generates: derived from metadata.name,
+// or set in spec.names. ObjectNames is the one place they are derived.
 type Names struct {
 	Namespace           string
 	ServiceAccount      string
@@ -25,32 +25,64 @@ type Names struct {
 }
 
 // ObjectNames derives the names of a defaulted config's objects from metadata.name,
-// spec.namespace, spec.service.name and, in provided mode, the user's Secret.
+// spec.namespace, spec.service.name, spec.names and, in provided mode, the user's Secret.
 // maxNameLength leaves room for the longest suffix (TestObjectNamesOfLongestName).
 func (a *AggregatedAPI) ObjectNames() Names {
 	n := a.Name
-	secret := n + "-serving-cert"
-	if p := a.Spec.Certificate.Provided; a.Spec.Certificate.Mode == ModeProvided && p != nil {
-		secret = p.SecretName
+	var o ObjectNames
+	if a.Spec.Names != nil {
+		o = *a.Spec.Names
 	}
-	return Names{
-		Namespace:           a.Spec.Namespace,
-		ServiceAccount:      n + "-apiserver",
-		Secret:              secret,
-		Deployment:          n + "-apiserver",
-		Service:             a.Spec.Service.Name,
-		ServerRole:          n + "-apiserver",
-		ServerRoleBinding:   n + "-apiserver",
-		AuthDelegator:       n + "-auth-delegator",
-		AuthReader:          n + "-auth-reader",
-		ViewRole:            n + "-view",
-		EditRole:            n + "-edit",
-		PodDisruptionBudget: n + "-apiserver",
-		NetworkPolicy:       n + "-apiserver",
+	or := func(v, def string) string {
+		if v != "" {
+			return v
+		}
+		return def
+	}
+	names := Names{
+		Namespace:      a.Spec.Namespace,
+		ServiceAccount: or(o.ServiceAccount, n+"-apiserver"),
+		Secret:         a.ServingSecretName(),
+		Deployment:     or(o.Deployment, n+"-apiserver"),
+		Service:        a.Spec.Service.Name,
+		ServerRole:     or(o.ClusterRole, n+"-apiserver"),
+		AuthDelegator:  or(o.AuthDelegator, n+"-auth-delegator"),
+		AuthReader:     or(o.AuthReader, n+"-auth-reader"),
+		ViewRole:       or(o.ViewRole, n+"-view"),
+		EditRole:       or(o.EditRole, n+"-edit"),
 
 		ServingCertificate: n + "-serving-cert",
 		SelfSignedIssuer:   n + "-selfsigned",
 		CACertificate:      n + "-ca",
 		CAIssuer:           n + "-ca",
 	}
+	names.ServerRoleBinding = or(o.ClusterRoleBinding, names.ServerRole)
+	names.PodDisruptionBudget = or(o.PodDisruptionBudget, names.Deployment)
+	names.NetworkPolicy = or(o.NetworkPolicy, names.Deployment)
+	return names
+}
+
+// ServingSecretName is the TLS Secret the pods mount: ours, or the user's in provided mode.
+func (a *AggregatedAPI) ServingSecretName() string {
+	if p := a.Spec.Certificate.Provided; a.Spec.Certificate.Mode == ModeProvided && p != nil {
+		return p.SecretName
+	}
+	if o := a.Spec.Names; o != nil && o.Secret != "" {
+		return o.Secret
+	}
+	return a.Name + "-serving-cert"
+}
+
+// systemNamespaces are created by the cluster itself: the function never emits them.
+var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true, "default": true}
+
+// IsSystemNamespace reports whether the cluster itself creates and owns namespace ns.
+func IsSystemNamespace(ns string) bool { return systemNamespaces[ns] }
+
+// EmitsNamespace reports whether the render emits the Namespace object.
+func (a *AggregatedAPI) EmitsNamespace() bool {
+	if IsSystemNamespace(a.Spec.Namespace) {
+		return false
+	}
+	return a.Spec.CreateNamespace == nil || *a.Spec.CreateNamespace
 }

@@ -121,6 +121,10 @@ var ignoredKeywords = map[string]bool{
 	"description":                true,
 	"x-kubernetes-list-type":     true,
 	"x-kubernetes-list-map-keys": true,
+	// Pruning only, and the checker never prunes: the values under it (podTemplate,
+	// networkPolicy.extraIngress/extraEgress) are decoded strictly into their Kubernetes
+	// types by Validate, which reports unknown fields with their paths.
+	"x-kubernetes-preserve-unknown-fields": true,
 }
 
 // TestSchemaKeywordsAreKnown fails when the CRD uses a keyword, type or format the

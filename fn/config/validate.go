@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -14,13 +13,10 @@ import (
 )
 
 const (
-	maxNameLength   = 40 // leaves room for the suffixes of generated object names (TestObjectNamesOfLongestName)
-	minValidity     = time.Hour
-	maxValidity     = 10 * 365 * 24 * time.Hour
-	resourcePattern = `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$`
+	maxNameLength = 40 // leaves room for the suffixes of generated object names (TestObjectNamesOfLongestName)
+	minValidity   = time.Hour
+	maxValidity   = 10 * 365 * 24 * time.Hour
 )
-
-var resourceName = regexp.MustCompile(resourcePattern)
 
 // Validate checks a defaulted config against the rules the kube-aggregator and the
 // API server apply to what we generate, so a problem shows at render time and not
@@ -44,50 +40,20 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 
 	spec := field.NewPath("spec")
 	s := a.Spec
-	groupOK := false
-	if s.Group == "" {
-		errs = append(errs, field.Required(spec.Child("group"), "the API group to serve, e.g. wardle.example.com"))
-	} else {
-		groupErrs := dns(spec.Child("group"), s.Group, validation.IsDNS1123Subdomain)
-		errs = append(errs, groupErrs...)
-		groupOK = len(groupErrs) == 0
-	}
-	if len(s.Versions) == 0 {
-		errs = append(errs, field.Required(spec.Child("versions"), "at least one version"))
-	}
-	seen := map[string]bool{}
-	for i, v := range s.Versions {
-		p := spec.Child("versions").Index(i)
-		switch {
-		case v.Name == "":
-			errs = append(errs, field.Required(p.Child("name"), ""))
-		case seen[v.Name]:
-			errs = append(errs, field.Duplicate(p.Child("name"), v.Name))
-		default:
-			nameErrs := dns(p.Child("name"), v.Name, validation.IsDNS1035Label)
-			errs = append(errs, nameErrs...)
-			if groupOK && len(nameErrs) == 0 {
-				// The aggregator names an APIService <version>.<group>; it must be a valid object name.
-				errs = append(errs, dns(p.Child("name"), a.APIServiceName(v.Name), validation.IsDNS1123Subdomain)...)
-			}
-		}
-		seen[v.Name] = true
-	}
-
-	seenRes := map[string]bool{}
-	for i, r := range s.Resources {
-		p := spec.Child("resources").Index(i)
-		switch {
-		case !resourceName.MatchString(r):
-			errs = append(errs, field.Invalid(p, r, "must be a lowercase plural resource name, optionally with a /subresource"))
-		case seenRes[r]:
-			errs = append(errs, field.Duplicate(p, r))
-		}
-		seenRes[r] = true
-	}
-
+	errs = append(errs, a.validateGroups(spec)...)
 	errs = append(errs, dns(spec.Child("namespace"), s.Namespace, validation.IsDNS1123Label)...)
-	errs = append(errs, dns(spec.Child("service", "name"), s.Service.Name, validation.IsDNS1035Label)...)
+	if o := s.Names; o == nil || o.Service != s.Service.Name {
+		// Otherwise it came from spec.names.service, and validateNames reports it there.
+		errs = append(errs, dns(spec.Child("service", "name"), s.Service.Name, validation.IsDNS1035Label)...)
+	}
+	if o := s.Names; o != nil && o.Service != "" && o.Service != s.Service.Name {
+		errs = append(errs, field.Invalid(spec.Child("names", "service"), o.Service,
+			fmt.Sprintf("spec.service.name is %q: give the Service's name in one of them", s.Service.Name)))
+	}
+	if s.Names != nil {
+		errs = append(errs, a.validateNames(spec.Child("names"))...)
+	}
+	errs = append(errs, validateMetadata(spec, s)...)
 	errs = append(errs, a.validateServer(spec.Child("server"))...)
 	errs = append(errs, validateCertificate(spec.Child("certificate"), s.Certificate)...)
 	if np := s.NetworkPolicy; np != nil {
@@ -97,6 +63,7 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 				errs = append(errs, field.Invalid(p.Child("apiServerCIDRs").Index(i), cidr, "must be a CIDR such as 10.0.0.0/24"))
 			}
 		}
+		errs = append(errs, validateExtraRules(p, np)...)
 	}
 	return errs
 }
@@ -138,6 +105,9 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 		}
 	}
 
+	if raw := sv.PodTemplatePatch(); raw != nil {
+		errs = append(errs, validatePodTemplate(p.Child("podTemplate"), raw)...)
+	}
 	if sv.PriorityClassName != "" {
 		errs = append(errs, dns(p.Child("priorityClassName"), sv.PriorityClassName, validation.IsDNS1123Subdomain)...)
 	}

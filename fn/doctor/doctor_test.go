@@ -82,7 +82,11 @@ func newCluster(t *testing.T, mode string, mutate func(*cluster)) *cluster {
 		c.caPEM = pki.EncodeCertPEM(ca.Cert)
 		m = manifests.Material{CABundle: c.caPEM, Secret: &manifests.SecretPEM{CertPEM: pki.EncodeCertPEM(c.leaf.Cert), KeyPEM: keyPEM, CAPEM: c.caPEM}}
 	}
-	c.objs = manifests.Build(api, m)
+	objs, err := manifests.Build(api, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.objs = objs
 
 	var docs []string
 	for _, o := range c.objs {

@@ -91,19 +91,21 @@ func TargetsFromConfig(path string, stdin io.Reader) ([]Target, error) {
 				caBundle = readCAFile(c.Provided.CAFile, path)
 			}
 		}
-		for _, v := range api.Spec.Versions {
-			targets = append(targets, Target{
-				Name: api.APIServiceName(v.Name),
-				Expect: &Ref{
-					APIService: api.APIServiceName(v.Name),
-					Namespace:  api.Spec.Namespace,
-					Service:    api.Spec.Service.Name,
-					Port:       api.Spec.Service.Port,
-				},
-				CABundle: caBundle,
-				Injector: injector,
-				Source:   name(path),
-			})
+		for _, g := range api.APIGroups() {
+			for _, v := range g.Versions {
+				targets = append(targets, Target{
+					Name: config.APIServiceName(g.Group, v.Name),
+					Expect: &Ref{
+						APIService: config.APIServiceName(g.Group, v.Name),
+						Namespace:  api.Spec.Namespace,
+						Service:    api.Spec.Service.Name,
+						Port:       api.Spec.Service.Port,
+					},
+					CABundle: caBundle,
+					Injector: injector,
+					Source:   name(path),
+				})
+			}
 		}
 	}
 	if len(targets) == 0 {

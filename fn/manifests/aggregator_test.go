@@ -30,16 +30,18 @@ func TestAPIServicesPassTheAggregatorsValidation(t *testing.T) {
 		if len(errs) > 0 {
 			continue // an error case
 		}
-		for _, v := range api.Spec.Versions {
-			svc := APIService(api, v, []byte("-----BEGIN CERTIFICATE-----\n"))
-			var internal apiregistration.APIService
-			if err := apiregv1.Convert_v1_APIService_To_apiregistration_APIService(svc, &internal, nil); err != nil {
-				t.Fatal(err)
+		for _, g := range api.APIGroups() {
+			for _, v := range g.Versions {
+				svc := APIService(api, g, v, []byte("-----BEGIN CERTIFICATE-----\n"))
+				var internal apiregistration.APIService
+				if err := apiregv1.Convert_v1_APIService_To_apiregistration_APIService(svc, &internal, nil); err != nil {
+					t.Fatal(err)
+				}
+				if errs := validation.ValidateAPIService(context.Background(), &internal); len(errs) > 0 {
+					t.Errorf("%s: APIService %s: %v", p, svc.Name, errs)
+				}
+				checked++
 			}
-			if errs := validation.ValidateAPIService(context.Background(), &internal); len(errs) > 0 {
-				t.Errorf("%s: APIService %s: %v", p, svc.Name, errs)
-			}
-			checked++
 		}
 	}
 	if checked < 10 {

@@ -23,17 +23,17 @@ const (
 // APIService registers one version of the group with the kube-aggregator, trusting
 // caBundle for the Service's serving certificate, or asking cert-manager's cainjector
 // or OpenShift's service-ca to fill it in. It never skips TLS verification.
-func APIService(api *config.AggregatedAPI, v config.Version, caBundle []byte) *apiregv1.APIService {
+func APIService(api *config.AggregatedAPI, g config.APIGroup, v config.Version, caBundle []byte) *apiregv1.APIService {
 	n := api.ObjectNames()
-	m := meta(api, api.APIServiceName(v.Name), "")
-	m.Annotations = map[string]string{
+	m := meta(api, config.APIServiceName(g.Group, v.Name), "")
+	m.Annotations = annotations(api, map[string]string{
 		// Apply the backend first and delete it last: an APIService without a ready
 		// backend turns discovery partial for the whole cluster (and blocks namespace
 		// deletion). kpt live apply reads depends-on; Argo CD syncs waves in order and
 		// prunes in reverse.
 		DependsOnAnnotation: "apps/namespaces/" + api.Spec.Namespace + "/Deployment/" + n.Deployment,
 		SyncWaveAnnotation:  "1",
-	}
+	})
 	switch api.Spec.Certificate.Mode {
 	case config.ModeCertManager:
 		m.Annotations[CertManagerInjectAnnotation] = api.Spec.Namespace + "/" + n.ServingCertificate
@@ -44,7 +44,7 @@ func APIService(api *config.AggregatedAPI, v config.Version, caBundle []byte) *a
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apiregistration.k8s.io/v1", Kind: "APIService"},
 		ObjectMeta: m,
 		Spec: apiregv1.APIServiceSpec{
-			Group:   api.Spec.Group,
+			Group:   g.Group,
 			Version: v.Name,
 			Service: &apiregv1.ServiceReference{
 				Namespace: api.Spec.Namespace,
@@ -52,7 +52,7 @@ func APIService(api *config.AggregatedAPI, v config.Version, caBundle []byte) *a
 				Port:      ptr.To(api.Spec.Service.Port),
 			},
 			CABundle:             caBundle,
-			GroupPriorityMinimum: api.Spec.GroupPriorityMinimum,
+			GroupPriorityMinimum: g.GroupPriorityMinimum,
 			VersionPriority:      v.VersionPriority,
 		},
 	}

@@ -23,6 +23,11 @@ const nonRootUID = 65532
 // ServerArgs are the flags the function passes before spec.server.args: the port and
 // the certificate files mounted from the serving Secret.
 func ServerArgs(api *config.AggregatedAPI) []string {
+	return append(serverFlags(api), api.Spec.Server.Args...)
+}
+
+// serverFlags are the port and certificate flags the function sets.
+func serverFlags(api *config.AggregatedAPI) []string {
 	var args []string
 	f := api.Spec.Server.Flags
 	add := func(flag *string, value string) {
@@ -33,7 +38,7 @@ func ServerArgs(api *config.AggregatedAPI) []string {
 	add(f.SecurePort, itoa(api.Spec.Server.Port))
 	add(f.TLSCertFile, path.Join(certMountPath, corev1.TLSCertKey))
 	add(f.TLSPrivateKeyFile, path.Join(certMountPath, corev1.TLSPrivateKeyKey))
-	return append(args, api.Spec.Server.Args...)
+	return args
 }
 
 // HashAnnotation is a pod template annotation holding the SHA-256 of data.
@@ -43,8 +48,21 @@ func HashAnnotation(key string, data []byte) map[string]string {
 }
 
 // Deployment runs the server with the serving Secret mounted read-only, HTTPS probes,
-// a restricted security context and a rollout that keeps a ready pod at all times.
-func Deployment(api *config.AggregatedAPI, n Names, m Material) *appsv1.Deployment {
+// a restricted security context and a rollout that keeps a ready pod at all times;
+// spec.server.podTemplate is merged onto its pod template.
+func Deployment(api *config.AggregatedAPI, n Names, m Material) (*appsv1.Deployment, error) {
+	d := generatedDeployment(api, n, m)
+	if patch := api.Spec.Server.PodTemplatePatch(); patch != nil {
+		merged, errs := customizePodTemplate(api, d.Spec.Template, patch)
+		if len(errs) > 0 {
+			return nil, errs.ToAggregate()
+		}
+		d.Spec.Template = merged
+	}
+	return d, nil
+}
+
+func generatedDeployment(api *config.AggregatedAPI, n Names, m Material) *appsv1.Deployment {
 	sv := api.Spec.Server
 	probe := func(path string, failures int32) *corev1.Probe {
 		return &corev1.Probe{
@@ -96,7 +114,7 @@ func Deployment(api *config.AggregatedAPI, n Names, m Material) *appsv1.Deployme
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels:      podLabels,
-					Annotations: m.PodAnnotations,
+					Annotations: annotations(api, m.PodAnnotations),
 				},
 				Spec: corev1.PodSpec{
 					ServiceAccountName:        n.ServiceAccount,

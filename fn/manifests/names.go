@@ -1,6 +1,8 @@
 package manifests
 
 import (
+	"maps"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -40,12 +42,31 @@ type Object interface {
 // Names are the names of the generated objects, derived by config's ObjectNames.
 type Names = config.Names
 
+// labels are spec.commonLabels and the function's own labels.
 func labels(api *config.AggregatedAPI) map[string]string {
-	return map[string]string{
-		OwnerLabel:     api.Name,
-		nameLabel:      api.Name,
-		managedByLabel: managedBy,
+	l := make(map[string]string, len(api.Spec.CommonLabels)+3)
+	maps.Copy(l, api.Spec.CommonLabels)
+	l[OwnerLabel] = api.Name
+	l[nameLabel] = api.Name
+	l[managedByLabel] = managedBy
+	return l
+}
+
+// annotations are spec.commonAnnotations plus extra, nil when there are none.
+func annotations(api *config.AggregatedAPI, extra ...map[string]string) map[string]string {
+	n := len(api.Spec.CommonAnnotations)
+	for _, m := range extra {
+		n += len(m)
 	}
+	if n == 0 {
+		return nil
+	}
+	a := make(map[string]string, n)
+	maps.Copy(a, api.Spec.CommonAnnotations)
+	for _, m := range extra {
+		maps.Copy(a, m)
+	}
+	return a
 }
 
 func selector(api *config.AggregatedAPI) map[string]string {
@@ -53,7 +74,7 @@ func selector(api *config.AggregatedAPI) map[string]string {
 }
 
 func meta(api *config.AggregatedAPI, name, namespace string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels(api)}
+	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels(api), Annotations: annotations(api)}
 }
 
 // Material is the certificate PEM the objects carry.
@@ -76,10 +97,15 @@ type SecretPEM struct {
 
 // Build returns every object of the aggregated API, in a fixed order: namespace,
 // identity, certificates, RBAC, network, workload, then the APIServices, which make
-// the kube-aggregator start routing to the server.
-func Build(api *config.AggregatedAPI, m Material) []Object {
+// the kube-aggregator start routing to the server. It fails only when
+// spec.server.podTemplate cannot be merged (CheckPodTemplate says why first).
+func Build(api *config.AggregatedAPI, m Material) ([]Object, error) {
 	names := api.ObjectNames()
-	objs := []Object{Namespace(api, names), ServiceAccount(api, names)}
+	var objs []Object
+	if api.EmitsNamespace() {
+		objs = append(objs, Namespace(api, names))
+	}
+	objs = append(objs, ServiceAccount(api, names))
 	if m.Secret != nil {
 		objs = append(objs, ServingSecret(api, names, *m.Secret))
 	}
@@ -93,15 +119,21 @@ func Build(api *config.AggregatedAPI, m Material) []Object {
 		AuthReaderBinding(api, names),
 	)
 	objs = append(objs, UserRoles(api, names)...)
-	objs = append(objs, Service(api, names), Deployment(api, names, m))
+	deployment, err := Deployment(api, names, m)
+	if err != nil {
+		return nil, err
+	}
+	objs = append(objs, Service(api, names), deployment)
 	if api.Spec.Server.Replicas > 1 {
 		objs = append(objs, PodDisruptionBudget(api, names))
 	}
 	if np := api.Spec.NetworkPolicy; np != nil && np.Enabled {
 		objs = append(objs, NetworkPolicy(api, names))
 	}
-	for _, v := range api.Spec.Versions {
-		objs = append(objs, APIService(api, v, m.CABundle))
+	for _, g := range api.APIGroups() {
+		for _, v := range g.Versions {
+			objs = append(objs, APIService(api, g, v, m.CABundle))
+		}
 	}
-	return objs
+	return objs, nil
 }

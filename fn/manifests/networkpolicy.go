@@ -11,7 +11,8 @@ import (
 )
 
 // NetworkPolicy admits the kube-apiserver to the server's port and lets the server
-// reach the kube-apiserver (delegated authn/authz, informers) and DNS; nothing else.
+// reach the kube-apiserver (delegated authn/authz, informers) and DNS, plus the rules
+// of spec.networkPolicy.extraIngress and extraEgress; nothing else.
 func NetworkPolicy(api *config.AggregatedAPI, n Names) *networkingv1.NetworkPolicy {
 	np := api.Spec.NetworkPolicy
 	var peers []networkingv1.NetworkPolicyPeer
@@ -32,14 +33,14 @@ func NetworkPolicy(api *config.AggregatedAPI, n Names) *networkingv1.NetworkPoli
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{MatchLabels: selector(api)},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
-			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+			Ingress: append([]networkingv1.NetworkPolicyIngressRule{{
 				From:  peers,
 				Ports: []networkingv1.NetworkPolicyPort{port(api.Spec.Server.Port, &tcp)},
-			}},
-			Egress: []networkingv1.NetworkPolicyEgressRule{
+			}}, np.IngressRules()...),
+			Egress: append([]networkingv1.NetworkPolicyEgressRule{
 				{To: peers, Ports: apiPorts},
 				{Ports: []networkingv1.NetworkPolicyPort{port(53, &udp), port(53, &tcp)}},
-			},
+			}, np.EgressRules()...),
 		},
 	}
 }

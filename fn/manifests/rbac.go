@@ -88,15 +88,20 @@ func AuthReaderBinding(api *config.AggregatedAPI, n Names) *rbacv1.RoleBinding {
 	}
 }
 
-// UserRoles give the API's users access to spec.resources through the built-in roles:
-// the view role aggregates into view, edit and admin; the edit role into edit and admin.
-// No resources, no roles.
+// UserRoles give the API's users access to the groups' resources through the built-in
+// roles: the view role (read verbs) aggregates into view, edit and admin; the edit role
+// (write verbs) into edit and admin. Read-only groups have no rule in the edit role, and
+// there is no edit role when nothing is writable; no resources, no roles.
 func UserRoles(api *config.AggregatedAPI, n Names) []Object {
-	if len(api.Spec.Resources) == 0 {
-		return nil
-	}
-	rule := func(verbs []string) []rbacv1.PolicyRule {
-		return []rbacv1.PolicyRule{{APIGroups: []string{api.Spec.Group}, Resources: api.Spec.Resources, Verbs: verbs}}
+	var view, edit []rbacv1.PolicyRule
+	for _, g := range api.APIGroups() {
+		if len(g.Resources) == 0 {
+			continue
+		}
+		view = append(view, rbacv1.PolicyRule{APIGroups: []string{g.Group}, Resources: g.Resources, Verbs: readVerbs})
+		if !g.ReadOnly {
+			edit = append(edit, rbacv1.PolicyRule{APIGroups: []string{g.Group}, Resources: g.Resources, Verbs: writeVerbs})
+		}
 	}
 	aggregate := func(roles ...string) map[string]string {
 		l := map[string]string{}
@@ -105,8 +110,12 @@ func UserRoles(api *config.AggregatedAPI, n Names) []Object {
 		}
 		return l
 	}
-	return []Object{
-		clusterRole(api, n.ViewRole, rule(readVerbs), aggregate("view", "edit", "admin")),
-		clusterRole(api, n.EditRole, rule(writeVerbs), aggregate("edit", "admin")),
+	var objs []Object
+	if len(view) > 0 {
+		objs = append(objs, clusterRole(api, n.ViewRole, view, aggregate("view", "edit", "admin")))
 	}
+	if len(edit) > 0 {
+		objs = append(objs, clusterRole(api, n.EditRole, edit, aggregate("edit", "admin")))
+	}
+	return objs
 }

@@ -1,6 +1,8 @@
 package manifests
 
 import (
+	"maps"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -12,8 +14,10 @@ import (
 // In openshift mode the service-ca operator issues the serving Secret for it.
 func Service(api *config.AggregatedAPI, n Names) *corev1.Service {
 	m := meta(api, n.Service, api.Spec.Namespace)
+	maps.Copy(m.Labels, api.Spec.Service.Labels) // validated: never one of the function's labels
+	m.Annotations = annotations(api, api.Spec.Service.Annotations)
 	if api.Spec.Certificate.Mode == config.ModeOpenShift {
-		m.Annotations = map[string]string{OpenShiftServingCertAnnotation: n.Secret}
+		m.Annotations = annotations(api, api.Spec.Service.Annotations, map[string]string{OpenShiftServingCertAnnotation: n.Secret})
 	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},

@@ -267,11 +267,23 @@ func caFileError(err error) error {
 	return err
 }
 
-func findSecret(items []*yaml.RNode, name, namespace string) *yaml.RNode {
-	for _, it := range items {
-		if it.GetKind() == "Secret" && it.GetApiVersion() == "v1" && it.GetName() == name && it.GetNamespace() == namespace {
+// findSecret finds the previous serving Secret among the objects of the previous
+// render: by name, or after spec.names.secret changed, the one TLS Secret there was.
+func findSecret(owned []*yaml.RNode, name, namespace string) *yaml.RNode {
+	var tls []*yaml.RNode
+	for _, it := range owned {
+		if it.GetKind() != "Secret" || it.GetApiVersion() != "v1" {
+			continue
+		}
+		if it.GetName() == name && it.GetNamespace() == namespace {
 			return it
 		}
+		if t, _ := it.Pipe(yaml.Lookup("type")); t != nil && yaml.GetValue(t) == "kubernetes.io/tls" {
+			tls = append(tls, it)
+		}
+	}
+	if len(tls) == 1 {
+		return tls[0]
 	}
 	return nil
 }

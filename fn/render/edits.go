@@ -104,8 +104,10 @@ func whereItBelongs(kind string, paths []string) string {
 			add("`spec.server.args` or `spec.server.command` in the config")
 		case kind == "Deployment" && strings.HasPrefix(p, "spec.template."):
 			add("`spec.server.podTemplate` in the config")
-		case strings.HasPrefix(p, "metadata.labels") || strings.HasPrefix(p, "metadata.annotations"):
-			add("a kustomization over the rendered output (`labels:`, `commonAnnotations:`, `patches:`)")
+		case strings.HasPrefix(p, "metadata.labels"):
+			add("`spec.commonLabels` in the config, or `labels:` in a kustomization over the rendered output")
+		case strings.HasPrefix(p, "metadata.annotations"):
+			add("`spec.commonAnnotations` in the config, or `commonAnnotations:` in a kustomization over the rendered output")
 		default:
 			add("the config, or a kustomization over the rendered output")
 		}

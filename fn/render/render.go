@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -107,6 +108,13 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		return nil
 	}
 
+	if errs := manifests.CheckPodTemplate(api); len(errs) > 0 {
+		for _, e := range errs {
+			r.fail(fieldMessage(e), e.Field)
+		}
+		return nil
+	}
+
 	owned, foreign := partition(r.items, api.Name)
 	names := api.ObjectNames()
 	r.checkEncrypted(r.items, api.Name, objectID("v1", "Secret", api.Spec.Namespace, names.Secret))
@@ -121,7 +129,10 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 	if err != nil {
 		return err
 	}
-	generated := manifests.Build(api, material)
+	generated, err := manifests.Build(api, material)
+	if err != nil {
+		return err
+	}
 
 	foreignIDs := map[string]*yaml.RNode{}
 	for _, it := range foreign {
@@ -155,7 +166,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		}
 		if f := api.Spec.Certificate.SecretFile; f != "" && node.GetKind() == "Secret" {
 			// kpt writes an object to the file its path annotations name.
-			for _, k := range []string{"internal.config.kubernetes.io/path", "config.kubernetes.io/path"} {
+			for _, k := range []string{"config.kubernetes.io/path", "internal.config.kubernetes.io/path"} { // sorted, as keepToolAnnotations writes them
 				if err := node.PipeE(yaml.SetAnnotation(k, f)); err != nil {
 					return err
 				}
@@ -164,8 +175,29 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		out = append(out, node)
 	}
 	r.reportEdits()
+	r.warnDroppedNamespaces(api, owned, out)
 	r.out = append(foreign, out...)
 	return nil
+}
+
+// warnDroppedNamespaces says when a Namespace of the previous render is no longer
+// generated: a GitOps tool that prunes would delete it, and everything in it.
+func (r *run) warnDroppedNamespaces(api *config.AggregatedAPI, owned, out []*yaml.RNode) {
+	for _, prev := range owned {
+		if prev.GetKind() != "Namespace" || slices.ContainsFunc(out, func(n *yaml.RNode) bool {
+			return n.GetKind() == "Namespace" && n.GetName() == prev.GetName()
+		}) {
+			continue
+		}
+		why := "spec.createNamespace is false"
+		switch {
+		case config.IsSystemNamespace(prev.GetName()):
+			why = "the cluster itself owns it"
+		case prev.GetName() != api.Spec.Namespace:
+			why = "spec.namespace is now " + api.Spec.Namespace
+		}
+		r.warn(fmt.Sprintf("Namespace %s from the previous render is no longer generated (%s): make sure your GitOps tool does not prune it (Argo CD: argocd.argoproj.io/sync-options: Prune=false; Flux: kustomize.toolkit.fluxcd.io/prune: disabled), or it deletes everything in it", prev.GetName(), why))
+	}
 }
 
 // partition splits items into those this config generated and all others.
@@ -212,10 +244,16 @@ func ownerOf(n *yaml.RNode) string {
 // path, index, ids) from the previous version of an object to the new one, so an
 // in-place re-render writes the object back where it was.
 func keepToolAnnotations(prev, next *yaml.RNode) {
-	for k, v := range prev.GetAnnotations() {
+	annotations := prev.GetAnnotations()
+	var keys []string // sorted, so a re-render writes them in the same order
+	for k := range annotations {
 		if k == "config.kubernetes.io/path" || k == "config.kubernetes.io/index" || k == "config.k8s.io/id" || strings.HasPrefix(k, "internal.config.kubernetes.io/") {
-			_ = next.PipeE(yaml.SetAnnotation(k, v))
+			keys = append(keys, k)
 		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		_ = next.PipeE(yaml.SetAnnotation(k, annotations[k]))
 	}
 }
 

@@ -260,6 +260,18 @@ func BenchmarkRender(b *testing.B) {
 			}
 		}
 	})
+	// A re-render of a config with a podTemplate, names, a NetworkPolicy with extra
+	// rules: what the strict decode and the strategic merge cost when warm.
+	raw, _ = os.ReadFile("../../testdata/pod-template/config.yaml")
+	withTemplate := yaml.MustParse(string(raw))
+	prev = Process(nil, withTemplate, t0).Items
+	b.Run("rerender-podTemplate", func(b *testing.B) {
+		for b.Loop() {
+			if out := Process(prev, withTemplate, t0); out.Failed {
+				b.Fatal(out.Results)
+			}
+		}
+	})
 }
 
 // TestBadPreviousSecretIsReissuedCleanly: previous material that is broken in any way

@@ -82,6 +82,10 @@ func cases(base string) []hostile {
 		{"8 MB kind", strings.Replace(base, "kind: AggregatedAPI", "kind: "+strings.Repeat("A", 8<<20), 1), "the function config is too large"},
 		{"900 KB image", strings.Replace(base, "image: registry.k8s.io", "image: registry.k8s.io"+strings.Repeat("a", 900<<10), 1), "should be at most 1024 chars long"},
 		{"alias expansion 10^12", spec(bomb.String()), "the function config is too large"},
+		{"5,000 pod containers", server("    podTemplate: {spec: {containers: " + list("{name: c, image: x}", 5_000) + "}}\n"), "must have at most 256 items"},
+		{"255 containers, 30 env each", server("    podTemplate: {spec: {securityContext: {runAsUser: 0}, containers: " +
+			strings.Replace(list("{name: cNN, image: x, env: "+list("{name: E, value: v}", 30)+"}", 255), "cNN", "apiserver", 1) + "}}\n"), "would run as root"},
+		{"1,000 extraEgress rules", base + "  networkPolicy: {enabled: true, extraEgress: " + list("{ports: [{port: 10250}]}", 1_000) + "}\n", "should have at most 32 items"},
 		{"nesting 10,000 deep", spec("  junk: " + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + "\n"), ""},
 	}
 }

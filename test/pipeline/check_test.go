@@ -50,6 +50,7 @@ type expectation struct {
 	Owner          string // the config's name: the value of the aggapi.dev/owner label
 	Group          string
 	Versions       []string
+	GroupVersions  [][2]string // {group, version} of every APIService, when the config serves several groups
 	Namespace      string
 	ServiceName    string
 	ServicePort    int32
@@ -342,9 +343,14 @@ func checkRender(t *testing.T, nodes []*yaml.RNode, want expectation) *rendered 
 		t.Errorf("%s: pod annotation %s=%q, want the sha256 of tls.crt %q", deployID, certHashAnno, got, exp)
 	}
 
-	// One APIService per version, each trusting the serving certificate.
+	// One APIService per group and version, each trusting the serving certificate.
+	groupVersions := want.GroupVersions
 	for _, v := range want.Versions {
-		id := objID{"apiregistration.k8s.io/v1", "APIService", "", v + "." + want.Group}
+		groupVersions = append(groupVersions, [2]string{want.Group, v})
+	}
+	for _, gv := range groupVersions {
+		group, v := gv[0], gv[1]
+		id := objID{"apiregistration.k8s.io/v1", "APIService", "", v + "." + group}
 		n := r.Objects[id]
 		if n == nil {
 			t.Errorf("no APIService for version %s", v)
@@ -355,8 +361,8 @@ func checkRender(t *testing.T, nodes []*yaml.RNode, want expectation) *rendered 
 		}
 		var as apiregistrationv1.APIService
 		decode(t, n, &as)
-		if as.Spec.Group != want.Group || as.Spec.Version != v {
-			t.Errorf("%s: group/version %s/%s, want %s/%s", id, as.Spec.Group, as.Spec.Version, want.Group, v)
+		if as.Spec.Group != group || as.Spec.Version != v {
+			t.Errorf("%s: group/version %s/%s, want %s/%s", id, as.Spec.Group, as.Spec.Version, group, v)
 		}
 		switch ref := as.Spec.Service; {
 		case ref == nil:
