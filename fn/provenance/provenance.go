@@ -38,18 +38,17 @@ func IsToolAnnotation(key string) bool {
 
 // Digest is the SHA-256 of a YAML value in canonical form, as "sha256:<hex>".
 func Digest(n *yaml.Node) string {
-	b, _ := appendCanonical(make([]byte, 0, 4096), n, nil, nil, 0)
-	return digestOf(b)
+	return digestAt(n, elsewhere)
 }
 
 // ObjectDigest is the digest of an object as the next render compares it: without its
 // own RenderedDigestAnnotation and without the tools' bookkeeping annotations.
 func ObjectDigest(obj *yaml.RNode) string {
-	b, _ := appendCanonical(make([]byte, 0, 4096), obj.YNode(), nil, objectSkip(RenderedDigestAnnotation), 0)
-	return digestOf(b)
+	return digestAt(obj.YNode(), atRoot)
 }
 
-func digestOf(b []byte) string {
+func digestAt(n *yaml.Node, w where) string {
+	b, _ := appendCanonical(make([]byte, 0, 4096), n, w, 0) // on the stack unless it grows
 	sum := sha256.Sum256(b)
 	return digestPrefix + hex.EncodeToString(sum[:])
 }
@@ -205,39 +204,70 @@ func canonicalAt(n *yaml.Node, path []string, skip func([]string, string) bool, 
 	return nil
 }
 
-// canonicalScalar keeps the type: 443 and "443" differ, 0x1bb and 443 do not.
+// canonicalScalar keeps the type: 443 and "443" differ, 0x1bb and 443 do not. nil
+// for null.
 func canonicalScalar(n *yaml.Node) value {
+	if v, ok := scalarOf(n); ok {
+		return v
+	}
+	return nil
+}
+
+// scalarOf is canonicalScalar without the interface (and its allocation); false for null.
+func scalarOf(n *yaml.Node) (scalar, bool) {
 	switch tag := n.ShortTag(); tag {
 	case yaml.NodeTagNull:
-		return nil
+		return scalar{}, false
 	case yaml.NodeTagInt:
 		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
-			return scalar{tag, strconv.FormatInt(i, 10)}
+			return scalar{tag, strconv.FormatInt(i, 10)}, true
 		}
-		return scalar{tag, n.Value}
+		return scalar{tag, n.Value}, true
 	case yaml.NodeTagFloat:
 		if f, err := strconv.ParseFloat(n.Value, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
 			if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-				return scalar{yaml.NodeTagInt, strconv.FormatInt(int64(f), 10)}
+				return scalar{yaml.NodeTagInt, strconv.FormatInt(int64(f), 10)}, true
 			}
-			return scalar{tag, strconv.FormatFloat(f, 'g', -1, 64)}
+			return scalar{tag, strconv.FormatFloat(f, 'g', -1, 64)}, true
 		}
-		return scalar{tag, n.Value}
+		return scalar{tag, n.Value}, true
 	case yaml.NodeTagBool:
-		return scalar{tag, strconv.FormatBool(strings.EqualFold(n.Value, "true"))}
+		return scalar{tag, strconv.FormatBool(strings.EqualFold(n.Value, "true"))}, true
 	default:
-		return scalar{tag, n.Value}
+		return scalar{tag, n.Value}, true
 	}
 }
 
 // The canonical form is part of the stamps' contract: changing it changes every digest,
 // so `verify --config` fails every render until it is redone. Say so in CHANGELOG.md.
 //
+// where appendCanonical is in an object: only metadata.annotations has keys to skip,
+// and a state says so without building a path for every field.
+type where int
+
+const (
+	elsewhere where = iota
+	atRoot
+	inMetadata
+	inAnnotations
+)
+
+func (w where) child(key string) where {
+	switch {
+	case w == atRoot && key == "metadata":
+		return inMetadata
+	case w == inMetadata && key == "annotations":
+		return inAnnotations
+	}
+	return elsewhere
+}
+
 // appendCanonical appends n in canonical form to b, with the same rules as canonical
-// (sorted keys, typed scalars, empty and null values dropped) but without building a
-// tree: a digest is taken of every object of every render. It reports false, having
-// appended nothing, for a value canonical would drop.
-func appendCanonical(b []byte, n *yaml.Node, path []string, skip func([]string, string) bool, depth int) ([]byte, bool) {
+// with objectSkip(RenderedDigestAnnotation) when w is atRoot (sorted keys, typed
+// scalars, empty and null values dropped) but without building a tree: a digest is
+// taken of every object of every render. It reports false, having appended nothing,
+// for a value canonical would drop.
+func appendCanonical(b []byte, n *yaml.Node, w where, depth int) ([]byte, bool) {
 	if n == nil || depth > maxDepth {
 		return b, false
 	}
@@ -246,17 +276,22 @@ func appendCanonical(b []byte, n *yaml.Node, path []string, skip func([]string, 
 		if len(n.Content) == 0 {
 			return b, false
 		}
-		return appendCanonical(b, n.Content[0], path, skip, depth+1)
+		return appendCanonical(b, n.Content[0], w, depth+1)
 	case yaml.AliasNode:
 		return appendScalar(b, scalar{"*", n.Value}), true
 	case yaml.MappingNode:
-		keys := make([]int, 0, len(n.Content)/2)
+		var small [16]int // most objects' mappings: no allocation
+		keys := small[:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if skip == nil || !skip(path, n.Content[i].Value) {
-				keys = append(keys, i)
+			k := n.Content[i].Value
+			if w == inAnnotations && (k == RenderedDigestAnnotation || IsToolAnnotation(k)) {
+				continue
 			}
+			keys = append(keys, i)
 		}
-		slices.SortStableFunc(keys, func(x, y int) int { return strings.Compare(n.Content[x].Value, n.Content[y].Value) })
+		if !slices.IsSortedFunc(keys, func(x, y int) int { return strings.Compare(n.Content[x].Value, n.Content[y].Value) }) {
+			slices.SortStableFunc(keys, func(x, y int) int { return strings.Compare(n.Content[x].Value, n.Content[y].Value) })
+		}
 		start := len(b)
 		b = append(b, '{')
 		wrote := false
@@ -265,7 +300,7 @@ func appendCanonical(b []byte, n *yaml.Node, path []string, skip func([]string, 
 			b = appendString(b, n.Content[i].Value)
 			b = append(b, ':')
 			var ok bool
-			if b, ok = appendCanonical(b, n.Content[i+1], append(path[:len(path):len(path)], n.Content[i].Value), skip, depth+1); !ok {
+			if b, ok = appendCanonical(b, n.Content[i+1], w.child(n.Content[i].Value), depth+1); !ok {
 				b = b[:mark]
 				continue
 			}
@@ -283,18 +318,18 @@ func appendCanonical(b []byte, n *yaml.Node, path []string, skip func([]string, 
 		b = append(b, '[')
 		for _, c := range n.Content {
 			var ok bool
-			if b, ok = appendCanonical(b, c, append(path[:len(path):len(path)], "[]"), skip, depth+1); !ok {
+			if b, ok = appendCanonical(b, c, elsewhere, depth+1); !ok {
 				b = append(b, '~')
 			}
 			b = append(b, ',')
 		}
 		return append(b, ']'), true
 	case yaml.ScalarNode:
-		v := canonicalScalar(n)
-		if v == nil {
+		v, ok := scalarOf(n)
+		if !ok {
 			return b, false
 		}
-		return appendScalar(b, v.(scalar)), true
+		return appendScalar(b, v), true
 	}
 	return b, false
 }
