@@ -6,7 +6,9 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY config/ config/
 COPY fn/ fn/
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/aggapi ./fn/cmd/aggapi
+# The version stamped on rendered objects (aggapi.dev/version): --build-arg VERSION=v0.1.0.
+ARG VERSION=""
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X github.com/aggapi/aggapi/fn/version.stamped=${VERSION}" -o /out/aggapi ./fn/cmd/aggapi
 
 FROM gcr.io/distroless/static:nonroot
 COPY --from=build /out/aggapi /usr/local/bin/aggapi

@@ -106,7 +106,7 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "aggapi: error: reading the ResourceList from stdin: %v\n", err)
 		return 1
 	}
-	out := render.Process(in.Items, in.FunctionConfig, Now())
+	out := render.Process(in.Items, in.FunctionConfig, Now(), render.WithProgress(stderr))
 	in.Items = nil // out.Items holds what is written, and the writer lets go of each item
 	if out.Failed && !allObjects(out.Items) {
 		out.Items = nil // what is not an object cannot be written back
@@ -127,6 +127,7 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "aggapi: error: writing the ResourceList: %v\n", err)
 		return 1
 	}
+	writeWarnings(stderr, out.Results)
 	if out.Failed {
 		for _, res := range out.Results {
 			if res.Severity == render.Error {
@@ -136,6 +137,16 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		return 1
 	}
 	return 0
+}
+
+// writeWarnings puts warning results on stderr too: kustomize does not show results,
+// and a warning (an edit the render replaced, a broken previous Secret) must be seen.
+func writeWarnings(stderr io.Writer, results []render.Result) {
+	for _, res := range results {
+		if res.Severity == render.Warning {
+			fmt.Fprintf(stderr, "aggapi: warning: %s\n", res.Message)
+		}
+	}
 }
 
 func allObjects(items []*yaml.RNode) bool {

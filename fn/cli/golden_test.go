@@ -18,7 +18,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/pki"
+	"github.com/aggapi/aggapi/fn/provenance"
 	"github.com/aggapi/aggapi/fn/verify"
+	"github.com/aggapi/aggapi/fn/version"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata expected.yaml files (and items.yaml of cases with items.from)")
@@ -215,16 +217,38 @@ func itemsOf(t *testing.T, rl []byte) []byte {
 
 var randomValue = regexp.MustCompile(`(?m)^(\s*(?:ca\.crt|tls\.crt|tls\.key|caBundle|aggapi\.dev/serving-cert-sha256): )(\S+)$`)
 
+var renderedDigest = regexp.MustCompile(`(?m)^(\s*aggapi\.dev/rendered-digest: )(\S+)$`)
+
 // mask replaces the certificate and key bytes a render made fresh; bytes it carried
-// over from the input stay, so reuse is checked byte for byte.
+// over from the input stay, so reuse is checked byte for byte. The rendered digest of
+// an item with masked bytes is masked too (checkStructure recomputes every digest).
 func mask(out, in []byte) []byte {
-	return randomValue.ReplaceAllFunc(out, func(m []byte) []byte {
+	out = randomValue.ReplaceAllFunc(out, func(m []byte) []byte {
 		sub := randomValue.FindSubmatch(m)
 		if bytes.Contains(in, sub[2]) {
 			return m
 		}
 		return append(append([]byte{}, sub[1]...), masked...)
 	})
+	// Items of the ResourceList start at column 0 with "- ".
+	items := regexp.MustCompile(`(?m)^- `).FindAllIndex(out, -1)
+	var b bytes.Buffer
+	last := 0
+	for i, start := range items {
+		end := len(out)
+		if i+1 < len(items) {
+			end = items[i+1][0]
+		}
+		b.Write(out[last:start[0]])
+		item := out[start[0]:end]
+		if bytes.Contains(item, []byte(masked)) {
+			item = renderedDigest.ReplaceAll(item, []byte("${1}"+masked))
+		}
+		b.Write(item)
+		last = end
+	}
+	b.Write(out[last:])
+	return b.Bytes()
 }
 
 // checkStructure verifies what masking hides: every APIService's caBundle verifies the
@@ -334,6 +358,18 @@ func checkStructure(t *testing.T, rl []byte, now time.Time) {
 	}
 	if apiServices == 0 {
 		t.Errorf("no APIService in the output")
+	}
+	for _, n := range nodes {
+		if n.GetLabels()["aggapi.dev/owner"] == "" {
+			continue
+		}
+		a := n.GetAnnotations()
+		if got, want := a[provenance.RenderedDigestAnnotation], provenance.ObjectDigest(n); got != want {
+			t.Errorf("%s %s: rendered digest %s, the object's is %s", n.GetKind(), n.GetName(), got, want)
+		}
+		if a[provenance.ConfigDigestAnnotation] == "" || a[provenance.VersionAnnotation] != version.Devel {
+			t.Errorf("%s %s is not stamped: %v", n.GetKind(), n.GetName(), a)
+		}
 	}
 	report := verify.Manifests(nodes, verify.Options{Now: now})
 	for _, f := range report.Findings {

@@ -15,7 +15,7 @@ import (
 	"github.com/aggapi/aggapi/fn/verify"
 )
 
-const verifyUsage = `Usage: aggapi verify [--warn-within DURATION] [--max-size SIZE] [FILE|DIR ...]
+const verifyUsage = `Usage: aggapi verify [--config FILE|DIR ...] [--warn-within DURATION] [--max-size SIZE] [FILE|DIR ...]
 
 Checks rendered manifests offline, for every APIService: the Service it names and the
 Deployment behind it exist, the serving certificate in the mounted Secret verifies
@@ -25,6 +25,13 @@ that no APIService skips TLS verification. Reads stdin without arguments (multi-
 YAML, a ResourceList or a List); a directory is read recursively (*.yaml, *.yml).
 Only regular files are read (symlinks followed, not into directories), and at most
 --max-size in all.
+
+With --config (repeatable; a file or directory holding AggregatedAPI configs), it also
+checks that the manifests were rendered from exactly these configs: every object a
+config generates carries aggapi.dev/config-digest, the digest of the config after
+defaulting, and a render that was skipped or not redone after a config change fails,
+naming the objects. Run it in CI after rendering: render, verify --config, fail.
+
 Exit status: 0 when no errors (warnings allowed), 1 on errors, 2 on bad usage.
 
 Flags:
@@ -39,12 +46,21 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	warnWithin := fs.Duration("warn-within", 720*time.Hour, "warn about certificates that expire within this duration")
 	maxSize := byteSize(verify.DefaultMaxBytes)
 	fs.Var(&maxSize, "max-size", "read at most `SIZE` of YAML over every file and stdin together (bytes, or with Ki, Mi, Gi)")
+	var configs configFlag
+	fs.Var(&configs, "config", "AggregatedAPI config `FILE or DIR` the manifests must be rendered from (repeatable)")
 	if code, done := parseFlags(fs, args, verifyUsage, stdout, stderr); done {
 		return code
 	}
-	// The set keeps what the checks read as the reader decodes, one document at a time.
+	expected, err := loadConfigs(configs, int64(maxSize))
+	if err != nil {
+		fmt.Fprintf(stderr, "aggapi verify: %v\n", err)
+		return 1
+	}
+	// The set keeps what the checks read as the reader decodes, one document at a time;
+	// the stamps are read first, before the set prunes the object.
 	set := verify.NewSet()
-	r := &verify.Reader{MaxBytes: int64(maxSize), Keep: set.Add}
+	var stamps verify.Stamps
+	r := &verify.Reader{MaxBytes: int64(maxSize), Keep: func(n *yaml.RNode) *yaml.RNode { return set.Add(stamps.Add(n)) }}
 	if _, err := readManifests(r, fs.Args(), stdin); err != nil {
 		fmt.Fprintf(stderr, "aggapi verify: %v\n", err)
 		var tooLarge *verify.TooLargeError
@@ -54,6 +70,7 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	report := set.Check(verify.Options{Now: Now(), WarnWithin: *warnWithin})
+	report.Findings = append(report.Findings, stamps.Stale(expected)...)
 	verify.Sort(report.Findings)
 	for _, f := range report.Findings {
 		fmt.Fprintln(stdout, f)

@@ -3,8 +3,6 @@ package manifests
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,23 +11,16 @@ import (
 	"k8s.io/kube-aggregator/pkg/apis/apiregistration/validation"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // TestAPIServicesPassTheAggregatorsValidation runs the kube-aggregator's own
 // ValidateAPIService over the APIServices of every valid config under testdata: what
 // the function accepts, the API server accepts.
 func TestAPIServicesPassTheAggregatorsValidation(t *testing.T) {
-	paths, _ := filepath.Glob("../../testdata/*/config.yaml")
 	checked := 0
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		api, errs := config.Load(b)
-		if len(errs) > 0 {
-			continue // an error case
-		}
+	for _, c := range testutil.ValidGoldenConfigs(t) {
+		p, api := c.Path, c.API
 		for _, g := range api.APIGroups() {
 			for _, v := range g.Versions {
 				svc := APIService(api, g, v, []byte("-----BEGIN CERTIFICATE-----\n"))

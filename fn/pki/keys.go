@@ -166,3 +166,7 @@ func KeyMatchesCert(key crypto.Signer, cert *x509.Certificate) bool {
 	k, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	return ok && k.Equal(cert.PublicKey)
 }
+
+// Slow tells whether generating a key of this algorithm takes seconds rather than
+// milliseconds (RSA-3072 and RSA-4096), so a user should hear about it first.
+func (a KeyAlgorithm) Slow() bool { return a == RSA3072 || a == RSA4096 }

@@ -48,11 +48,12 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 	previousBundle := r.previousBundle(owned)
 
 	reason := "no previous certificate in the input"
+	broken := false
 	var previousCA *x509.Certificate
 	if prev := findSecret(owned, names.Secret, api.Spec.Namespace); prev != nil {
 		m, err := secretMaterial(prev)
+		var parsed *pki.Parsed
 		if err == nil {
-			var parsed *pki.Parsed
 			parsed, err = m.Check(req, renewBefore, r.now)
 			if err == nil {
 				r.info(fmt.Sprintf("reused the serving certificate for %s: expires %s, renewed by a render after %s",
@@ -66,9 +67,14 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 				previousCA = parsed.CAs[0]
 			}
 		}
+		// Material that does not even parse is broken, not due: worth a warning.
+		broken = parsed == nil
 		reason = fmt.Sprintf("previous Secret %s/%s not reusable: %v", api.Spec.Namespace, names.Secret, err)
 	}
 
+	if req.KeyAlgorithm.Slow() {
+		fmt.Fprintf(r.progress, "aggapi: generating two %s keys (the CA's and the serving certificate's); this takes a few seconds\n", req.KeyAlgorithm)
+	}
 	ca, err := pki.NewCertificateAuthority(api.CACommonName(), req.KeyAlgorithm, r.now, req.NotAfter)
 	if err != nil {
 		return manifests.Material{}, err
@@ -83,14 +89,56 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 	}
 	// The CA key goes out of scope here: it is never written anywhere.
 	m := pki.ServingMaterial{CertPEM: pki.EncodeCertPEM(kp.Cert), KeyPEM: keyPEM, CAPEM: pki.EncodeCertPEM(ca.Cert)}
-	r.info(fmt.Sprintf("issued a new serving certificate for %s, expires %s (%s)", req.DNSNames[0], stamp(kp.Cert.NotAfter), reason))
-	bundle := []*x509.Certificate{ca.Cert}
-	if previousCA != nil && cert.OverlapDuration() > 0 {
-		bundle = append(bundle, previousCA)
-		r.info(fmt.Sprintf("the caBundle also trusts the previous CA (expires %s) until %s, while pods roll to the new certificate",
-			stamp(previousCA.NotAfter), stamp(overlapEnd(kp.Cert, cert.OverlapDuration(), previousCA))))
+	issued := fmt.Sprintf("issued a new serving certificate for %s, expires %s (%s)", req.DNSNames[0], stamp(kp.Cert.NotAfter), reason)
+	if broken {
+		r.warn(issued)
+	} else {
+		r.info(issued)
 	}
+	bundle := append([]*x509.Certificate{ca.Cert}, r.keptCAs(previousCA, previousBundle, kp.Cert, cert.OverlapDuration())...)
 	return material(bundle, m), nil
+}
+
+// keptCAs are the previous CAs a renewal's caBundle still trusts: the CA of the
+// previous Secret and those of the previous APIServices' caBundle, so pods serving the
+// previous certificate stay trusted while the Deployment rolls, even when the previous
+// Secret was broken. Each stays until overlap after the new certificate's NotBefore,
+// or its expiry if that comes first; a CA that was already a previous one in the last
+// bundle (not its first) keeps the end it had, counted from the first's NotBefore.
+func (r *run) keptCAs(previousCA *x509.Certificate, previousBundle []*x509.Certificate, leaf *x509.Certificate, overlap time.Duration) []*x509.Certificate {
+	if overlap <= 0 {
+		return nil
+	}
+	var kept []*x509.Certificate
+	keep := func(ca *x509.Certificate, end time.Time, where string) {
+		if !ca.IsCA || containsCert(kept, ca) || !r.now.Before(end) {
+			return
+		}
+		kept = append(kept, ca)
+		r.info(fmt.Sprintf("the caBundle also trusts the previous CA %q (%s, expires %s) until %s, while pods roll to the new certificate",
+			ca.Subject.CommonName, where, stamp(ca.NotAfter), stamp(end)))
+	}
+	if previousCA != nil {
+		keep(previousCA, overlapEnd(leaf, overlap, previousCA), "from the previous Secret")
+	}
+	for i, ca := range previousBundle {
+		end := overlapEnd(leaf, overlap, ca)
+		if i > 0 {
+			// Already on its way out: the previous render's own CA came first.
+			end = overlapEndFrom(previousBundle[0].NotBefore, overlap, ca)
+		}
+		keep(ca, end, "from the previous APIServices' caBundle")
+	}
+	return kept
+}
+
+// overlapEndFrom is overlapEnd for a renewal at start.
+func overlapEndFrom(start time.Time, overlap time.Duration, previousCA *x509.Certificate) time.Time {
+	end := start.Add(overlap)
+	if previousCA.NotAfter.Before(end) {
+		return previousCA.NotAfter
+	}
+	return end
 }
 
 // bundle is the current CA plus the previous CAs of the last caBundle that are still
@@ -111,11 +159,7 @@ func (r *run) bundle(current []*x509.Certificate, previous []*x509.Certificate, 
 // overlapEnd is when a previous CA leaves the bundle: overlap after the new
 // certificate's NotBefore, or the CA's expiry if that comes first.
 func overlapEnd(leaf *x509.Certificate, overlap time.Duration, previousCA *x509.Certificate) time.Time {
-	end := leaf.NotBefore.Add(overlap)
-	if previousCA.NotAfter.Before(end) {
-		return previousCA.NotAfter
-	}
-	return end
+	return overlapEndFrom(leaf.NotBefore, overlap, previousCA)
 }
 
 func containsCert(certs []*x509.Certificate, c *x509.Certificate) bool {

@@ -2,31 +2,21 @@ package render
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/manifests"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // TestTemplateToMapMatchesJSON holds the render's templateToMap to encoding/json: for
 // the pod template of every golden config, both give the same map (numbers compared
 // as JSON), so the strategic merge sees what it would see with json.Marshal.
 func TestTemplateToMapMatchesJSON(t *testing.T) {
-	paths, _ := filepath.Glob("../../testdata/*/config.yaml")
 	checked := 0
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		api, errs := config.Load(raw)
-		if len(errs) > 0 {
-			continue
-		}
+	for _, c := range testutil.ValidGoldenConfigs(t) {
+		p, api := c.Path, c.API
 		m := manifests.Material{PodAnnotations: map[string]string{"a": "b"}}
 		d, err := manifests.Deployment(api, api.ObjectNames(), m)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/pki"
+	"github.com/aggapi/aggapi/fn/sops"
 )
 
 // Severity of a finding.
@@ -348,6 +349,11 @@ func (c *checker) injected() bool {
 
 func (c *checker) checkSecret(secret *yaml.RNode, bundle []*x509.Certificate, serverName string) {
 	ref := "Secret " + secret.GetNamespace() + "/" + secret.GetName()
+	if how := sops.Encryption(secret); how != "" {
+		// Flux decrypts at apply time; ciphertext is not a broken certificate.
+		c.warnf("%s is SOPS-encrypted (%s): the serving certificate is not checked here; verify the decrypted render", ref, how)
+		return
+	}
 	fromBase64 := func(k string) []byte {
 		b, err := base64.StdEncoding.DecodeString(str(secret, "data", k))
 		if err != nil {

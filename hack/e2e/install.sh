@@ -8,16 +8,26 @@
 #   kubectl                  built from k8s.io/kubernetes (for tests that want
 #                            `kubectl apply`; the harness itself does not need it)
 #   sample-apiserver         built from k8s.io/sample-apiserver
+#   metrics-server           built from sigs.k8s.io/metrics-server (metrics-server/go.mod)
+#   custom-metrics-test-adapter
+#                            the test adapter of sigs.k8s.io/custom-metrics-apiserver
+#                            (custom-metrics-adapter/go.mod; serves custom.metrics.k8s.io
+#                            and external.metrics.k8s.io)
 #
-# The Go binaries go to $E2E_BIN_DIR (default: <repo>/.cache/e2e/bin). A stamp
-# file there records what was built; when it matches, nothing is rebuilt, so
-# the script is cheap to run before every e2e run. Idempotent; needs only Go
-# and apt (run as root, or with sudo available, if etcd must be installed).
+# The Go binaries go to $E2E_BIN_DIR (default: <repo>/.cache/e2e/bin). Each
+# group (control plane, metrics servers) has a stamp file there recording what
+# was built; when it matches, nothing is rebuilt, so the script is cheap to run
+# before every e2e run. The custom-metrics adapter is built against the very
+# module versions kube-apiserver is (align.sh pins them), so after the control
+# plane it comes from Go's build cache; metrics-server v0.8.0 only runs on the
+# k8s.io/* versions it was released with (see metrics-server/go.mod), so it
+# compiles those. Idempotent; needs only Go and apt (run as root, or with sudo
+# available, if etcd must be installed).
 #
 # Environment:
 #   E2E_BIN_DIR     where to put the binaries (default <repo>/.cache/e2e/bin;
 #                   a relative path is relative to the repository root)
-#   E2E_FORCE=1     rebuild even if the stamp matches
+#   E2E_FORCE=1     rebuild even if the stamps match
 #   E2E_SKIP_ETCD=1 do not try to install etcd
 set -euo pipefail
 
@@ -25,21 +35,16 @@ set -euo pipefail
 # used for the version ldflags, the stamp and the post-build sanity check.
 KUBE_VERSION=v1.37.2
 SAMPLE_APISERVER_VERSION=v0.37.2
+# The Go side of these lives in metrics-server/go.mod and custom-metrics-adapter/go.mod.
+METRICS_SERVER_VERSION=v0.8.0
+METRICS_SERVER_K8S_VERSION=v0.33.2 # what metrics-server v0.8.0 was released with
+CUSTOM_METRICS_APISERVER_VERSION=v1.37.0
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "${HERE}/../.." && pwd)"
 BIN="${E2E_BIN_DIR:-${REPO}/.cache/e2e/bin}"
 # A relative E2E_BIN_DIR is relative to the repository root, as in the Go harness.
 [[ "${BIN}" == /* ]] || BIN="${REPO}/${BIN}"
-STAMP="${BIN}/.stamp"
-BINARIES=(kube-apiserver kube-controller-manager kubectl sample-apiserver)
-PACKAGES=(
-  k8s.io/kubernetes/cmd/kube-apiserver
-  k8s.io/kubernetes/cmd/kube-controller-manager
-  k8s.io/kubernetes/cmd/kubectl
-  k8s.io/sample-apiserver
-)
-
 T0=$(date +%s)
 log() { printf '[e2e-install %4ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
 
@@ -73,61 +78,84 @@ install_etcd() {
 
 # --- Go binaries ------------------------------------------------------------
 # Mirror what kubernetes' hack/lib/version.sh injects, or the binaries report
-# v0.0.0-master. Both variable sets exist at v0.37.2.
+# v0.0.0-master. Both variable sets exist at v0.37.2. $1 is the version to
+# report (metrics-server prints client-go's, like its own Makefile sets it).
 version_ldflags() {
-  local major minor pkg key out="-s -w"
-  major="${KUBE_VERSION#v}"; major="${major%%.*}"
-  minor="${KUBE_VERSION#v*.}"; minor="${minor%%.*}"
+  local version="$1" major minor pkg key out="-s -w"
+  major="${version#v}"; major="${major%%.*}"
+  minor="${version#v*.}"; minor="${minor%%.*}"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    for key in gitVersion=${KUBE_VERSION} gitMajor=${major} gitMinor=${minor} gitTreeState=clean; do
+    for key in gitVersion=${version} gitMajor=${major} gitMinor=${minor} gitTreeState=clean; do
       out+=" -X ${pkg}.${key}"
     done
   done
   echo "${out}"
 }
-LDFLAGS="$(version_ldflags)"
 # GOWORK=off: never pick up a go.work from a parent directory.
 # GOFLAGS=: ignore the caller's defaults (e.g. -mod=vendor, -tags); flags are explicit.
 # CGO_ENABLED=0: static binaries like upstream's, and no C toolchain needed.
 # -buildvcs=false: no git stamping (fails e.g. on a clone owned by another user).
+# Both groups build with the same environment and compiler flags (only the
+# linker's -X differs), so packages they share are compiled once.
 BUILD_ENV=(GOWORK=off GOFLAGS= CGO_ENABLED=0)
-BUILD_FLAGS=(-buildvcs=false -ldflags "${LDFLAGS}")
 
-# The stamp covers everything that determines the build output.
+# The stamp covers everything that determines the build output of a group:
+# stamp_content "MODULE_DIR..." VERSION_LINES LDFLAGS BINARY...
+# (For the control plane this is byte for byte the format of earlier versions
+# of this script, so existing stamps stay valid.)
 stamp_content() {
-  printf 'kube=%s\nsample-apiserver=%s\ngo=%s\nmodules=%s\nbinaries=%s\nbuild=%s %s\n' \
-    "${KUBE_VERSION}" "${SAMPLE_APISERVER_VERSION}" "$(go env GOVERSION)" \
-    "$(cat "${HERE}/go.mod" "${HERE}/go.sum" | sha256sum | cut -d' ' -f1)" \
-    "${BINARIES[*]}" "${BUILD_ENV[*]}" "${BUILD_FLAGS[*]}"
+  local dirs="$1" versions="$2" ldflags="$3" dir
+  shift 3
+  printf '%s\ngo=%s\nmodules=%s\nbinaries=%s\nbuild=%s -buildvcs=false -ldflags %s\n' \
+    "${versions}" "$(go env GOVERSION)" \
+    "$(for dir in ${dirs}; do cat "${dir}/go.mod" "${dir}/go.sum"; done | sha256sum | cut -d' ' -f1)" \
+    "$*" "${BUILD_ENV[*]}" "${ldflags}"
 }
 
-binaries_up_to_date() {
+# up_to_date STAMP CONTENT BINARY...
+up_to_date() {
+  local stamp="$1" content="$2" b
+  shift 2
   [[ "${E2E_FORCE:-}" != 1 ]] || return 1
-  [[ -f "${STAMP}" ]] || return 1
-  [[ "$(cat "${STAMP}")" == "$(stamp_content)" ]] || return 1
-  local b
-  for b in "${BINARIES[@]}"; do
+  [[ -f "${stamp}" ]] || return 1
+  [[ "$(cat "${stamp}")" == "${content}" ]] || return 1
+  for b in "$@"; do
     [[ -x "${BIN}/${b}" ]] || return 1
   done
 }
 
-build_binaries() {
-  if binaries_up_to_date; then
-    log "binaries in ${BIN} are up to date (${KUBE_VERSION}); nothing to build"
+# go_build LABEL MODULE_DIR LDFLAGS PACKAGE...: builds main packages of one
+# wrapper module into ${BIN} (-o DIR/ names each binary after its package).
+go_build() {
+  local label="$1" dir="$2" ldflags="$3"
+  shift 3
+  mkdir -p "${BIN}"
+  local t=$(date +%s)
+  log "${label}: building $* into ${BIN}"
+  (
+    cd "${dir}"
+    env "${BUILD_ENV[@]}" go build -buildvcs=false -ldflags "${ldflags}" -o "${BIN}/" "$@"
+  )
+  log "${label}: built in $(($(date +%s) - t))s"
+}
+
+CONTROL_PLANE_BINARIES=(kube-apiserver kube-controller-manager kubectl sample-apiserver)
+build_control_plane() {
+  local stamp="${BIN}/.stamp" ldflags content
+  ldflags="$(version_ldflags "${KUBE_VERSION}")"
+  content="$(stamp_content "${HERE}" "kube=${KUBE_VERSION}"$'\n'"sample-apiserver=${SAMPLE_APISERVER_VERSION}" \
+    "${ldflags}" "${CONTROL_PLANE_BINARIES[@]}")"
+  if up_to_date "${stamp}" "${content}" "${CONTROL_PLANE_BINARIES[@]}"; then
+    log "control plane: binaries in ${BIN} are up to date (${KUBE_VERSION}); nothing to build"
     return
   fi
-  mkdir -p "${BIN}"
-  rm -f "${STAMP}"
-
-  local t=$(date +%s)
-  log "building ${BINARIES[*]} (${KUBE_VERSION}) into ${BIN}"
-  log "a cold build takes 12-25 minutes on 2 cores; relinking from the Go build cache ~1 minute"
-  # -o DIR/ with several main packages names each binary after its package.
-  (
-    cd "${HERE}"
-    env "${BUILD_ENV[@]}" go build "${BUILD_FLAGS[@]}" -o "${BIN}/" "${PACKAGES[@]}"
-  )
-  log "built in $(($(date +%s) - t))s"
+  rm -f "${stamp}"
+  log "control plane: a cold build takes 12-25 minutes on 2 cores; relinking from the Go build cache ~1 minute"
+  go_build "control plane" "${HERE}" "${ldflags}" \
+    k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/sample-apiserver
 
   # Sanity check: the version ldflags took effect.
   local got
@@ -136,13 +164,67 @@ build_binaries() {
     echo "unexpected kube-apiserver --version output: ${got}" >&2
     exit 1
   fi
-  stamp_content >"${STAMP}"
+  printf '%s\n' "${content}" >"${stamp}"
+}
+
+METRICS_BINARIES=(metrics-server custom-metrics-test-adapter)
+build_metrics_servers() {
+  local ms="${HERE}/metrics-server" cma="${HERE}/custom-metrics-adapter" stamp="${BIN}/.stamp-metrics"
+  local staging="v0.${KUBE_VERSION#v1.}" # k8s.io/apiserver etc. of this Kubernetes release
+  local ms_ldflags cma_ldflags content
+  # metrics-server prints client-go's version, as its own Makefile sets it;
+  # both report their own version at /version.
+  ms_ldflags="$(version_ldflags "${METRICS_SERVER_VERSION}")"
+  cma_ldflags="$(version_ldflags "${CUSTOM_METRICS_APISERVER_VERSION}")"
+  content="$(stamp_content "${ms} ${cma}" \
+    "metrics-server=${METRICS_SERVER_VERSION} (k8s.io=${METRICS_SERVER_K8S_VERSION})"$'\n'"custom-metrics-apiserver=${CUSTOM_METRICS_APISERVER_VERSION}"$'\n'"k8s.io=${staging}" \
+    "${ms_ldflags} | ${cma_ldflags}" "${METRICS_BINARIES[@]}")"
+  if up_to_date "${stamp}" "${content}" "${METRICS_BINARIES[@]}"; then
+    log "metrics servers: binaries in ${BIN} are up to date; nothing to build"
+    return
+  fi
+  rm -f "${stamp}"
+  # The adapter is built against kube-apiserver's module versions, or not at
+  # all: otherwise the build silently recompiles most of k8s.io/*.
+  # metrics-server keeps its release's versions (see metrics-server/go.mod).
+  "${HERE}/align.sh" --check "${cma}"
+  log "metrics servers: metrics-server compiles its own k8s.io/* v0.33 (5-10 minutes cold on 2 cores); the adapter comes mostly from the Go build cache"
+  go_build "metrics servers" "${ms}" "${ms_ldflags}" sigs.k8s.io/metrics-server/cmd/metrics-server
+  go_build "metrics servers" "${cma}" "${cma_ldflags}" sigs.k8s.io/custom-metrics-apiserver/test-adapter
+  # Upstream's binary is named after its directory; say what it is.
+  mv -f "${BIN}/test-adapter" "${BIN}/custom-metrics-test-adapter"
+
+  # Sanity checks: the pinned versions went in.
+  local got
+  got="$("${BIN}/metrics-server" --version)"
+  if [[ "${got}" != "${METRICS_SERVER_VERSION}" ]]; then
+    echo "unexpected metrics-server --version output: ${got}" >&2
+    exit 1
+  fi
+  check_module "${BIN}/metrics-server" sigs.k8s.io/metrics-server "${METRICS_SERVER_VERSION}"
+  check_module "${BIN}/metrics-server" k8s.io/apiserver "${METRICS_SERVER_K8S_VERSION}"
+  check_module "${BIN}/custom-metrics-test-adapter" sigs.k8s.io/custom-metrics-apiserver "${CUSTOM_METRICS_APISERVER_VERSION}"
+  check_module "${BIN}/custom-metrics-test-adapter" k8s.io/apiserver "${staging}"
+  printf '%s\n' "${content}" >"${stamp}"
+}
+
+# check_module BINARY MODULE VERSION: the binary was built from MODULE at
+# VERSION (directly or through a replace directive).
+check_module() {
+  local info
+  info="$(go version -m "$1")"
+  if ! grep -Eq "^[[:space:]]*(mod|dep)[[:space:]]+$2[[:space:]]+$3([[:space:]]|$)|^[[:space:]]*=>[[:space:]]+$2[[:space:]]+$3([[:space:]]|$)" <<<"${info}"; then
+    echo "$1 was not built from $2 $3:" >&2
+    grep -E "[[:space:]]$2[[:space:]]" <<<"${info}" >&2 || true
+    exit 1
+  fi
 }
 
 install_etcd
-build_binaries
+build_control_plane
+build_metrics_servers
 log "done; binaries:"
-for b in "${BINARIES[@]}"; do
+for b in "${CONTROL_PLANE_BINARIES[@]}" "${METRICS_BINARIES[@]}"; do
   printf '  %s\n' "${BIN}/${b}"
 done
 printf '  %s\n' "$(command -v etcd || echo 'etcd: not found')"

@@ -91,3 +91,17 @@ func TestResultExitCode(t *testing.T) {
 		t.Errorf("a command that does not start: ExitCode %d, want -1", got)
 	}
 }
+
+// TestValidGoldenConfigs: the basic case is in, a config Load refuses is not.
+func TestValidGoldenConfigs(t *testing.T) {
+	cases := map[string]bool{}
+	for _, c := range ValidGoldenConfigs(t) {
+		if c.API == nil {
+			t.Errorf("%s: no config", c.Path)
+		}
+		cases[filepath.Base(filepath.Dir(c.Path))] = true
+	}
+	if !cases["basic"] || cases["err-bad-duration"] {
+		t.Errorf("basic in: %v, err-bad-duration in: %v; want true, false", cases["basic"], cases["err-bad-duration"])
+	}
+}

@@ -3,8 +3,6 @@ package yamlenc
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -17,8 +15,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/manifests"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // viaJSON is the reference: json.Marshal, decoded generically, as a node.
@@ -58,17 +56,9 @@ func assertEncodesLikeJSON(t *testing.T, name string, v any) {
 // TestEncodeMatchesJSON: every object of every golden config encodes as json.Marshal
 // would have it.
 func TestEncodeMatchesJSON(t *testing.T) {
-	paths, _ := filepath.Glob("../../../testdata/*/config.yaml")
 	built := 0
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		api, errs := config.Load(raw)
-		if len(errs) > 0 {
-			continue // a bad-input case
-		}
+	for _, c := range testutil.ValidGoldenConfigs(t) {
+		p, api := c.Path, c.API
 		secret := &manifests.SecretPEM{CertPEM: []byte("cert"), KeyPEM: []byte("key"), CAPEM: []byte("ca")}
 		objs, err := manifests.Build(api, manifests.Material{Secret: secret, CABundle: []byte("bundle"), PodAnnotations: map[string]string{"on": "yes"}})
 		if err != nil {

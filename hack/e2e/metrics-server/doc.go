@@ -1,0 +1,3 @@
+// Package e2emetricsserver is a placeholder so that this wrapper module
+// contains a buildable package; see ../install.sh.
+package e2emetricsserver
