@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/internal/resourcelist"
 	"github.com/aggapi/aggapi/fn/render"
 	"github.com/aggapi/aggapi/fn/version"
 )
@@ -88,16 +89,16 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	// Decoding the embedded schema is one-time setup: do it on the other core while this
 	// one reads the input.
 	go config.Warm()
-	data, err := render.ReadInput(stdin)
+	data, err := resourcelist.ReadInput(stdin)
 	if err == nil {
 		var restore func()
 		if restore, err = memoryPolicy(data); err == nil {
 			defer restore()
 		}
 	}
-	var in *render.ResourceList
+	var in *resourcelist.List
 	if err == nil {
-		in, err = render.ParseResourceList(data)
+		in, err = resourcelist.Parse(data)
 	}
 	if err == nil {
 		err = checkWrite(in.LargestNodes)
@@ -123,7 +124,7 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if out.OmitFunctionConfig {
 		fnConfig = nil
 	}
-	if err := render.WriteResourceList(stdout, apiVersion, kind, out.Items, in.Raw, fnConfig, results); err != nil {
+	if err := resourcelist.Write(stdout, apiVersion, kind, out.Items, in.Raw, fnConfig, results); err != nil {
 		fmt.Fprintf(stderr, "aggapi: error: writing the ResourceList: %v\n", err)
 		return 1
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/internal/resourcelist"
 )
 
 // checkItem checks the fields of an item that the function reads (apiVersion, kind and
@@ -12,10 +14,10 @@ import (
 // them, so that reading them cannot fail halfway, and names the item when they do not.
 func checkItem(i int, n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("items[%d] is not an object (a YAML mapping with apiVersion, kind and metadata) but a %s", i, shape(n))
+		return fmt.Errorf("items[%d] is not an object (a YAML mapping with apiVersion, kind and metadata) but a %s", i, resourcelist.Shape(n))
 	}
 	bad := func(path string, got *yaml.Node, want string) error {
-		return fmt.Errorf("%s: `%s` is a %s, want %s", itemName(i, n), path, shape(got), want)
+		return fmt.Errorf("%s: `%s` is a %s, want %s", itemName(i, n), path, resourcelist.Shape(got), want)
 	}
 	for _, key := range []string{"apiVersion", "kind"} {
 		if v := mapValue(n, key); v != nil && !isScalar(v) {
@@ -45,7 +47,7 @@ func checkItem(i int, n *yaml.Node) error {
 		for j := 0; j+1 < len(m.Content); j += 2 {
 			k, v := m.Content[j], m.Content[j+1]
 			if !isScalar(k) {
-				return fmt.Errorf("%s: `metadata.%s` has a key that is a %s, want a mapping of strings", itemName(i, n), key, shape(k))
+				return fmt.Errorf("%s: `metadata.%s` has a key that is a %s, want a mapping of strings", itemName(i, n), key, resourcelist.Shape(k))
 			}
 			if !isScalar(v) {
 				return bad("metadata."+key+"."+k.Value, v, "a string")

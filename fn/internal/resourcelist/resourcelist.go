@@ -1,4 +1,4 @@
-package render
+package resourcelist
 
 import (
 	"bufio"
@@ -27,9 +27,9 @@ const (
 	aliasAllowance = 100_000
 )
 
-// ResourceList is what the function reads from stdin: the items and the functionConfig
+// List is what the function reads from stdin: the items and the functionConfig
 // of a ResourceList (or a List), or the documents of a plain YAML stream as items.
-type ResourceList struct {
+type List struct {
 	// APIVersion and Kind are those of the wrapping list; empty for a plain stream.
 	APIVersion, Kind string
 	Items            []*yaml.RNode
@@ -54,19 +54,19 @@ func ReadInput(in io.Reader) ([]byte, error) {
 	return data, nil
 }
 
-// ReadResourceList reads a ResourceList, bounded in size, alias expansion and depth.
-func ReadResourceList(in io.Reader) (*ResourceList, error) {
+// Read reads a ResourceList, bounded in size, alias expansion and depth.
+func Read(in io.Reader) (*List, error) {
 	data, err := ReadInput(in)
 	if err != nil {
 		return nil, err
 	}
-	return ParseResourceList(data)
+	return Parse(data)
 }
 
-// ParseResourceList parses a ResourceList, bounded in alias expansion and depth.
+// Parse parses a ResourceList, bounded in alias expansion and depth.
 // Aliases are resolved, so every item and the functionConfig stand alone: an alias
 // written without its anchor would make the output unparsable.
-func ParseResourceList(data []byte) (*ResourceList, error) {
+func Parse(data []byte) (*List, error) {
 	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
@@ -96,7 +96,7 @@ func ParseResourceList(data []byte) (*ResourceList, error) {
 			}
 		}
 	}
-	rl := &ResourceList{}
+	rl := &List{}
 	if len(docs) == 1 && doc0Kind(docs[0]) != "" {
 		if err := rl.unwrap(yaml.NewRNode(docs[0].Content[0])); err != nil {
 			return nil, err
@@ -133,13 +133,13 @@ func doc0Kind(doc *yaml.Node) string {
 	return ""
 }
 
-func (rl *ResourceList) unwrap(list *yaml.RNode) error {
+func (rl *List) unwrap(list *yaml.RNode) error {
 	seen := map[string]int{}
 	content := list.YNode().Content
 	for i := 0; i+1 < len(content); i += 2 {
 		k := content[i]
 		if k.Kind != yaml.ScalarNode {
-			return fmt.Errorf("line %d: a key of the %s is a %s: keys must be strings", k.Line, list.GetKind(), shape(k))
+			return fmt.Errorf("line %d: a key of the %s is a %s: keys must be strings", k.Line, list.GetKind(), Shape(k))
 		}
 		if line, dup := seen[k.Value]; dup {
 			return fmt.Errorf("the %s has the key %q twice (lines %d and %d): keys of a YAML mapping must be unique", list.GetKind(), k.Value, line, k.Line)
@@ -156,7 +156,7 @@ func (rl *ResourceList) unwrap(list *yaml.RNode) error {
 		return nil
 	}
 	if items.Value.YNode().Kind != yaml.SequenceNode {
-		return fmt.Errorf("the %s's `items` is a %s, want a list of objects", rl.Kind, shape(items.Value.YNode()))
+		return fmt.Errorf("the %s's `items` is a %s, want a list of objects", rl.Kind, Shape(items.Value.YNode()))
 	}
 	for _, it := range items.Value.YNode().Content {
 		rl.Items = append(rl.Items, yaml.NewRNode(it))
@@ -428,7 +428,7 @@ func (c *structureCheck) walk(n *yaml.Node, depth int) (subtree, error) {
 func checkKeys(m *yaml.Node) error {
 	for i := 0; i < len(m.Content); i += 2 {
 		if k := m.Content[i]; k.Kind != yaml.ScalarNode {
-			return fmt.Errorf("line %d: a mapping key is a %s: keys must be strings", k.Line, shape(k))
+			return fmt.Errorf("line %d: a mapping key is a %s: keys must be strings", k.Line, Shape(k))
 		}
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
@@ -531,8 +531,8 @@ func countParsed(n *yaml.Node) int {
 	return count
 }
 
-// shape names a node's kind for messages.
-func shape(n *yaml.Node) string {
+// Shape names a node's kind for messages.
+func Shape(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "mapping"
@@ -547,16 +547,16 @@ func shape(n *yaml.Node) string {
 	return "YAML node"
 }
 
-// WriteResourceList writes items, the functionConfig and results as a ResourceList of
+// Write writes items, the functionConfig and results as a ResourceList of
 // the given kind, in the bytes kyaml's ByteWriter writes. Unlike ByteWriter it encodes
 // one item at a time: yaml.v3's emitter keeps every event of a document until the
 // document ends, which made writing 10,000 Deployments as one document cost gigabytes.
 // It drops its references to the items as it writes them (items[i] becomes nil), so a
 // caller that holds no other reference lets the garbage collector free them.
 //
-// An item whose node is in raw is written as that text (what ParseResourceList read); the
+// An item whose node is in raw is written as that text (what Parse read); the
 // caller must not pass raw for an item it changed.
-func WriteResourceList(w io.Writer, apiVersion, kind string, items []*yaml.RNode, raw map[*yaml.Node][]byte, fnConfig, results *yaml.RNode) error {
+func Write(w io.Writer, apiVersion, kind string, items []*yaml.RNode, raw map[*yaml.Node][]byte, fnConfig, results *yaml.RNode) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var buf bytes.Buffer
 	header := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
