@@ -123,6 +123,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crasher lands in tes
 	go test -run '^$$' -fuzz '^FuzzFunction$$' -fuzztime $(FUZZTIME) ./fn/cli
 	go test -run '^$$' -fuzz '^FuzzYAMLStructure$$' -fuzztime $(FUZZTIME) ./fn/cli
 	go test -run '^$$' -fuzz '^FuzzReadManifests$$' -fuzztime $(FUZZTIME) ./fn/verify
+	go test -run '^$$' -fuzz '^FuzzParseMatchesKyaml$$' -fuzztime $(FUZZTIME) ./fn/internal/resourcelist
 	go test -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME) ./fn/internal/yamlenc
 
 .PHONY: e2e-tools

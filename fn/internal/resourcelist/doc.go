@@ -23,6 +23,9 @@
 //     text are written in the bytes ByteWriter writes (TestWriteResourceListMatchesKyaml),
 //     with one exception: ByteWriter drops a metadata.annotations, and then a metadata,
 //     that is empty, null or a scalar; Write keeps what it was given.
+//     A key that is an empty null (`: x`, `&a: x`) comes back as "": yaml.v3's emitter
+//     writes it as '', for kyaml's writer too (the fuzz target checks that kyaml's own
+//     round trip gives the same); Kubernetes objects cannot hold such keys.
 //   - Items passed through are written as their input text (comments and layout kept),
 //     re-indented when the list was; kyaml re-encodes them.
 //
@@ -32,9 +35,14 @@
 //   - A ResourceList followed or preceded by empty documents (a trailing ---) is
 //     unwrapped; kyaml unwraps only a lone document and would pass the whole list
 //     through as one item.
+//   - Every document of the stream is read. kyaml splits the text at --- lines and
+//     decodes only the first document of each part: a document after a ... end marker
+//     is dropped without a word.
 //
 // Refused where kyaml reads the input (each names the line):
 //
+//   - a stream that is not valid YAML as a whole: kyaml never parses what follows the
+//     first document of a part (`[]00` reads as an empty list);
 //   - a key that appears twice in one mapping of an item or of the list itself (the
 //     functionConfig's keys are left to its loader, which names their field paths);
 //   - a mapping key that is not a scalar;
