@@ -24,7 +24,7 @@
 //     with one exception: ByteWriter drops a metadata.annotations, and then a metadata,
 //     that is empty, null or a scalar; Write keeps what it was given.
 //     A key that is an empty null (`: x`, `&a: x`) comes back as "": yaml.v3's emitter
-//     writes it as `''`, for kyaml's writer too (the fuzz target checks that kyaml's own
+//     writes it as a quoted empty string, for kyaml's writer too (the fuzz target checks that kyaml's own
 //     round trip gives the same); Kubernetes objects cannot hold such keys.
 //   - Items passed through are written as their input text (comments and layout kept),
 //     re-indented when the list was; kyaml re-encodes them.

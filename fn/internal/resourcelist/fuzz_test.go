@@ -229,7 +229,7 @@ func kyamlDropsDocuments(data []byte) bool {
 
 // kyamlRoundTripsTo reports whether kyaml's own writer, given its items, writes what
 // kyaml reads back as items and fc: a divergence of the YAML library both writers share
-// (yaml.v3 writes an empty null key, `: x` or `&a: x`, as `''`), not of Write.
+// (yaml.v3 writes an empty null key, `: x` or `&a: x`, as a quoted empty string), not of Write.
 func kyamlRoundTripsTo(kitems []*yaml.RNode, kr *kio.ByteReadWriter, items []decoded, fc decoded) bool {
 	r := &kio.ByteReader{FunctionConfig: kr.FunctionConfig, WrappingKind: kr.WrappingKind, WrappingAPIVersion: kr.WrappingAPIVersion}
 	if r.WrappingKind == "" {
