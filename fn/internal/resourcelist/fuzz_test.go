@@ -27,7 +27,7 @@ var refusals = []struct{ name, pattern string }{
 	{"bad tag", `^line \d+: !!?\S* "`},
 	{"bad merge key", `the merge key << takes a mapping`},
 	{"not YAML", `^the input is not valid YAML`},
-	{"items not a list", "`items` is a \\S+, want a list of objects"},
+	{"items not a list", "`items` is a .+, want a list of objects"},
 }
 
 func refusal(err error) string {
