@@ -255,6 +255,15 @@ func TestAggregatedAPIServiceAvailable(t *testing.T) {
 	if err := cp.WaitAPIServiceAvailable(ctx, "v1alpha1.wardle.example.com", 60*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	// Available=True is not yet proxying: the aggregator's proxy learns of the condition
+	// from its own informer and answers 503 for a moment after the flip (seen in CI).
+	proxyCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := controlplane.Poll(proxyCtx, 20*time.Millisecond, func(ctx context.Context) (bool, error) {
+		return true, admin.Get(ctx, "/apis/wardle.example.com/v1alpha1", nil)
+	}); err != nil {
+		t.Fatalf("the aggregator does not proxy wardle.example.com/v1alpha1: %v", err)
+	}
 
 	// Through the aggregator: kube-apiserver authenticates the admin, then
 	// proxies with its front-proxy client certificate and X-Remote-* headers;
