@@ -113,9 +113,9 @@ test: verify build tools unit fuzz e2e ## Run the verify gate, then every test: 
 unit: build tools ## Unit, golden and pipeline tests (no fuzzing, no control plane).
 	AGGAPI_REQUIRE_TOOLS=1 go test -count=1 ./...
 
-FUZZTIME ?= 30s
+FUZZTIME ?= 20s
 .PHONY: fuzz
-fuzz: ## Run each fuzz target for FUZZTIME (default 30s); a crasher lands in testdata/fuzz.
+fuzz: ## Run each fuzz target for FUZZTIME (default 20s); a crasher lands in testdata/fuzz.
 	go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./fn/config
 	go test -run '^$$' -fuzz '^FuzzSchema$$' -fuzztime $(FUZZTIME) ./fn/config
 	go test -run '^$$' -fuzz '^FuzzNodeJSON$$' -fuzztime $(FUZZTIME) ./fn/config
