@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // passThrough times the function on ResourceLists of many ordinary Deployments that are
@@ -73,47 +75,10 @@ func passThrough(aggapi string, cfg []byte, counts []int, runs int) {
 func deploymentList(n int, cfg []byte) []byte {
 	var b bytes.Buffer
 	b.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n")
-	for i := range n {
-		fmt.Fprintf(&b, benchDeployment, i, i%20)
-	}
+	testutil.WriteDeployments(&b, n)
 	b.WriteString("functionConfig:\n" + indent(string(cfg)))
 	return b.Bytes()
 }
-
-// benchDeployment: %[1]d is the Deployment's number, %[2]d its team.
-const benchDeployment = `- apiVersion: apps/v1
-  kind: Deployment
-  metadata:
-    name: app-%[1]d
-    namespace: team-%[2]d
-    labels:
-      app.kubernetes.io/name: app-%[1]d
-      app.kubernetes.io/part-of: shop
-    annotations:
-      config.kubernetes.io/path: apps/app-%[1]d.yaml
-  spec:
-    replicas: 2
-    selector:
-      matchLabels:
-        app.kubernetes.io/name: app-%[1]d
-    template:
-      metadata:
-        labels:
-          app.kubernetes.io/name: app-%[1]d
-      spec:
-        containers:
-        - name: app
-          image: registry.example.com/shop/app-%[1]d:v1.2.3
-          args: ["--port=8080", "--log-level=info"]
-          ports:
-          - containerPort: 8080
-            name: http
-          resources:
-            requests: {cpu: 100m, memory: 128Mi}
-            limits: {memory: 256Mi}
-          readinessProbe:
-            httpGet: {path: /healthz, port: http}
-`
 
 // parseCounts reads a comma-separated list of item counts.
 func parseCounts(s string) []int {

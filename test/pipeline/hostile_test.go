@@ -15,6 +15,8 @@ import (
 
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/kio"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // hostileConfig is a valid functionConfig for the hostile inputs.
@@ -164,47 +166,10 @@ func TestHostileInputsUnderMemoryLimit(t *testing.T) {
 func deployments(n int) []byte {
 	var b bytes.Buffer
 	b.WriteString(hostileHead + "items:\n")
-	for i := range n {
-		fmt.Fprintf(&b, deploymentYAML, i, i%20)
-	}
+	testutil.WriteDeployments(&b, n)
 	b.WriteString(hostileConfig)
 	return b.Bytes()
 }
-
-// deploymentYAML is an ordinary Deployment of ~850 bytes: %[1]d its number, %[2]d its team.
-const deploymentYAML = `- apiVersion: apps/v1
-  kind: Deployment
-  metadata:
-    name: app-%[1]d
-    namespace: team-%[2]d
-    labels:
-      app.kubernetes.io/name: app-%[1]d
-      app.kubernetes.io/part-of: shop
-    annotations:
-      config.kubernetes.io/path: apps/app-%[1]d.yaml
-  spec:
-    replicas: 2
-    selector:
-      matchLabels:
-        app.kubernetes.io/name: app-%[1]d
-    template:
-      metadata:
-        labels:
-          app.kubernetes.io/name: app-%[1]d
-      spec:
-        containers:
-        - name: app
-          image: registry.example.com/shop/app-%[1]d:v1.2.3
-          args: ["--port=8080", "--log-level=info"]
-          ports:
-          - containerPort: 8080
-            name: http
-          resources:
-            requests: {cpu: 100m, memory: 128Mi}
-            limits: {memory: 256Mi}
-          readinessProbe:
-            httpGet: {path: /healthz, port: http}
-`
 
 func billionLaughs() []byte {
 	var b strings.Builder
