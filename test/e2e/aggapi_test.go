@@ -822,25 +822,32 @@ func waitServerReady(t *testing.T, r *rendered, url string, caPEM []byte, frontP
 		if err := (&controlplane.Client{BaseURL: url, HTTPClient: kubelet}).Get(ctx, probe.Path, new([]byte)); err != nil {
 			return false, fmt.Errorf("readiness probe: %w", err)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/apis/"+wardleGroup, nil)
-		if err != nil {
-			return false, err
-		}
-		req.Header.Set("X-Remote-User", "aggapi-e2e-readiness")
-		req.Header.Set("X-Remote-Group", "system:masters")
-		resp, err := aggregator.Do(req)
-		if err != nil {
-			return false, err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return false, fmt.Errorf("GET /apis/%s as a front-proxy user: HTTP %d", wardleGroup, resp.StatusCode)
-		}
-		return true, nil
+		return true, getAsFrontProxy(ctx, aggregator, url, "/apis/"+wardleGroup)
 	})
 	if err != nil {
 		t.Fatalf("sample-apiserver at %s never became ready: %v", url, err)
 	}
+}
+
+// getAsFrontProxy GETs path from the server at url as the aggregator sends a request:
+// hc presents the front-proxy client certificate, the headers name a system:masters
+// user. Anything but 200 is an error.
+func getAsFrontProxy(ctx context.Context, hc *http.Client, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-Remote-User", "aggapi-e2e-readiness")
+	req.Header.Set("X-Remote-Group", "system:masters")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s as a front-proxy user: HTTP %d", path, resp.StatusCode)
+	}
+	return nil
 }
 
 // tlsClientFor returns an HTTP client that verifies the server for

@@ -716,21 +716,7 @@ func waitFrontProxyAccepted(t *testing.T, url string, caPEM []byte, serverName s
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	err = controlplane.Poll(ctx, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
-		if err != nil {
-			return false, err
-		}
-		req.Header.Set("X-Remote-User", "aggapi-e2e-readiness")
-		req.Header.Set("X-Remote-Group", "system:masters")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return false, err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return false, fmt.Errorf("GET %s as a front-proxy user: HTTP %d", path, resp.StatusCode)
-		}
-		return true, nil
+		return true, getAsFrontProxy(ctx, hc, url, path)
 	})
 	if err != nil {
 		t.Fatalf("the server at %s never served %s to the aggregator: %v", url, path, err)
