@@ -113,21 +113,29 @@ func (cp *ControlPlane) StartExtensionServer(ctx context.Context, opts Extension
 	cp.addExtra(p)
 	s := &ExtensionServer{URL: "https://" + hostPort(opts.Port), Port: opts.Port, Process: p, stopGrace: opts.StopGrace}
 
-	hc, err := NewTLSClient(opts.ServingCAPEM, nil)
-	if err != nil {
-		p.Stop(opts.StopGrace)
-		return nil, err
-	}
-	if opts.ServerName != "" {
-		hc.Transport.(*http.Transport).TLSClientConfig.ServerName = opts.ServerName
-	}
-	client := &Client{BaseURL: s.URL, HTTPClient: hc}
-	err = p.waitReady(ctx, opts.ReadyTimeout, func(ctx context.Context) error {
-		return client.Get(ctx, opts.HealthPath, new([]byte))
-	})
-	if err != nil {
-		p.Stop(opts.StopGrace)
+	if err := p.waitHealthy(ctx, s.URL, opts.HealthPath, opts.ServingCAPEM, opts.ServerName, opts.ReadyTimeout, opts.StopGrace); err != nil {
 		return nil, fmt.Errorf("%s on port %s: %w", opts.Name, strconv.Itoa(opts.Port), err)
 	}
 	return s, nil
+}
+
+// waitHealthy waits until the process serves path over HTTPS at url, verified against
+// caPEM (for serverName, when set); on failure it stops the process.
+func (p *Process) waitHealthy(ctx context.Context, url, path string, caPEM []byte, serverName string, timeout, stopGrace time.Duration) error {
+	hc, err := NewTLSClient(caPEM, nil)
+	if err != nil {
+		p.Stop(stopGrace)
+		return err
+	}
+	if serverName != "" {
+		hc.Transport.(*http.Transport).TLSClientConfig.ServerName = serverName
+	}
+	client := &Client{BaseURL: url, HTTPClient: hc}
+	err = p.waitReady(ctx, timeout, func(ctx context.Context) error {
+		return client.Get(ctx, path, new([]byte))
+	})
+	if err != nil {
+		p.Stop(stopGrace)
+	}
+	return err
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -168,21 +167,7 @@ func StartSampleAPIServer(ctx context.Context, opts SampleAPIServerOptions) (*Sa
 	}
 	s.Process = p
 
-	hc, err := NewTLSClient(s.ServingCAPEM, nil)
-	if err != nil {
-		p.Stop(opts.StopGrace)
-		return nil, err
-	}
-	if opts.ServerName != "" {
-		hc.Transport.(*http.Transport).TLSClientConfig.ServerName = opts.ServerName
-	}
-	client := &Client{BaseURL: s.URL, HTTPClient: hc}
-	err = p.waitReady(ctx, opts.ReadyTimeout, func(ctx context.Context) error {
-		var body []byte
-		return client.Get(ctx, "/healthz", &body)
-	})
-	if err != nil {
-		p.Stop(opts.StopGrace)
+	if err := p.waitHealthy(ctx, s.URL, "/healthz", s.ServingCAPEM, opts.ServerName, opts.ReadyTimeout, opts.StopGrace); err != nil {
 		return nil, err
 	}
 	return s, nil
