@@ -135,9 +135,9 @@ e2e: build tools e2e-tools ## End-to-end tests against a real kube-apiserver on 
 	E2E_REQUIRE=1 AGGAPI_REQUIRE_TOOLS=1 go test -tags e2e -count=1 -timeout 20m ./test/e2e/...
 
 .PHONY: bench
-bench: build tools ## Go benchmarks (render, re-render, 1..200 APIs, PKI), then whole-process timings against the floor.
+bench: build tools ## Go benchmarks (render, re-render, 1..200 APIs, PKI), then whole-process timings against the floor. BASELINE=<rev> interleaves that revision's renders.
 	go test -run '^$$' -bench . -benchmem ./fn/config ./fn/render ./fn/pki
-	go run ./hack/bench -n 100
+	go run ./hack/bench -n 100 $(if $(BASELINE),-baseline $(BASELINE))
 
 .PHONY: update-golden
 update-golden: ## Rewrite the golden files under testdata/ from the current output.

@@ -34,6 +34,7 @@ func main() {
 	items := flag.String("items", "10000,50000", "item counts of the pass-through measurement (empty: none)")
 	itemRuns := flag.Int("item-runs", 3, "runs of each pass-through measurement")
 	only := flag.Bool("items-only", false, "only the pass-through measurement")
+	baseline := flag.String("baseline", "", "a git revision whose aggapi renders too, interleaved in the same runs (before and after in one table)")
 	flag.Parse()
 	root, err := testutil.RepoRoot()
 	must(err)
@@ -65,10 +66,18 @@ func main() {
 		return build(dir, ".", name)
 	}
 	aggapi := bin("aggapi", testutil.AggapiPackage)
+	var base string // the baseline's aggapi, when asked for
+	if *baseline != "" {
+		base = baselineAggapi(root, tmp, *baseline)
+	}
 	if counts := parseCounts(*items); *only || len(counts) > 0 {
 		cfg, err := os.ReadFile(filepath.Join(root, "testdata", "basic", "config.yaml"))
 		must(err)
-		defer passThrough(aggapi, cfg, counts, *itemRuns)
+		bins := []binary{{"aggapi", aggapi}}
+		if base != "" {
+			bins = append(bins, binary{"baseline " + *baseline, base})
+		}
+		defer passThrough(bins, cfg, counts, *itemRuns)
 		if *only {
 			return
 		}
@@ -126,11 +135,19 @@ func main() {
 		{name: "dependency floor", argv: []string{floor}, stdin: first},
 		{name: "aggapi first render", argv: []string{aggapi}, stdin: first},
 		{name: "aggapi re-render (reuse)", argv: []string{aggapi}, stdin: again},
+	}
+	if base != "" {
+		// The baseline re-renders its own output: its stamps and layout are its own.
+		cmds = append(cmds,
+			&command{name: "baseline " + *baseline + " first render", argv: []string{base}, stdin: first},
+			&command{name: "baseline " + *baseline + " re-render", argv: []string{base}, stdin: run(root, first, base)})
+	}
+	cmds = append(cmds, []*command{
 		{name: "kustomize build, plain resources", argv: []string{kustomize, "build", plain}},
 		{name: "kustomize build, with aggapi", argv: []string{kustomize, "build", "--enable-alpha-plugins", "--enable-exec", withFn}},
 		{name: "kustomize build, trivial exec fn", argv: []string{kustomize, "build", "--enable-alpha-plugins", "--enable-exec", "--load-restrictor", "LoadRestrictionsNone", trivial}},
 		{name: "kustomize build, canned exec fn", argv: []string{kustomize, "build", "--enable-alpha-plugins", "--enable-exec", canned}},
-	}
+	}...)
 	for i := 0; i < *n; i++ {
 		for _, c := range cmds {
 			start := time.Now()
@@ -145,12 +162,12 @@ func main() {
 	}
 	med := map[string]time.Duration{}
 	fmt.Printf("%d runs each, interleaved; %s, %d CPUs, %s\n\n", *n, runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
-	fmt.Printf("%-36s %10s %10s %10s %10s %8s\n", "command", "median", "p90", "user", "sys", "faults")
+	fmt.Printf("%-40s %10s %10s %10s %10s %8s\n", "command", "median", "p90", "user", "sys", "faults")
 	for _, c := range cmds {
 		slices.Sort(c.times)
 		med[c.name] = c.times[len(c.times)/2]
 		runs := time.Duration(len(c.times))
-		fmt.Printf("%-36s %10s %10s %10s %10s %8d\n", c.name, ms(med[c.name]), ms(c.times[len(c.times)*9/10]),
+		fmt.Printf("%-40s %10s %10s %10s %10s %8d\n", c.name, ms(med[c.name]), ms(c.times[len(c.times)*9/10]),
 			ms(c.user/runs), ms(c.sys/runs), c.faults/int64(len(c.times)))
 	}
 	fmt.Println("(user, sys: mean CPU time a run; faults: mean minor page faults a run; kustomize rows include the function's)")
@@ -162,6 +179,21 @@ func main() {
 	fmt.Printf("%-58s %s\n", "kustomize: added by aggapi", ms(med["kustomize build, with aggapi"]-med["kustomize build, plain resources"]))
 	fmt.Printf("%-58s %s\n", "kustomize: added by a trivial exec function", ms(med["kustomize build, trivial exec fn"]-med["kustomize build, plain resources"]))
 	fmt.Printf("%-58s %s\n", "kustomize: aggapi over a canned fn printing its output", ms(med["kustomize build, with aggapi"]-med["kustomize build, canned exec fn"]))
+}
+
+// baselineAggapi builds the function as it was at rev, from a detached worktree, as
+// make build builds it. Before fn/cmd/aggapi existed the main package was fn.
+func baselineAggapi(root, tmp, rev string) string {
+	dir := filepath.Join(tmp, "baseline-src")
+	run(root, nil, "git", "worktree", "add", "--detach", "--force", dir, rev)
+	defer run(root, nil, "git", "worktree", "remove", "--force", dir)
+	pkg := testutil.AggapiPackage
+	if _, err := os.Stat(filepath.Join(dir, pkg)); err != nil {
+		pkg = "./fn"
+	}
+	out := filepath.Join(tmp, "aggapi-baseline")
+	must(testutil.BuildIn(dir, pkg, out))
+	return out
 }
 
 // recorderSrc saves its stdin to the file it names and echoes it.
