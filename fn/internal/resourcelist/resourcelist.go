@@ -640,9 +640,27 @@ func writeItems(w io.Writer, items []*yaml.RNode, raw map[*yaml.Node][]byte) err
 
 // encodeDocument writes n as one YAML document with kyaml's encoder settings.
 func encodeDocument(buf *bytes.Buffer, n *yaml.Node) error {
+	spellFlowNulls(n, false)
 	enc := yaml.NewEncoder(buf)
 	if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}}); err != nil {
 		return err
 	}
 	return enc.Close()
+}
+
+// spellFlowNulls writes "null" into the empty null scalars of flow collections ({a},
+// [a, ]): go-yaml emits an empty plain scalar there as ”, an empty string, so the value
+// would change on the way out. Block collections keep their empty form (key:), as kyaml
+// writes it.
+func spellFlowNulls(n *yaml.Node, inFlow bool) {
+	if n.Kind == yaml.ScalarNode {
+		if inFlow && n.Value == "" && n.Tag == "!!null" {
+			n.Value = "null"
+		}
+		return
+	}
+	inFlow = inFlow || n.Style&yaml.FlowStyle != 0
+	for _, c := range n.Content {
+		spellFlowNulls(c, inFlow)
+	}
 }
