@@ -235,6 +235,14 @@ func kyamlRoundTripsTo(kitems []*yaml.RNode, kr *kio.ByteReadWriter, items []dec
 	if r.WrappingKind == "" {
 		r.WrappingKind, r.WrappingAPIVersion = kio.ResourceListKind, kio.ResourceListAPIVersion
 	}
+	// Write spells the empty nulls of flow collections out (see spellFlowNulls); kyaml's
+	// writer, given the same nodes, must then agree.
+	for _, it := range kitems {
+		spellFlowNulls(it.YNode(), false)
+	}
+	if r.FunctionConfig != nil {
+		spellFlowNulls(r.FunctionConfig.YNode(), false)
+	}
 	out, ok := kyamlWrite(kitems, r)
 	if !ok {
 		return false
