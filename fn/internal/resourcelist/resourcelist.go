@@ -186,6 +186,9 @@ func rawItems(data []byte, list *yaml.Node) map[*yaml.Node][]byte {
 	if items == nil || items.Kind != yaml.SequenceNode || items.Style&yaml.FlowStyle != 0 || len(items.Content) == 0 {
 		return nil
 	}
+	if hasOtherBreaks(data) {
+		return nil
+	}
 	var lines []int // lines[l-1] is the offset of line l
 	lines = append(lines, 0)
 	for i, c := range data {
@@ -234,6 +237,9 @@ func rawItems(data []byte, list *yaml.Node) map[*yaml.Node][]byte {
 		}
 		starts[i] = head(it.Line, floor)
 	}
+	if next > len(lines) {
+		return nil
+	}
 	if next > items.Content[len(items.Content)-1].Line {
 		starts[len(items.Content)] = head(next, items.Content[len(items.Content)-1].Line)
 	}
@@ -251,6 +257,18 @@ func rawItems(data []byte, list *yaml.Node) map[*yaml.Node][]byte {
 		raw[it] = text
 	}
 	return raw
+}
+
+// hasOtherBreaks reports whether data holds a line break other than \n: the YAML parser
+// counts \r (alone or before \n), NEL, LS and PS as line breaks too, so its line numbers
+// would not match the line table rawItems builds from \n alone. Such input is encoded
+// rather than copied (found by FuzzParseMatchesKyaml: a \r before the last key indexed
+// past the table).
+func hasOtherBreaks(data []byte) bool {
+	return bytes.IndexByte(data, '\r') >= 0 ||
+		bytes.Contains(data, []byte("\u0085")) ||
+		bytes.Contains(data, []byte("\u2028")) ||
+		bytes.Contains(data, []byte("\u2029"))
 }
 
 // unindent removes n leading spaces from every line of text; nil if a line that is not

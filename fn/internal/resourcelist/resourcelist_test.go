@@ -224,3 +224,34 @@ func TestRawItemsReadBackTheSame(t *testing.T) {
 		t.Errorf("a flow list has no text per item, got %d", len(rl.Raw))
 	}
 }
+
+// TestOtherLineBreaksAreEncoded: the YAML parser counts \r, \r\n, NEL, LS and PS as line
+// breaks; the raw copy counts \n alone, so such input is read and encoded, never copied
+// by mismatched line numbers (a \r before the last key once indexed past the line table).
+func TestOtherLineBreaksAreEncoded(t *testing.T) {
+	base := "kind: ResourceList\nitems:\n- kind: ConfigMap\n  metadata:\n    name: a\n- kind: ConfigMap\n  metadata:\n    name: b # x\nfunctionConfig:\n  kind: X\n"
+	for name, in := range map[string]string{
+		"crlf":             strings.ReplaceAll(base, "\n", "\r\n"),
+		"cr before a key":  strings.Replace(base, "# x\n", "# x\r\r\n", 1),
+		"nel in a comment": strings.Replace(base, "# x", "# x\u0085# y", 1),
+		"ls in a comment":  strings.Replace(base, "# x", "# x\u2028# y", 1),
+		"ps in a comment":  strings.Replace(base, "# x", "# x\u2029# y", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			rl, err := Parse([]byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rl.Items) != 2 || len(rl.Raw) != 0 {
+				t.Fatalf("%d items, %d copied raw; want 2, none", len(rl.Items), len(rl.Raw))
+			}
+			if !checkAgainstKyaml(t, []byte(in)) {
+				t.Fatal("not compared with kyaml")
+			}
+		})
+	}
+	rl, err := Parse([]byte(base))
+	if err != nil || len(rl.Raw) != 2 {
+		t.Fatalf("plain \\n input: %d copied raw, %v; want 2", len(rl.Raw), err)
+	}
+}
