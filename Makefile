@@ -113,18 +113,27 @@ test: verify build tools unit fuzz e2e ## Run the verify gate, then every test: 
 unit: build tools ## Unit, golden and pipeline tests (no fuzzing, no control plane).
 	AGGAPI_REQUIRE_TOOLS=1 go test -count=1 ./...
 
-FUZZTIME ?= 20s
+# Each target's budget is a number of executions (about 15 s each on 2 cores), not a
+# duration: on Go 1.26 a -fuzztime duration can fail with "context deadline exceeded"
+# and no failing input when the deadline lands while a worker is busy
+# (go.dev/issue/75804, fixed in Go 1.27), and CI saw exactly that. FUZZTIME=<duration
+# or Nx> overrides every target's budget for a longer run. Shrinking an input that adds
+# coverage is capped at FUZZMINIMIZE executions: Go's default (60 s) spent most of a
+# short budget shrinking the golden seeds of several kilobytes, so little was fuzzed.
+FUZZTIME ?=
+FUZZMINIMIZE ?= 500x
+fuzz-target = go test -run '^$$' -fuzz '^$(1)$$' -fuzztime $(or $(FUZZTIME),$(3)x) -fuzzminimizetime $(FUZZMINIMIZE) $(2)
 .PHONY: fuzz
-fuzz: ## Run each fuzz target for FUZZTIME (default 20s); a crasher lands in testdata/fuzz.
-	go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./fn/config
-	go test -run '^$$' -fuzz '^FuzzSchema$$' -fuzztime $(FUZZTIME) ./fn/config
-	go test -run '^$$' -fuzz '^FuzzNodeJSON$$' -fuzztime $(FUZZTIME) ./fn/config
-	go test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./fn/pki
-	go test -run '^$$' -fuzz '^FuzzFunction$$' -fuzztime $(FUZZTIME) ./fn/cli
-	go test -run '^$$' -fuzz '^FuzzYAMLStructure$$' -fuzztime $(FUZZTIME) ./fn/cli
-	go test -run '^$$' -fuzz '^FuzzReadManifests$$' -fuzztime $(FUZZTIME) ./fn/verify
-	go test -run '^$$' -fuzz '^FuzzParseMatchesKyaml$$' -fuzztime $(FUZZTIME) ./fn/internal/resourcelist
-	go test -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME) ./fn/internal/yamlenc
+fuzz: ## Run each fuzz target for a fixed number of executions (FUZZTIME=5m to override); a crasher lands in testdata/fuzz.
+	$(call fuzz-target,FuzzLoad,./fn/config,40000)
+	$(call fuzz-target,FuzzSchema,./fn/config,30000)
+	$(call fuzz-target,FuzzNodeJSON,./fn/config,60000)
+	$(call fuzz-target,FuzzCheck,./fn/pki,400000)
+	$(call fuzz-target,FuzzFunction,./fn/cli,25000)
+	$(call fuzz-target,FuzzYAMLStructure,./fn/cli,4000)
+	$(call fuzz-target,FuzzReadManifests,./fn/verify,50000)
+	$(call fuzz-target,FuzzParseMatchesKyaml,./fn/internal/resourcelist,40000)
+	$(call fuzz-target,FuzzEncode,./fn/internal/yamlenc,10000)
 
 .PHONY: e2e-tools
 e2e-tools: ## Install etcd (apt) and build kube-apiserver, kube-controller-manager, kubectl, sample-apiserver, metrics-server, custom-metrics-test-adapter into .cache/e2e/bin (idempotent; 15-30 min cold).
