@@ -14,6 +14,11 @@ import (
 // import paths, `aggapi version` says which build it is, and every --help exits 0.
 func TestGoInstall(t *testing.T) {
 	t.Parallel()
+	// The snippet as the README spells it: the test runs these words.
+	const snippet = "CGO_ENABLED=0 go install ./fn/cmd/aggapi ./fn/cmd/aggapi-doctor\n"
+	if readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md")); err != nil || !strings.Contains(string(readme), "\n"+snippet) {
+		t.Fatalf("README.md has no line %q (%v)", snippet, err)
+	}
 	gobin := t.TempDir()
 	// The flags of make build, so the build cache of the other tests serves this one.
 	install := testutil.Cmd{Dir: repoRoot, Env: append(os.Environ(), "GOBIN="+gobin, "CGO_ENABLED=0", "GOFLAGS=-trimpath"), Timeout: 10 * time.Minute}
