@@ -23,9 +23,9 @@
 //     text are written in the bytes ByteWriter writes (TestWriteResourceListMatchesKyaml),
 //     with one exception: ByteWriter drops a metadata.annotations, and then a metadata,
 //     that is empty, null or a scalar; Write keeps what it was given.
-//     A key that is an empty null (`: x`, `&a: x`) comes back as "": yaml.v3's emitter
-//     writes it as a quoted empty string, for kyaml's writer too (the fuzz target checks that kyaml's own
-//     round trip gives the same); Kubernetes objects cannot hold such keys.
+//     A key that is an empty null (`: x`, `&a : x`) and an empty null in a flow
+//     collection (`{a}`) are written as null: yaml.v3's emitter, kyaml's writer with it,
+//     writes them as '', which reads back as an empty string.
 //   - Items passed through are written as their input text (comments and layout kept),
 //     re-indented when the list was; kyaml re-encodes them.
 //

@@ -235,13 +235,13 @@ func kyamlRoundTripsTo(kitems []*yaml.RNode, kr *kio.ByteReadWriter, items []dec
 	if r.WrappingKind == "" {
 		r.WrappingKind, r.WrappingAPIVersion = kio.ResourceListKind, kio.ResourceListAPIVersion
 	}
-	// Write spells the empty nulls of flow collections out (see spellFlowNulls); kyaml's
+	// Write spells out the empty nulls go-yaml would write as '' (see spellNulls); kyaml's
 	// writer, given the same nodes, must then agree.
 	for _, it := range kitems {
-		spellFlowNulls(it.YNode(), false)
+		spellNulls(it.YNode(), false)
 	}
 	if r.FunctionConfig != nil {
-		spellFlowNulls(r.FunctionConfig.YNode(), false)
+		spellNulls(r.FunctionConfig.YNode(), false)
 	}
 	out, ok := kyamlWrite(kitems, r)
 	if !ok {

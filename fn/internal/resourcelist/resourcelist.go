@@ -658,7 +658,7 @@ func writeItems(w io.Writer, items []*yaml.RNode, raw map[*yaml.Node][]byte) err
 
 // encodeDocument writes n as one YAML document with kyaml's encoder settings.
 func encodeDocument(buf *bytes.Buffer, n *yaml.Node) error {
-	spellFlowNulls(n, false)
+	spellNulls(n, false)
 	enc := yaml.NewEncoder(buf)
 	if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}}); err != nil {
 		return err
@@ -666,19 +666,26 @@ func encodeDocument(buf *bytes.Buffer, n *yaml.Node) error {
 	return enc.Close()
 }
 
-// spellFlowNulls writes "null" into the empty null scalars of flow collections ({a},
-// [a, ]): go-yaml emits an empty plain scalar there as ”, an empty string, so the value
-// would change on the way out. Block collections keep their empty form (key:), as kyaml
-// writes it.
-func spellFlowNulls(n *yaml.Node, inFlow bool) {
+// spellNulls writes "null" into the empty null scalars that go-yaml would emit as '',
+// an empty string, so the value would change on the way out: those in flow collections
+// ({a}, [a, ]) and every key (`: x`, `&a : x`, `? : x`), block or flow. Values of block
+// collections keep their empty form (key:), as kyaml writes it.
+func spellNulls(n *yaml.Node, inFlow bool) {
 	if n.Kind == yaml.ScalarNode {
-		if inFlow && n.Value == "" && n.Tag == "!!null" {
+		if inFlow && isEmptyNull(n) {
 			n.Value = "null"
 		}
 		return
 	}
 	inFlow = inFlow || n.Style&yaml.FlowStyle != 0
-	for _, c := range n.Content {
-		spellFlowNulls(c, inFlow)
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 && isEmptyNull(c) {
+			c.Value = "null"
+		}
+		spellNulls(c, inFlow)
 	}
+}
+
+func isEmptyNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Value == "" && n.Tag == "!!null"
 }
