@@ -25,7 +25,7 @@
 //     that is empty, null or a scalar; Write keeps what it was given.
 //     A key that is an empty null (`: x`, `&a : x`) and an empty null in a flow
 //     collection (`{a}`) are written as null: yaml.v3's emitter, kyaml's writer with it,
-//     writes them as '', which reads back as an empty string.
+//     writes them as a quoted empty string, which reads back as "".
 //   - Items passed through are written as their input text (comments and layout kept),
 //     re-indented when the list was; kyaml re-encodes them.
 //

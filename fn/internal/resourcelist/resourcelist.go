@@ -42,14 +42,35 @@ type List struct {
 	Raw map[*yaml.Node][]byte
 }
 
-// ReadInput reads stdin, refusing more than MaxInputBytes.
+// ReadInput reads stdin, refusing more than MaxInputBytes. It reads into chunks that
+// double from 64 KiB up to 4 MiB and, past the first, copies them into one slice of the
+// input's size: io.ReadAll's growing slice asked for one ~70 MB block on its way past
+// 64 MiB, more address space in one piece than a process under `ulimit -v 1048576`
+// could find (a cgo build crashed there instead of refusing the input).
 func ReadInput(in io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(in, MaxInputBytes+1))
-	if err != nil {
-		return nil, err
+	in = io.LimitReader(in, MaxInputBytes+1)
+	var chunks [][]byte
+	total := 0
+	for size := 64 << 10; ; size = min(2*size, 4<<20) {
+		chunk := make([]byte, size)
+		n, err := io.ReadFull(in, chunk)
+		chunks, total = append(chunks, chunk[:n]), total+n
+		if total > MaxInputBytes {
+			return nil, fmt.Errorf("the input is larger than %d MiB: split the pipeline", MaxInputBytes>>20)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if len(data) > MaxInputBytes {
-		return nil, fmt.Errorf("the input is larger than %d MiB: split the pipeline", MaxInputBytes>>20)
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	data := make([]byte, 0, total)
+	for _, c := range chunks {
+		data = append(data, c...)
 	}
 	return data, nil
 }
@@ -666,8 +687,8 @@ func encodeDocument(buf *bytes.Buffer, n *yaml.Node) error {
 	return enc.Close()
 }
 
-// spellNulls writes "null" into the empty null scalars that go-yaml would emit as '',
-// an empty string, so the value would change on the way out: those in flow collections
+// spellNulls writes "null" into the empty null scalars that go-yaml would emit as a quoted
+// empty string, so the value would change on the way out: those in flow collections
 // ({a}, [a, ]) and every key (`: x`, `&a : x`, `? : x`), block or flow. Values of block
 // collections keep their empty form (key:), as kyaml writes it.
 func spellNulls(n *yaml.Node, inFlow bool) {

@@ -2,11 +2,13 @@ package resourcelist
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -253,5 +255,27 @@ func TestOtherLineBreaksAreEncoded(t *testing.T) {
 	rl, err := Parse([]byte(base))
 	if err != nil || len(rl.Raw) != 2 {
 		t.Fatalf("plain \\n input: %d copied raw, %v; want 2", len(rl.Raw), err)
+	}
+}
+
+// TestReadInputChunks: what ReadInput returns is what was read, at and around the chunk
+// sizes and the limit, from a reader that returns a few bytes at a time.
+func TestReadInputChunks(t *testing.T) {
+	for _, n := range []int{0, 1, 64<<10 - 1, 64 << 10, 64<<10 + 1, 3 << 20, 9<<20 + 7, MaxInputBytes} {
+		want := make([]byte, n)
+		for i := range want {
+			want[i] = byte(i % 251)
+		}
+		got, err := ReadInput(iotest.HalfReader(bytes.NewReader(want)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%d bytes: got %d bytes, equal %v, %v", n, len(got), bytes.Equal(got, want), err)
+		}
+	}
+	over := bytes.NewReader(make([]byte, MaxInputBytes+1))
+	if _, err := ReadInput(over); err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
+		t.Fatalf("one byte over the limit: %v", err)
+	}
+	if _, err := ReadInput(iotest.TimeoutReader(bytes.NewReader(make([]byte, 100<<10)))); !errors.Is(err, iotest.ErrTimeout) {
+		t.Fatalf("a read error: %v, want it returned", err)
 	}
 }
