@@ -74,6 +74,20 @@ func Build(pkg, out string) error {
 // it into place, so a process running the previous binary (a parallel test package
 // builds it too) never sees a partial file.
 func BuildIn(dir, pkg, out string) error {
+	return build(dir, pkg, out, "CGO_ENABLED=0")
+}
+
+// BuildCgo builds the package pkg of the repository into out as a plain `go build` or
+// `go install` does on a machine with a C compiler: with cgo, so glibc is linked.
+func BuildCgo(pkg, out string) error {
+	root, err := RepoRoot()
+	if err != nil {
+		return err
+	}
+	return build(root, pkg, out, "CGO_ENABLED=1")
+}
+
+func build(dir, pkg, out, cgo string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
@@ -85,7 +99,7 @@ func BuildIn(dir, pkg, out string) error {
 	built := filepath.Join(tmp, filepath.Base(out))
 	cmd := exec.Command("go", "build", "-trimpath", "-o", built, pkg)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), cgo)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build -o %s %s: %v\n%s", out, pkg, err, b)
 	}

@@ -4,6 +4,9 @@ import (
 	"os"
 
 	"github.com/aggapi/aggapi/fn/doctor"
+
+	// One glibc malloc arena in a cgo build, so it keeps within ulimit -v.
+	_ "github.com/aggapi/aggapi/fn/internal/mallocarena"
 )
 
 func main() {
