@@ -234,7 +234,7 @@ func TestOtherLineBreaksAreEncoded(t *testing.T) {
 	base := "kind: ResourceList\nitems:\n- kind: ConfigMap\n  metadata:\n    name: a\n- kind: ConfigMap\n  metadata:\n    name: b # x\nfunctionConfig:\n  kind: X\n"
 	for name, in := range map[string]string{
 		"crlf":             strings.ReplaceAll(base, "\n", "\r\n"),
-		"cr before a key":  strings.Replace(base, "# x\n", "# x\r\r\n", 1),
+		"cr before a key":  strings.Replace(base, "# x\n", "# x\r\n\r", 1),
 		"nel in a comment": strings.Replace(base, "# x", "# x\u0085# y", 1),
 		"ls in a comment":  strings.Replace(base, "# x", "# x\u2028# y", 1),
 		"ps in a comment":  strings.Replace(base, "# x", "# x\u2029# y", 1),
