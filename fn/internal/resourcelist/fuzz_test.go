@@ -258,13 +258,13 @@ func kyamlRoundTripsTo(kitems []*yaml.RNode, kr *kio.ByteReadWriter, items []dec
 	if r.WrappingKind == "" {
 		r.WrappingKind, r.WrappingAPIVersion = kio.ResourceListKind, kio.ResourceListAPIVersion
 	}
-	// Write spells out the empty nulls go-yaml would write as '' (see spellNulls); kyaml's
+	// Write mends what go-yaml would write with another value (see emitSafe); kyaml's
 	// writer, given the same nodes, must then agree.
 	for _, it := range kitems {
-		spellNulls(it.YNode(), false)
+		emitSafe(it.YNode(), false)
 	}
 	if r.FunctionConfig != nil {
-		spellNulls(r.FunctionConfig.YNode(), false)
+		emitSafe(r.FunctionConfig.YNode(), false)
 	}
 	out, ok := kyamlWrite(kitems, r)
 	if !ok {

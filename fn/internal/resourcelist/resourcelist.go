@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -679,7 +680,7 @@ func writeItems(w io.Writer, items []*yaml.RNode, raw map[*yaml.Node][]byte) err
 
 // encodeDocument writes n as one YAML document with kyaml's encoder settings.
 func encodeDocument(buf *bytes.Buffer, n *yaml.Node) error {
-	spellNulls(n, false)
+	emitSafe(n, false)
 	enc := yaml.NewEncoder(buf)
 	if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}}); err != nil {
 		return err
@@ -687,14 +688,21 @@ func encodeDocument(buf *bytes.Buffer, n *yaml.Node) error {
 	return enc.Close()
 }
 
-// spellNulls writes "null" into the empty null scalars that go-yaml would emit as a quoted
-// empty string, so the value would change on the way out: those in flow collections
-// ({a}, [a, ]) and every key (`: x`, `&a : x`, `? : x`), block or flow. Values of block
-// collections keep their empty form (key:), as kyaml writes it.
-func spellNulls(n *yaml.Node, inFlow bool) {
+// emitSafe mends what go-yaml's emitter would write with another value:
+//   - the empty null scalars it writes as a quoted empty string, which reads back as
+//     "": those in flow collections ({a}, [a, ]) and every key (`: x`, `&a : x`,
+//     `? : x`), block or flow, are spelled "null". Values of block collections keep
+//     their empty form (key:), as kyaml writes it;
+//   - a folded scalar (>) with a more-indented line (one that starts with a space or a
+//     tab) gets a blank line added before that line ("a\n b" comes back as "a\n\n b"),
+//     so it is written literal (|), which keeps every line as it is.
+func emitSafe(n *yaml.Node, inFlow bool) {
 	if n.Kind == yaml.ScalarNode {
 		if inFlow && isEmptyNull(n) {
 			n.Value = "null"
+		}
+		if n.Style&yaml.FoldedStyle != 0 && hasIndentedLine(n.Value) {
+			n.Style = n.Style&^yaml.FoldedStyle | yaml.LiteralStyle
 		}
 		return
 	}
@@ -703,8 +711,15 @@ func spellNulls(n *yaml.Node, inFlow bool) {
 		if n.Kind == yaml.MappingNode && i%2 == 0 && isEmptyNull(c) {
 			c.Value = "null"
 		}
-		spellNulls(c, inFlow)
+		emitSafe(c, inFlow)
 	}
+}
+
+// hasIndentedLine reports whether a line of s, the first included, starts with a space
+// or a tab.
+func hasIndentedLine(s string) bool {
+	return strings.HasPrefix(s, " ") || strings.HasPrefix(s, "\t") ||
+		strings.Contains(s, "\n ") || strings.Contains(s, "\n\t")
 }
 
 func isEmptyNull(n *yaml.Node) bool {

@@ -279,3 +279,30 @@ func TestReadInputChunks(t *testing.T) {
 		t.Fatalf("a read error: %v, want it returned", err)
 	}
 }
+
+// TestFoldedScalarsKeepTheirLines: go-yaml's emitter adds a blank line before a
+// more-indented line of a folded scalar; Write writes such a scalar literal instead, so
+// an item it encodes (here: the input has \r\n line ends) keeps its value.
+func TestFoldedScalarsKeepTheirLines(t *testing.T) {
+	in := strings.ReplaceAll("kind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data:\n    indented: >\n      a\n       b\n    plain: >\n      a\n      b\n    first: >2\n       a\n      b\n", "\n", "\r\n")
+	rl, err := Parse([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Write(&out, rl.APIVersion, rl.Kind, rl.Items, rl.Raw, rl.FunctionConfig, nil); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Items []struct {
+			Data map[string]string
+		}
+	}
+	if err := yamlv3.Unmarshal(out.Bytes(), &back); err != nil || len(back.Items) != 1 {
+		t.Fatalf("%v\n%s", err, out.Bytes())
+	}
+	want := map[string]string{"indented": "a\n b\n", "plain": "a b\n", "first": " a\nb\n"}
+	if !reflect.DeepEqual(back.Items[0].Data, want) {
+		t.Fatalf("data %q, want %q; written:\n%s", back.Items[0].Data, want, out.Bytes())
+	}
+}
