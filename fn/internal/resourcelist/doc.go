@@ -54,7 +54,8 @@
 //     (a functionConfig past it is left unresolved for its loader to refuse), and an
 //     alias inside the node its anchor names;
 //   - nesting deeper than MaxDepth, aliases expanded;
-//   - a node whose explicit tag does not decode (`!!int abc`);
+//   - a node whose explicit tag does not decode (`!!int abc`), or that go-yaml cannot
+//     write back as itself (`!%21` is the tag "!!", written as a tag with no name);
 //   - a merge key << whose value is not a mapping or a list of mappings;
 //   - `items` that is not a list (kyaml takes a mapping's keys and values as items).
 //

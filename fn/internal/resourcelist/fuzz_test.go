@@ -25,6 +25,7 @@ var refusals = []struct{ name, pattern string }{
 	{"alias cycle", `would expand forever`},
 	{"depth", `the input nests deeper than \d+ levels`},
 	{"bad tag", `^line \d+: !!?\S* "`},
+	{"tag not written back", `^line \d+: .* the tag cannot be written back as YAML$`},
 	{"bad merge key", `the merge key << takes a mapping`},
 	{"not YAML", `^the input is not valid YAML`},
 	{"items not a list", "`items` is a .+, want a list of objects"},

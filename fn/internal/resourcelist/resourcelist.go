@@ -346,14 +346,40 @@ func checkStructure(docs []*yaml.Node) (aliases bool, skip *yaml.Node, err error
 		skip = c.config
 	}
 	// A node with an explicit tag must decode as what its tag says (`!!int abc` does
-	// not): consumers that decode the output would fail on it.
+	// not): consumers that decode the output would fail on it. And the tag must come
+	// back as itself once written: `!%21` reads as the tag "!!", which go-yaml writes as
+	// `!!`, a tag with no name, and the output would not parse.
+	survives := map[string]bool{}
 	for _, n := range c.tagged {
 		var v any
 		if err := n.Decode(&v); err != nil {
 			return false, nil, fmt.Errorf("line %d: %s %q: %w", n.Line, n.Tag, truncate(n.Value), err)
 		}
+		ok, seen := survives[n.Tag]
+		if !seen {
+			ok = tagSurvives(n.Tag)
+			survives[n.Tag] = ok
+		}
+		if !ok {
+			return false, nil, fmt.Errorf("line %d: %s %q: the tag cannot be written back as YAML", n.Line, truncate(n.Tag), truncate(n.Value))
+		}
 	}
 	return c.aliases, skip, nil
+}
+
+// tagSurvives reports whether a scalar with the tag, written by go-yaml, reads back
+// with the same tag.
+func tagSurvives(tag string) bool {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	if enc.Encode(&yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: "x"}) != nil || enc.Close() != nil {
+		return false
+	}
+	var back yaml.Node
+	if yaml.Unmarshal(b.Bytes(), &back) != nil || len(back.Content) != 1 {
+		return false
+	}
+	return back.Content[0].Tag == tag
 }
 
 func truncate(s string) string {

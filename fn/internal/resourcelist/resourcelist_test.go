@@ -306,3 +306,30 @@ func TestFoldedScalarsKeepTheirLines(t *testing.T) {
 		t.Fatalf("data %q, want %q; written:\n%s", back.Items[0].Data, want, out.Bytes())
 	}
 }
+
+// TestTagsThatCannotBeWrittenBack: a tag go-yaml would write as something else (so
+// the output would not parse) is refused with its line; tags that survive are kept.
+func TestTagsThatCannotBeWrittenBack(t *testing.T) {
+	head := "kind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data:\n"
+	for _, bad := range []string{"!%21 foo", "!%21 {a: b}"} {
+		_, err := Parse([]byte(head + "    x: " + bad + "\n"))
+		if err == nil || !strings.Contains(err.Error(), "line 7:") || !strings.Contains(err.Error(), "cannot be written back") {
+			t.Errorf("%s: %v, want a refusal naming line 7", bad, err)
+		}
+	}
+	for _, good := range []string{"!!str foo", "!foo foo", "!e%21 foo", "!<tag:example.com,2000:x> foo", "!%7e foo"} {
+		in := head + "    x: " + good + "\n"
+		rl, err := Parse([]byte(in))
+		if err != nil {
+			t.Errorf("%s: %v", good, err)
+			continue
+		}
+		var out bytes.Buffer
+		if err := Write(&out, rl.APIVersion, rl.Kind, rl.Items, nil, rl.FunctionConfig, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(out.Bytes()); err != nil {
+			t.Errorf("%s: written as\n%s\nwhich does not read back: %v", good, out.Bytes(), err)
+		}
+	}
+}
