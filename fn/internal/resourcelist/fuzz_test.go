@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -186,6 +187,9 @@ func checkAgainstKyaml(t *testing.T, data []byte) bool {
 	}
 	ours, oursFC := decodeAll(t, rl.Items, rl.FunctionConfig)
 	theirs, theirsFC := decodeAll(t, kitems, kr.FunctionConfig)
+	if theirsFC.err == excessiveAliasing || slices.ContainsFunc(theirs, func(d decoded) bool { return d.err == excessiveAliasing }) {
+		return false
+	}
 	if !equalValues(ours, theirs) || !equalValues(oursFC, theirsFC) {
 		t.Fatalf("Parse reads\n%s\nkyaml reads\n%s\ninput:\n%q", show(ours, oursFC), show(theirs, theirsFC), data)
 	}
@@ -306,12 +310,20 @@ func decodeAll(t *testing.T, items []*yaml.RNode, fc *yaml.RNode) ([]decoded, de
 	return out, decode(fc)
 }
 
+// excessiveAliasing is yaml.v3's Decode refusing a node whose aliases expand past a
+// ratio of its own: kyaml's unresolved items can hit it where Parse resolved the same
+// aliases within its budget, and then there is no value of kyaml's to compare.
+const excessiveAliasing = "excessive aliasing"
+
 func decode(n *yaml.RNode) decoded {
 	if n == nil {
 		return decoded{}
 	}
 	var v any
 	if err := n.YNode().Decode(&v); err != nil {
+		if strings.Contains(err.Error(), "excessive aliasing") {
+			return decoded{err: excessiveAliasing}
+		}
 		return decoded{err: "does not decode"}
 	}
 	return decoded{v: normalize(v)}
