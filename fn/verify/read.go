@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/internal/boundedfile"
+	"github.com/aggapi/aggapi/fn/internal/resourcelist"
 )
 
 // DefaultMaxBytes bounds what one Reader reads, over every file and stdin together:
@@ -157,16 +158,20 @@ func (r *Reader) decode(src io.Reader) ([]*yaml.RNode, error) {
 			return nil, err
 		}
 		if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-			out = r.objects(out, yaml.NewRNode(doc.Content[0]), 0)
+			if out, err = r.objects(out, yaml.NewRNode(doc.Content[0]), 0); err != nil {
+				return nil, err
+			}
 		}
 	}
 }
 
 // objects appends the objects of n to out: n itself, the items of a ResourceList or
-// List, or the elements of a bare list.
-func (r *Reader) objects(out []*yaml.RNode, n *yaml.RNode, depth int) []*yaml.RNode {
+// List, or the elements of a bare list. An object whose metadata is there but not a
+// mapping is an error: no cluster takes it, and kyaml's name and namespace getters
+// index such a node as if it were one (a one-element list panicked).
+func (r *Reader) objects(out []*yaml.RNode, n *yaml.RNode, depth int) ([]*yaml.RNode, error) {
 	if depth > 2 {
-		return out // a list of lists of objects is as deep as manifests go
+		return out, nil // a list of lists of objects is as deep as manifests go
 	}
 	switch n.YNode().Kind {
 	case yaml.MappingNode:
@@ -175,16 +180,26 @@ func (r *Reader) objects(out []*yaml.RNode, n *yaml.RNode, depth int) []*yaml.RN
 				return r.objects(out, items.Value, depth+1)
 			}
 		}
+		if md := n.Field("metadata"); md != nil && md.Value.YNode().Kind != yaml.MappingNode && !yaml.IsMissingOrNull(md.Value) {
+			what := "an object without a kind"
+			if k := n.GetKind(); k != "" {
+				what = "a " + k
+			}
+			return nil, fmt.Errorf("line %d: %s whose `metadata` is a %s, want a mapping", md.Value.YNode().Line, what, resourcelist.Shape(md.Value.YNode()))
+		}
 		if r.Keep != nil {
 			if n = r.Keep(n); n == nil {
-				return out
+				return out, nil
 			}
 		}
-		return append(out, n)
+		return append(out, n), nil
 	case yaml.SequenceNode:
 		for _, e := range n.YNode().Content {
-			out = r.objects(out, yaml.NewRNode(e), depth+1)
+			var err error
+			if out, err = r.objects(out, yaml.NewRNode(e), depth+1); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return out
+	return out, nil
 }

@@ -184,3 +184,21 @@ func TestCompactReadsBack(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRefusesMetadataThatIsNotAMapping: kyaml's name and namespace getters index a
+// metadata list as if it were a mapping (a one-element list panicked `aggapi verify`);
+// such an object is an error naming its line, and a null metadata is not.
+func TestReadRefusesMetadataThatIsNotAMapping(t *testing.T) {
+	for in, want := range map[string]string{
+		"apiVersion: v1\nkind: Service\nmetadata:\n- name: a\n":  "line 4: a Service whose `metadata` is a list, want a mapping",
+		"kind: List\nitems:\n- kind: ConfigMap\n  metadata: x\n": `line 4: a ConfigMap whose ` + "`metadata`" + ` is a scalar ("x"), want a mapping`,
+		"- metadata: [a, b]\n": "line 1: an object without a kind whose `metadata` is a list",
+		"apiVersion: v1\nkind: Service\nmetadata:\n---\nkind: ConfigMap\n": "",
+	} {
+		set := NewSet()
+		_, err := (&Reader{Keep: set.Add}).Read("-", strings.NewReader(in))
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+	}
+}
