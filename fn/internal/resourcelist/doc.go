@@ -35,8 +35,9 @@
 //   - A ResourceList followed or preceded by empty documents (a trailing ---) is
 //     unwrapped; kyaml unwraps only a lone document and would pass the whole list
 //     through as one item.
-//   - \r\r\n is two line breaks, as YAML says; kyaml replaces every \r\n with \n
-//     before parsing, which leaves one.
+//   - A \r that is not part of \r\n is a line break, as YAML says: \r--- starts a
+//     document, and \r\r\n is two breaks. kyaml replaces \r\n with \n before parsing
+//     and splits documents at \n--- only.
 //   - A line that starts with --- and goes on with something other than a space or a
 //     tab (---#0) is text, as YAML says; kyaml splits documents there.
 //   - Every document of the stream is read. kyaml splits the text at --- lines and

@@ -247,8 +247,26 @@ func TestOtherLineBreaksAreEncoded(t *testing.T) {
 			if len(rl.Items) != 2 || len(rl.Raw) != 0 {
 				t.Fatalf("%d items, %d copied raw; want 2, none", len(rl.Items), len(rl.Raw))
 			}
-			if !checkAgainstKyaml(t, []byte(in)) {
-				t.Fatal("not compared with kyaml")
+			if !hasLoneCR([]byte(in)) {
+				if !checkAgainstKyaml(t, []byte(in)) {
+					t.Fatal("not compared with kyaml")
+				}
+				return
+			}
+			// kyaml reads a lone \r differently (see the package doc): what Write
+			// writes must read back to what was read.
+			before, beforeFC := decodeAll(t, rl.Items, rl.FunctionConfig) // Write drops the items
+			var out bytes.Buffer
+			if err := Write(&out, rl.APIVersion, rl.Kind, rl.Items, rl.Raw, rl.FunctionConfig, nil); err != nil {
+				t.Fatal(err)
+			}
+			back, err := Parse(out.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, afterFC := decodeAll(t, back.Items, back.FunctionConfig)
+			if !equalValues(before, after) || !equalValues(beforeFC, afterFC) {
+				t.Fatalf("written\n%s\nreads back as\n%s\nnot\n%s", out.Bytes(), show(after, afterFC), show(before, beforeFC))
 			}
 		})
 	}
