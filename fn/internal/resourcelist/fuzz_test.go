@@ -232,12 +232,21 @@ func unwrapLikeKyaml(list *yaml.RNode) ([]*yaml.RNode, *kio.ByteReadWriter) {
 }
 
 // kyamlDropsDocuments reports whether a part of data between kyaml's --- separators
-// holds more than one document.
+// holds a document after its first that is not empty: kyaml decodes only the first
+// (`&a\n--- 0` without a final newline is one part to kyaml, whose first document is
+// null).
 func kyamlDropsDocuments(data []byte) bool {
 	s := strings.ReplaceAll(string(data), "\r\n", "\n")
 	for _, part := range regexp.MustCompile(`\n---.*\n`).Split(s, -1) {
-		if rl, err := Parse([]byte(part)); err == nil && (rl.Kind == "" && len(rl.Items) > 1) {
-			return true
+		dec := yaml.NewDecoder(strings.NewReader(part))
+		for i := 0; ; i++ {
+			var doc yaml.Node
+			if dec.Decode(&doc) != nil {
+				break
+			}
+			if i > 0 && !yaml.IsYNodeEmptyDoc(&doc) && !yaml.IsMissingOrNull(yaml.NewRNode(&doc)) {
+				return true
+			}
 		}
 	}
 	return false
