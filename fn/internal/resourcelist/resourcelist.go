@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strings"
 	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -719,15 +718,15 @@ func encodeDocument(buf *bytes.Buffer, n *yaml.Node) error {
 //     "": those in flow collections ({a}, [a, ]) and every key (`: x`, `&a : x`,
 //     `? : x`), block or flow, are spelled "null". Values of block collections keep
 //     their empty form (key:), as kyaml writes it;
-//   - a folded scalar (>) with a more-indented line (one that starts with a space or a
-//     tab) gets a blank line added before that line ("a\n b" comes back as "a\n\n b"),
-//     so it is written literal (|), which keeps every line as it is.
+//   - a folded scalar (>) gets a blank line added before a more-indented line ("a\n b"
+//     comes back as "a\n\n b") and after trailing blank lines kept with >+, so folded
+//     scalars are written literal (|), which keeps every line as it is.
 func emitSafe(n *yaml.Node, inFlow bool) {
 	if n.Kind == yaml.ScalarNode {
 		if inFlow && isEmptyNull(n) {
 			n.Value = "null"
 		}
-		if n.Style&yaml.FoldedStyle != 0 && hasIndentedLine(n.Value) {
+		if n.Style&yaml.FoldedStyle != 0 {
 			n.Style = n.Style&^yaml.FoldedStyle | yaml.LiteralStyle
 		}
 		return
@@ -739,13 +738,6 @@ func emitSafe(n *yaml.Node, inFlow bool) {
 		}
 		emitSafe(c, inFlow)
 	}
-}
-
-// hasIndentedLine reports whether a line of s, the first included, starts with a space
-// or a tab.
-func hasIndentedLine(s string) bool {
-	return strings.HasPrefix(s, " ") || strings.HasPrefix(s, "\t") ||
-		strings.Contains(s, "\n ") || strings.Contains(s, "\n\t")
 }
 
 func isEmptyNull(n *yaml.Node) bool {

@@ -299,10 +299,11 @@ func TestReadInputChunks(t *testing.T) {
 }
 
 // TestFoldedScalarsKeepTheirLines: go-yaml's emitter adds a blank line before a
-// more-indented line of a folded scalar; Write writes such a scalar literal instead, so
-// an item it encodes (here: the input has \r\n line ends) keeps its value.
+// more-indented line of a folded scalar, and after the trailing blank lines of >+; Write
+// writes folded scalars literal instead, so an item it encodes (here: the input has
+// \r\n line ends) keeps its value.
 func TestFoldedScalarsKeepTheirLines(t *testing.T) {
-	in := strings.ReplaceAll("kind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data:\n    indented: >\n      a\n       b\n    plain: >\n      a\n      b\n    first: >2\n       a\n      b\n", "\n", "\r\n")
+	in := strings.ReplaceAll("kind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data:\n    indented: >\n      a\n       b\n    plain: >\n      a\n      b\n    first: >2\n       a\n      b\n    keep: >+\n      a\n\n\n", "\n", "\r\n")
 	rl, err := Parse([]byte(in))
 	if err != nil {
 		t.Fatal(err)
@@ -319,7 +320,7 @@ func TestFoldedScalarsKeepTheirLines(t *testing.T) {
 	if err := yamlv3.Unmarshal(out.Bytes(), &back); err != nil || len(back.Items) != 1 {
 		t.Fatalf("%v\n%s", err, out.Bytes())
 	}
-	want := map[string]string{"indented": "a\n b\n", "plain": "a b\n", "first": " a\nb\n"}
+	want := map[string]string{"indented": "a\n b\n", "plain": "a b\n", "first": " a\nb\n", "keep": "a\n\n\n"}
 	if !reflect.DeepEqual(back.Items[0].Data, want) {
 		t.Fatalf("data %q, want %q; written:\n%s", back.Items[0].Data, want, out.Bytes())
 	}
