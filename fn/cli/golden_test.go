@@ -21,6 +21,8 @@ import (
 	"github.com/aggapi/aggapi/fn/provenance"
 	"github.com/aggapi/aggapi/fn/verify"
 	"github.com/aggapi/aggapi/fn/version"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata expected.yaml files (and items.yaml of cases with items.from)")
@@ -135,35 +137,11 @@ func runGolden(t *testing.T, dir string) {
 }
 
 func goldenInput(t testing.TB, dir string) []byte {
-	if b, err := os.ReadFile(filepath.Join(dir, "input.yaml")); err == nil {
-		return b
-	}
-	cfg, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	b, err := testutil.GoldenStdin(dir)
 	if err != nil {
 		t.Fatalf("a case needs config.yaml or input.yaml: %v", err)
 	}
-	var b strings.Builder
-	b.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n")
-	if items, err := os.ReadFile(filepath.Join(dir, "items.yaml")); err == nil && len(bytes.TrimSpace(items)) > 0 {
-		b.WriteString("items:\n")
-		b.WriteString(indent(string(items)))
-	} else {
-		b.WriteString("items: []\n")
-	}
-	b.WriteString("functionConfig:\n")
-	b.WriteString(indent(string(cfg)))
-	return []byte(b.String())
-}
-
-func indent(s string) string {
-	var b strings.Builder
-	for _, l := range strings.SplitAfter(s, "\n") {
-		if l != "" && l != "\n" {
-			b.WriteString("  ")
-		}
-		b.WriteString(l)
-	}
-	return b.String()
+	return b
 }
 
 func runFunction(t testing.TB, stdin []byte, now time.Time) (stdout []byte, stderr string, code int) {

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // TestRerenderChangesNothing runs every valid golden case twice, the second time over
@@ -32,12 +33,8 @@ func TestRerenderChangesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var in strings.Builder
-			in.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n")
-			in.WriteString(indent(string(items)))
-			in.WriteString("functionConfig:\n")
-			in.WriteString(indent(string(cfg)))
-			second, stderr, code := runFunction(t, []byte(in.String()), goldenNow)
+			in := testutil.ResourceList(string(items), string(cfg))
+			second, stderr, code := runFunction(t, []byte(in), goldenNow)
 			if code != 0 {
 				t.Fatalf("second render: exit %d: %s", code, stderr)
 			}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 const verifyConfig = `apiVersion: aggapi.dev/v1alpha1
@@ -29,7 +31,7 @@ spec:
 // renderTo renders config into dir/rendered.yaml and returns its path.
 func renderTo(t *testing.T, dir, config string) string {
 	t.Helper()
-	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + indent(config)
+	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + testutil.Indent(config)
 	out, stderr, code := runFunction(t, []byte(in), goldenNow)
 	if code != 0 {
 		t.Fatalf("render: %s", stderr)
@@ -152,7 +154,7 @@ spec:
 // TestWarningsReachStderr: kustomize does not show results, so an edit the render
 // replaced is also reported on stderr.
 func TestWarningsReachStderr(t *testing.T) {
-	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + indent(verifyConfig)
+	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + testutil.Indent(verifyConfig)
 	out, _, code := runFunction(t, []byte(in), goldenNow)
 	if code != 0 {
 		t.Fatal("render failed")

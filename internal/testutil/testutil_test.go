@@ -105,3 +105,15 @@ func TestValidGoldenConfigs(t *testing.T) {
 		t.Errorf("basic in: %v, err-bad-duration in: %v; want true, false", cases["basic"], cases["err-bad-duration"])
 	}
 }
+
+// TestResourceList: the stdin the golden harness assembles, byte for byte.
+func TestResourceList(t *testing.T) {
+	for _, tc := range []struct{ items, want string }{
+		{"- a: 1\n\n- b: 2\n", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n  - a: 1\n\n  - b: 2\nfunctionConfig:\n  kind: X\n  spec: {}\n"},
+		{" \n", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  kind: X\n  spec: {}\n"},
+	} {
+		if got := ResourceList(tc.items, "kind: X\nspec: {}\n"); got != tc.want {
+			t.Errorf("items %q:\n%s\nwant\n%s", tc.items, got, tc.want)
+		}
+	}
+}

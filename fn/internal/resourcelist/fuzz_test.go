@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -14,6 +13,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // refusals are the reasons Parse may refuse an input that kyaml's reader accepts, one
@@ -48,39 +49,14 @@ func goldenInputs(t testing.TB) map[string][]byte {
 	dirs, _ := filepath.Glob("../../../testdata/*")
 	inputs := map[string][]byte{}
 	for _, dir := range dirs {
-		if b, err := os.ReadFile(filepath.Join(dir, "input.yaml")); err == nil {
+		if b, err := testutil.GoldenStdin(dir); err == nil {
 			inputs[filepath.Base(dir)] = b
-			continue
 		}
-		cfg, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
-		if err != nil {
-			continue
-		}
-		var b strings.Builder
-		b.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n")
-		if items, err := os.ReadFile(filepath.Join(dir, "items.yaml")); err == nil && len(bytes.TrimSpace(items)) > 0 {
-			b.WriteString("items:\n" + indent(string(items)))
-		} else {
-			b.WriteString("items: []\n")
-		}
-		b.WriteString("functionConfig:\n" + indent(string(cfg)))
-		inputs[filepath.Base(dir)] = []byte(b.String())
 	}
 	if len(inputs) < 100 {
 		t.Fatalf("only %d golden inputs found", len(inputs))
 	}
 	return inputs
-}
-
-func indent(s string) string {
-	var b strings.Builder
-	for _, l := range strings.SplitAfter(s, "\n") {
-		if l != "" && l != "\n" {
-			b.WriteString("  ")
-		}
-		b.WriteString(l)
-	}
-	return b.String()
 }
 
 // handSeeds reach what the golden inputs do not: comments, flow style, anchors,
