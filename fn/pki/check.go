@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"bytes"
 	"crypto/x509"
 	"fmt"
 	"slices"
@@ -133,3 +134,32 @@ func describe(a KeyAlgorithm) string {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// MaxLifetime is the longest a certificate issued for validity can last: NotBefore is
+// set backdate before now, and both ends are truncated to the second.
+func MaxLifetime(validity time.Duration) time.Duration {
+	return (validity + time.Second - 1).Truncate(time.Second) + backdate
+}
+
+// CheckLifetime reports, as an error, a certificate lasting longer (NotAfter less
+// NotBefore) than one issued for validity would: it was issued for a longer validity,
+// or not by us.
+func CheckLifetime(what string, cert *x509.Certificate, validity time.Duration) error {
+	if life := cert.NotAfter.Sub(cert.NotBefore); life > MaxLifetime(validity) {
+		return fmt.Errorf("%s is valid for %s (%s to %s), longer than validity (%s) plus the %s backdate",
+			what, life, stamp(cert.NotBefore), stamp(cert.NotAfter), validity, backdate)
+	}
+	return nil
+}
+
+// CheckSelfSignedCA reports, as an error, why ca is not a CA NewCertificateAuthority
+// could have made: a self-signed certificate with basicConstraints CA:TRUE.
+func CheckSelfSignedCA(ca *x509.Certificate) error {
+	if !ca.IsCA || !ca.BasicConstraintsValid {
+		return fmt.Errorf("%q is not a CA certificate", ca.Subject.CommonName)
+	}
+	if !bytes.Equal(ca.RawIssuer, ca.RawSubject) || ca.CheckSignatureFrom(ca) != nil {
+		return fmt.Errorf("CA %q is not self-signed", ca.Subject.CommonName)
+	}
+	return nil
+}

@@ -5,14 +5,19 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/internal/boundedfile"
 	"github.com/aggapi/aggapi/fn/manifests"
 	"github.com/aggapi/aggapi/fn/pki"
+	"github.com/aggapi/aggapi/fn/provenance"
 )
 
 // certificates decides the certificate material of a render by mode.
@@ -45,31 +50,32 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 		KeyAlgorithm: pki.KeyAlgorithm(cert.KeyAlgorithm),
 		NotAfter:     r.now.Add(cert.ValidityDuration()),
 	}
-	previousBundle := r.previousBundle(owned)
+	previousBundle := r.previousBundle(api, owned)
 
 	reason := "no previous certificate in the input"
 	broken := false
 	var previousCA *x509.Certificate
 	if prev := findSecret(owned, names.Secret, api.Spec.Namespace); prev != nil {
-		m, err := secretMaterial(prev)
-		var parsed *pki.Parsed
+		where := fmt.Sprintf("previous Secret %s/%s", prev.GetNamespace(), prev.GetName())
+		m, parsed, err := r.previousMaterial(prev, api, req)
 		if err == nil {
-			parsed, err = m.Check(req, renewBefore, r.now)
-			if err == nil {
-				r.info(fmt.Sprintf("reused the serving certificate for %s: expires %s, renewed by a render after %s",
-					req.DNSNames[0], stamp(parsed.Leaf.NotAfter), stamp(pki.RenewalTime(parsed.Leaf, renewBefore))))
-				bundle := r.bundle(parsed.CAs, previousBundle, parsed.Leaf, cert.OverlapDuration())
-				return material(bundle, m), nil
-			}
-			if parsed != nil && len(parsed.CAs) == 1 && parsed.CAs[0].NotAfter.After(r.now) {
-				// The previous certificate parsed and its CA still lives: pods serving it
-				// stay trusted through the overlap.
-				previousCA = parsed.CAs[0]
-			}
+			r.info(fmt.Sprintf("reused the serving certificate for %s: expires %s, renewed by a render after %s",
+				req.DNSNames[0], stamp(parsed.Leaf.NotAfter), stamp(pki.RenewalTime(parsed.Leaf, renewBefore))))
+			bundle := r.bundle(parsed.CAs, previousBundle, parsed.Leaf, cert.OverlapDuration())
+			return material(bundle, m), nil
 		}
-		// Material that does not even parse is broken, not due: worth a warning.
-		broken = parsed == nil
-		reason = fmt.Sprintf("previous Secret %s/%s not reusable: %v", api.Spec.Namespace, names.Secret, err)
+		var notOurs *notOursError
+		var tooLong *tooLongError
+		if parsed != nil && !errors.As(err, &notOurs) && !errors.As(err, &tooLong) && parsed.CAs[0].NotAfter.After(r.now) {
+			// The previous certificate is ours and its CA still lives: pods serving it
+			// stay trusted through the overlap. A CA outliving what the config allows is
+			// not (after validity was shortened, the APIServices' caBundle still has it).
+			previousCA = parsed.CAs[0]
+		}
+		// Material that does not parse, was edited or is not ours is not merely due:
+		// worth a warning.
+		broken = parsed == nil || errors.As(err, &notOurs)
+		reason = fmt.Sprintf("%s not reusable: %v", where, err)
 	}
 
 	if req.KeyAlgorithm.Slow() {
@@ -97,6 +103,125 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 	}
 	bundle := append([]*x509.Certificate{ca.Cert}, r.keptCAs(previousCA, previousBundle, kp.Cert, cert.OverlapDuration())...)
 	return material(bundle, m), nil
+}
+
+// notOursError says previous material is not what aggapi issues, or not as it issued it.
+type notOursError struct{ msg string }
+
+func (e *notOursError) Error() string { return e.msg }
+
+func notOurs(format string, args ...any) error { return &notOursError{fmt.Sprintf(format, args...)} }
+
+// tooLongError says previous material lasts longer than the config's validity allows.
+type tooLongError struct{ err error }
+
+func (e *tooLongError) Error() string { return e.err.Error() }
+
+// caNamePrefix starts the commonName of every CA aggapi issues (config's CACommonName,
+// shortened or not).
+const caNamePrefix = "aggapi CA for "
+
+// previousMaterial reads the previous serving Secret and decides whether it can serve
+// this render: a nil error means reuse it. Its rendered digest must match (an object
+// without one, from an older aggapi, is read as before); ca.crt must hold exactly one
+// CA that looks like aggapi's (self-signed, named as aggapi names this config's CA) and
+// signed tls.crt; the certificate must serve req and not outlive what validity allows.
+// The digest is no signature: anyone who can write the Secret can recompute it, so the
+// checks of the material itself come on top. parsed is nil when the material does not
+// parse or was edited; an error that is a *notOursError means it is not aggapi's.
+func (r *run) previousMaterial(prev *yaml.RNode, api *config.AggregatedAPI, req pki.ServingCertRequest) (pki.ServingMaterial, *pki.Parsed, error) {
+	if !unchangedBeyondMetadata(prev, manifests.ServingSecret(api, api.ObjectNames(), manifests.SecretPEM{})) {
+		return pki.ServingMaterial{}, nil, notOurs("it was changed after aggapi rendered it (its %s does not match), so its key material is neither reused nor trusted", provenance.RenderedDigestAnnotation)
+	}
+	m, err := secretMaterial(prev)
+	if err != nil {
+		return m, nil, err
+	}
+	cert := api.Spec.Certificate
+	parsed, err := m.Check(req, cert.RenewBeforeDuration(), r.now)
+	if parsed == nil {
+		return m, nil, err
+	}
+	if len(parsed.CAs) != 1 {
+		return m, parsed, notOurs("ca.crt holds %d certificates, aggapi writes one (its CA)", len(parsed.CAs))
+	}
+	ca := parsed.CAs[0]
+	if e := aggapiCA(ca); e != nil {
+		return m, parsed, notOurs("ca.crt: %v", e)
+	}
+	if parsed.Leaf.CheckSignatureFrom(ca) != nil {
+		return m, parsed, notOurs("tls.crt is not signed by the CA in ca.crt")
+	}
+	if err != nil {
+		return m, parsed, err
+	}
+	if want := api.CACommonName(); ca.Subject.CommonName != want {
+		return m, parsed, notOurs("ca.crt: the CA is named %q, aggapi names this config's CA %q", ca.Subject.CommonName, want)
+	}
+	for _, c := range []struct {
+		what string
+		cert *x509.Certificate
+	}{{"tls.crt", parsed.Leaf}, {"the CA in ca.crt", ca}} {
+		if err := pki.CheckLifetime(c.what, c.cert, cert.ValidityDuration()); err != nil {
+			return m, parsed, &tooLongError{err}
+		}
+	}
+	return m, parsed, nil
+}
+
+// unchangedBeyondMetadata tells whether prev is as aggapi rendered it, by its rendered
+// digest, except perhaps for its labels and annotations: with those set as this config
+// writes them on want (its counterpart, nil if none), the digest must match. So labels:
+// or commonAnnotations: in the render's own kustomization (warned about as any edit)
+// does not cost a reissue, while any change to data or spec does. An object without a
+// rendered digest (an older aggapi's render) counts as unchanged.
+func unchangedBeyondMetadata(prev *yaml.RNode, want runtime.Object) bool {
+	if !provenance.Edited(prev) {
+		return true
+	}
+	if want == nil || reflect.ValueOf(want).IsNil() {
+		return false
+	}
+	w, err := toRNode(want)
+	if err != nil {
+		return false
+	}
+	c := prev.Copy()
+	recorded := prev.GetAnnotations()
+	annotations := w.GetAnnotations()
+	for _, k := range []string{provenance.ConfigDigestAnnotation, provenance.VersionAnnotation, provenance.RenderedDigestAnnotation} {
+		if v, ok := recorded[k]; ok {
+			annotations[k] = v
+		}
+	}
+	if c.SetLabels(w.GetLabels()) != nil || c.SetAnnotations(annotations) != nil {
+		return false
+	}
+	return !provenance.Edited(c)
+}
+
+// apiServiceNamed is the APIService of this config with the given name, or nil.
+func apiServiceNamed(api *config.AggregatedAPI, name string) *apiregv1.APIService {
+	for _, g := range api.APIGroups() {
+		for _, v := range g.Versions {
+			if a := manifests.APIService(api, g, v, nil); a.Name == name {
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+// aggapiCA reports why ca is not a CA aggapi could have issued: a self-signed CA
+// certificate named as aggapi names its CAs.
+func aggapiCA(ca *x509.Certificate) error {
+	if err := pki.CheckSelfSignedCA(ca); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(ca.Subject.CommonName, caNamePrefix) {
+		return fmt.Errorf("CA %q is not named as aggapi names its CAs (%q...)", ca.Subject.CommonName, caNamePrefix)
+	}
+	return nil
 }
 
 // keptCAs are the previous CAs a renewal's caBundle still trusts: the CA of the
@@ -172,11 +297,12 @@ func containsCert(certs []*x509.Certificate, c *x509.Certificate) bool {
 }
 
 // previousBundle is the CA bundle of the previous render's APIServices (they all carry
-// the same one); unparsable data counts as none.
-func (r *run) previousBundle(owned []*yaml.RNode) []*x509.Certificate {
+// the same one): of the first that was not changed after aggapi rendered it, and only
+// its CAs that look like aggapi's. Unparsable data counts as none.
+func (r *run) previousBundle(api *config.AggregatedAPI, owned []*yaml.RNode) []*x509.Certificate {
 	for _, it := range owned {
-		if it.GetKind() != "APIService" {
-			continue
+		if it.GetKind() != "APIService" || !unchangedBeyondMetadata(it, apiServiceNamed(api, it.GetName())) {
+			continue // an edited caBundle is reported as an edit, and trusts nothing
 		}
 		v, err := it.Pipe(yaml.Lookup("spec", "caBundle"))
 		if err != nil || v == nil {
@@ -186,9 +312,19 @@ func (r *run) previousBundle(owned []*yaml.RNode) []*x509.Certificate {
 		if err != nil {
 			continue
 		}
-		if certs, err := pki.ParseCertsPEM(pemBytes); err == nil {
-			return certs
+		certs, err := pki.ParseCertsPEM(pemBytes)
+		if err != nil {
+			continue
 		}
+		var ours []*x509.Certificate
+		for _, ca := range certs {
+			if err := aggapiCA(ca); err != nil {
+				r.warn(fmt.Sprintf("the caBundle of the previous APIService %s holds a certificate aggapi did not issue (%v): it is not carried into the new caBundle; to trust a CA of your own, use spec.certificate.mode: provided", it.GetName(), err))
+				continue
+			}
+			ours = append(ours, ca)
+		}
+		return ours
 	}
 	return nil
 }

@@ -94,6 +94,9 @@ func whereItBelongs(kind string, paths []string) string {
 	for _, p := range paths {
 		const container = "spec.template.spec.containers[name=apiserver]."
 		switch {
+		case kind == "Secret" && (strings.HasPrefix(p, "data") || strings.HasPrefix(p, "stringData")),
+			kind == "APIService" && p == "spec.caBundle":
+			add("nowhere: aggapi issues the serving certificate and trusts only the CAs it issued, never material changed after a render (to serve with a CA of your own, use `spec.certificate.mode: provided`)")
 		case kind == "Deployment" && p == "spec.replicas":
 			add("`spec.server.replicas` in the config")
 		case kind == "Deployment" && p == container+"image":

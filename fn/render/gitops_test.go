@@ -312,7 +312,10 @@ func TestSameEditOnManyObjectsIsOneWarning(t *testing.T) {
 	if len(warnings) != 1 {
 		t.Fatalf("want one warning, got %d:\n%s", len(warnings), strings.Join(warnings, "\n"))
 	}
-	want := strings.Join([]string{"objects (", "Namespace wardle", "Deployment wardle/wardle-apiserver", "APIService v1beta1.wardle.example.com", "(metadata.labels.team)", "`labels:`"}, "|")
+	if !strings.Contains(messages(out), "reused the serving certificate") {
+		t.Errorf("labels alone on the Secret cost a reissue:\n%s", messages(out))
+	}
+	want := strings.Join([]string{"objects (", "Secret wardle/wardle-serving-cert", "Namespace wardle", "Deployment wardle/wardle-apiserver", "APIService v1beta1.wardle.example.com", "(metadata.labels.team)", "`labels:`"}, "|")
 	for _, w := range strings.Split(want, "|") {
 		if !strings.Contains(warnings[0], w) {
 			t.Errorf("the warning does not say %q:\n%s", w, warnings[0])
