@@ -9,13 +9,13 @@ import (
 )
 
 // ConfigDigest is the digest of a defaulted config: its apiVersion, kind, name and
-// spec, in canonical form, so formatting, comments, spelled-out defaults and the
-// tools' annotations do not change it.
+// canonical spec (config.Canonical), in canonical form, so formatting, comments,
+// spelled-out defaults and the tools' annotations do not change it.
 func ConfigDigest(api *config.AggregatedAPI) (string, error) {
 	n, err := yamlenc.Encode(&config.AggregatedAPI{
 		TypeMeta:   api.TypeMeta,
 		ObjectMeta: metav1.ObjectMeta{Name: api.Name},
-		Spec:       api.Spec,
+		Spec:       api.Canonical(),
 	})
 	if err != nil {
 		return "", err
