@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/internal/redact"
 	"github.com/aggapi/aggapi/fn/internal/resourcelist"
 	"github.com/aggapi/aggapi/fn/render"
 	"github.com/aggapi/aggapi/fn/version"
@@ -33,16 +34,21 @@ Run it from kustomize (build --enable-alpha-plugins --enable-exec) or kpt (fn re
 fn eval --exec). See the README for the config reference.
 `
 
-// Main runs the command and returns the process exit code.
+// Main runs the command and returns the process exit code. Every message leaves
+// through redact: no private key in it, nothing unprintable on a terminal.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "doctor" {
+		// aggapi-doctor redacts its own output; its streams pass through as they are.
+		return Doctor(args[1:], stdin, stdout, stderr)
+	}
+	stderr = redact.NewWriter(stderr)
 	if len(args) > 0 {
 		switch args[0] {
 		case "aggregation-layer":
 			return AggregationLayer(args[1:], stdout, stderr)
 		case "verify":
-			return Verify(args[1:], stdin, stdout, stderr)
-		case "doctor":
-			return Doctor(args[1:], stdin, stdout, stderr)
+			// verify's findings on stdout are messages too.
+			return Verify(args[1:], stdin, redact.NewWriter(stdout), stderr)
 		case "version", "--version":
 			return Version(args[1:], stdout, stderr)
 		case "help", "-h", "--help":
@@ -77,8 +83,10 @@ func Version(args []string, stdout, stderr io.Writer) int {
 }
 
 // Function is the KRM function. Every error result is also written to stderr,
-// because kustomize shows a failing function's stderr but not its results.
+// because kustomize shows a failing function's stderr but not its results. Whatever
+// is written to stderr goes through redact, as the results do (render.ResultsNode).
 func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	stderr = redact.NewWriter(stderr)
 	defer func() {
 		// kyaml panics on some malformed documents; a user gets a message, not a stack.
 		if p := recover(); p != nil {

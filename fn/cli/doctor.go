@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+
+	"github.com/aggapi/aggapi/fn/internal/redact"
 )
 
 // DoctorBinary is the program `aggapi doctor` runs. The live checks need client-go,
@@ -23,9 +25,10 @@ const doctorNotFound = 127
 // executable, else from $PATH, with the same arguments and standard streams, and
 // returns its exit status.
 func Doctor(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	messages := redact.NewWriter(stderr) // aggapi-doctor redacts its own
 	path, err := findDoctor()
 	if err != nil {
-		fmt.Fprintf(stderr, "aggapi doctor: %v\n", err)
+		fmt.Fprintf(messages, "aggapi doctor: %v\n", err)
 		return doctorNotFound
 	}
 	cmd := exec.Command(path, args...)
@@ -39,10 +42,10 @@ func Doctor(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if code := exitErr.ExitCode(); code >= 0 {
 			return code
 		}
-		fmt.Fprintf(stderr, "aggapi doctor: %s: %v\n", path, err) // killed by a signal
+		fmt.Fprintf(messages, "aggapi doctor: %s: %v\n", path, err) // killed by a signal
 		return 1
 	default:
-		fmt.Fprintf(stderr, "aggapi doctor: running %s: %v\n", path, err)
+		fmt.Fprintf(messages, "aggapi doctor: running %s: %v\n", path, err)
 		return 1
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/aggapi/aggapi/fn/internal/redact"
 	"github.com/aggapi/aggapi/fn/internal/yamlenc"
 )
 
@@ -46,12 +47,14 @@ func (r Result) Line() string {
 }
 
 // ResultsNode renders results as the ResourceList's results field, in the order and
-// spelling of the KRM functions specification.
+// spelling of the KRM functions specification. It is where every result leaves the
+// function, so it redacts private keys here (a value echoed in a message, a field path
+// made of a key): the YAML encoder escapes what is unprintable.
 func ResultsNode(results []Result) *yaml.RNode {
 	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq}
 	for _, res := range results {
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
-		addString(m, "message", res.Message)
+		addString(m, "message", redact.String(res.Message))
 		addString(m, "severity", string(res.Severity))
 		if ref := res.ResourceRef; ref != nil {
 			r := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
@@ -63,12 +66,12 @@ func ResultsNode(results []Result) *yaml.RNode {
 		}
 		if res.FieldPath != "" {
 			f := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
-			addString(f, "path", res.FieldPath)
+			addString(f, "path", redact.String(res.FieldPath))
 			m.Content = append(m.Content, yamlenc.StringNode("field"), f)
 		}
 		if file := res.File; file != nil && file.Path != "" {
 			f := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
-			addString(f, "path", file.Path)
+			addString(f, "path", redact.String(file.Path))
 			if file.Index != 0 {
 				addInt(f, "index", file.Index)
 			}
