@@ -52,13 +52,11 @@ func HashAnnotation(key string, data []byte) map[string]string {
 // spec.server.podTemplate is merged onto its pod template.
 func Deployment(api *config.AggregatedAPI, n Names, m Material) (*appsv1.Deployment, error) {
 	d := generatedDeployment(api, n, m)
-	if patch := api.Spec.Server.PodTemplatePatch(); patch != nil {
-		merged, errs := customizePodTemplate(api, d.Spec.Template, patch)
-		if len(errs) > 0 {
-			return nil, errs.ToAggregate()
-		}
-		d.Spec.Template = merged
+	template, errs := podTemplate(api, d.Spec.Template)
+	if len(errs) > 0 {
+		return nil, errs.ToAggregate()
 	}
+	d.Spec.Template = template
 	return d, nil
 }
 

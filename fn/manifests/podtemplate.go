@@ -6,6 +6,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -33,16 +34,125 @@ var TemplateToMap = func(t *corev1.PodTemplateSpec) (map[string]any, error) {
 	return m, json.Unmarshal(b, &m)
 }
 
-// CheckPodTemplate reports what merging spec.server.podTemplate would break, each
-// problem with its field path; nil without a podTemplate. The render calls it before
-// issuing certificates.
+// CheckPodTemplate reports what is wrong with the pod template the Deployment would
+// get (generated from the config, spec.server.podTemplate merged onto it), each problem
+// with its field path under spec.server.podTemplate or spec.server.resources: what the
+// merge would break, what undoes the hardening, and what a kube-apiserver refuses
+// (CheckPodSpec). The render calls it before issuing certificates.
 func CheckPodTemplate(api *config.AggregatedAPI) field.ErrorList {
-	patch := api.Spec.Server.PodTemplatePatch()
-	if patch == nil {
+	d := generatedDeployment(api, api.ObjectNames(), Material{})
+	_, errs := podTemplate(api, d.Spec.Template)
+	return errs
+}
+
+// podTemplate is the Deployment's final pod template and what is wrong with it.
+func podTemplate(api *config.AggregatedAPI, generated corev1.PodTemplateSpec) (corev1.PodTemplateSpec, field.ErrorList) {
+	final := generated
+	var errs, directiveErrs field.ErrorList
+	var patchMap map[string]any
+	if patch := api.Spec.Server.PodTemplatePatch(); patch != nil {
+		final, errs = customizePodTemplate(api, generated, patch)
+		_ = json.Unmarshal(patch, &patchMap) // customizePodTemplate reported a failure
+		directiveErrs = checkDirectives(patchMap)
+	}
+	check := PodSpecCheck{At: podTemplatePath, Server: containerName, ResourcesAt: serverResourcesAt(patchMap)}
+	errs = append(errs, directiveErrs...)
+	// A directive reported is the reason for what the template then lacks: say it once.
+	for _, e := range CheckPodSpec(&final, check) {
+		if slices.ContainsFunc(directiveErrs, func(d *field.Error) bool { return strings.HasPrefix(e.Field, d.Field) }) {
+			continue
+		}
+		if strings.HasPrefix(e.Field, serverResourcesPath.String()) && defaultResources(api.Spec.Server.Resources) {
+			e.Detail += fmt.Sprintf(" (without spec.server.resources the function requests cpu %s and memory %s: set spec.server.resources)", config.DefaultCPURequest, config.DefaultMemoryRequest)
+		}
+		errs = append(errs, e)
+	}
+	return final, errs
+}
+
+// defaultResources tells whether r is what Default gives a config without resources.
+func defaultResources(r *config.Resources) bool {
+	return r != nil && len(r.Limits) == 0 && maps.Equal(r.Requests, map[string]string{"cpu": config.DefaultCPURequest, "memory": config.DefaultMemoryRequest})
+}
+
+var serverResourcesPath = field.NewPath("spec", "server", "resources")
+
+// serverResourcesAt locates the server container's requests and limits the podTemplate
+// does not set: they come from spec.server.resources (or its defaults).
+func serverResourcesAt(patchMap map[string]any) func(string, string, corev1.ResourceName) *field.Path {
+	return func(container, kind string, name corev1.ResourceName) *field.Path {
+		if container != containerName {
+			return nil
+		}
+		if server := patchContainer(patchMap, "containers", containerName); server != nil {
+			resources, _ := server["resources"].(map[string]any)
+			if list, ok := resources[kind].(map[string]any); ok {
+				if _, set := list[string(name)]; set {
+					return nil
+				}
+			}
+		}
+		return serverResourcesPath.Child(kind).Key(string(name))
+	}
+}
+
+// patchContainer is the item of spec.<list> named name in a podTemplate patch, or nil.
+func patchContainer(patchMap map[string]any, list, name string) map[string]any {
+	spec, _ := patchMap["spec"].(map[string]any)
+	items, _ := spec[list].([]any)
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok && m["name"] == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// checkDirectives refuses the strategic-merge directives (and nulls) that would remove
+// the hardening or the probes the function sets, naming why: the merge itself would
+// do it without a word.
+func checkDirectives(patchMap map[string]any) field.ErrorList {
+	var errs field.ErrorList
+	sp := podTemplatePath.Child("spec")
+	if spec, ok := patchMap["spec"].(map[string]any); ok {
+		errs = append(errs, checkRemoval(sp.Child("securityContext"), spec, "securityContext", false,
+			"the pod security context holds the hardening the function sets (runAsNonRoot, runAsUser, fsGroup, seccompProfile RuntimeDefault); set the fields to change instead")...)
+	}
+	if server := patchContainer(patchMap, "containers", containerName); server != nil {
+		cp := sp.Child("containers").Key(containerName)
+		errs = append(errs, checkRemoval(cp.Child("securityContext"), server, "securityContext", false,
+			"the server container's security context holds the hardening the function sets (allowPrivilegeEscalation: false, readOnlyRootFilesystem, runAsNonRoot, capabilities drop ALL); set the fields to change instead")...)
+		errs = append(errs, checkRemoval(cp.Child("readinessProbe"), server, "readinessProbe", true,
+			"the HTTPS readiness probe keeps a ready server behind the APIService during a rollout; change its fields instead")...)
+		errs = append(errs, checkRemoval(cp.Child("livenessProbe"), server, "livenessProbe", true,
+			"the function sets the liveness probe; change its fields instead")...)
+	}
+	return errs
+}
+
+// checkRemoval refuses parent[key] set to null, or to a map carrying a directive
+// that deletes it or its keys, or (unless replaceOK: the result is checked) replaces it.
+func checkRemoval(p *field.Path, parent map[string]any, key string, replaceOK bool, why string) field.ErrorList {
+	v, ok := parent[key]
+	if !ok {
 		return nil
 	}
-	d := generatedDeployment(api, api.ObjectNames(), Material{})
-	_, errs := customizePodTemplate(api, d.Spec.Template, patch)
+	if v == nil {
+		return field.ErrorList{field.Forbidden(p, "null removes it: "+why)}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil // the config's strict decode refused it
+	}
+	var errs field.ErrorList
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		switch {
+		case k == "$patch" && (m[k] == "delete" || m[k] == "replace" && !replaceOK):
+			errs = append(errs, field.Forbidden(p, fmt.Sprintf("`$patch: %v` removes what the function sets: %s", m[k], why)))
+		case k == "$retainKeys" || strings.HasPrefix(k, "$deleteFromPrimitiveList/"):
+			errs = append(errs, field.Forbidden(p, fmt.Sprintf("`%s` removes what the function sets: %s", k, why)))
+		}
+	}
 	return errs
 }
 
