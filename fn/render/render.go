@@ -115,7 +115,8 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		return nil
 	}
 
-	owned, foreign := partition(r.items, api.Name)
+	owned, foreign, strays := partition(r.items, api.Name)
+	r.refuseStrays(strays, api.Name)
 	names := api.ObjectNames()
 	r.checkEncrypted(r.items, api.Name, objectID("v1", "Secret", api.Spec.Namespace, names.Secret))
 	if r.failed {
@@ -176,6 +177,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 	}
 	r.reportEdits()
 	r.warnDroppedNamespaces(api, owned, out)
+	r.noteDropped(owned, out)
 	r.out = append(foreign, out...)
 	return nil
 }
@@ -198,32 +200,6 @@ func (r *run) warnDroppedNamespaces(api *config.AggregatedAPI, owned, out []*yam
 		}
 		r.warn(fmt.Sprintf("Namespace %s from the previous render is no longer generated (%s): make sure your GitOps tool does not prune it (Argo CD: argocd.argoproj.io/sync-options: Prune=false; Flux: kustomize.toolkit.fluxcd.io/prune: disabled), or it deletes everything in it", prev.GetName(), why))
 	}
-}
-
-// partition splits items into those this config generated and all others.
-func partition(items []*yaml.RNode, owner string) (owned, foreign []*yaml.RNode) {
-	for _, it := range items {
-		if it.GetLabels()[manifests.OwnerLabel] == owner {
-			owned = append(owned, it)
-		} else {
-			foreign = append(foreign, it)
-		}
-	}
-	return owned, foreign
-}
-
-// idOf identifies an object by API group, kind, namespace and name: what must be
-// unique in a pipeline.
-func idOf(n *yaml.RNode) string {
-	return objectID(n.GetApiVersion(), n.GetKind(), n.GetNamespace(), n.GetName())
-}
-
-func objectID(apiVersion, kind, namespace, name string) string {
-	group, _, found := strings.Cut(apiVersion, "/")
-	if !found {
-		group = ""
-	}
-	return group + "|" + kind + "|" + namespace + "|" + name
 }
 
 func qualifiedName(n *yaml.RNode) string {

@@ -5,7 +5,6 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/aggapi/aggapi/fn/manifests"
 	"github.com/aggapi/aggapi/fn/sops"
 )
 
@@ -15,7 +14,7 @@ import (
 // old certificate would fail discovery while the Deployment rolls.
 func (r *run) checkEncrypted(items []*yaml.RNode, owner, secretID string) {
 	for _, it := range items {
-		mine := it.GetLabels()[manifests.OwnerLabel] == owner || idOf(it) == secretID
+		mine := ownedBy(it, owner) || idOf(it) == secretID
 		if !mine && !sops.EncryptedIdentity(it) {
 			continue // someone else's, encrypted or not: passed through untouched
 		}
