@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	aggregator "k8s.io/kube-aggregator/pkg/client/clientset_generated/clientset"
 
+	"github.com/aggapi/aggapi/fn/internal/redact"
 	"github.com/aggapi/aggapi/fn/version"
 )
 
@@ -50,7 +51,10 @@ func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // Main runs `aggapi doctor` (the aggapi-doctor binary) and returns the exit code.
+// Its output shows what the cluster holds: it leaves through redact, so no private
+// key is printed and nothing unprintable reaches the terminal.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stdout, stderr = redact.NewWriter(stdout), redact.NewWriter(stderr)
 	fs := flag.NewFlagSet("aggapi doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var files stringList
@@ -78,6 +82,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "aggapi doctor: unexpected argument %q (rendered manifests go after -f)\n", fs.Arg(0))
+		return 2
+	}
+	if *timeout <= 0 {
+		// client-go reads 0 as no timeout at all: a silent server would hang doctor.
+		fmt.Fprintf(stderr, "aggapi doctor: --request-timeout %s: give a positive duration, such as 15s\n", *timeout)
 		return 2
 	}
 	if len(files) > 0 && *configFile != "" {
@@ -115,6 +124,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.Timeout = *timeout
+	boundBodies(cfg, MaxResponseBytes)
 	cfg.UserAgent = "aggapi-doctor"
 	cfg.QPS, cfg.Burst = 50, 100
 	kube, err := kubernetes.NewForConfig(cfg)
@@ -149,12 +159,16 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// restConfig loads credentials the way kubectl does.
+// restConfig loads credentials the way kubectl does, each kubeconfig file checked
+// first (boundedKubeconfig). Unlike kubectl it never migrates ~/.kube/.kubeconfig:
+// a diagnosis writes nothing.
 func restConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = kubeconfig
+	rules.MigrationRules = nil
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: kubeContext}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	loader := boundedKubeconfig{rules, MaxKubeconfigBytes}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(loader, overrides).ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
 			return nil, errors.New("no kubeconfig found (no --kubeconfig, no $KUBECONFIG, no ~/.kube/config) and not running in a cluster")
