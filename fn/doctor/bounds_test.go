@@ -182,3 +182,13 @@ current-context: c
 		}
 	})
 }
+
+// TestOutputIsEscaped: what doctor prints (paths, and what the cluster holds) reaches
+// the terminal through redact.
+func TestOutputIsEscaped(t *testing.T) {
+	noClusterEnv(t)
+	stdout, _, code := runMain(t, "--kubeconfig", filepath.Join(t.TempDir(), "a\x1b[2J\rb"))
+	if code != 1 || strings.ContainsAny(stdout, "\x1b\r") || !strings.Contains(stdout, `a\x1b[2J\rb`) {
+		t.Errorf("exit %d, stdout %q", code, stdout)
+	}
+}
