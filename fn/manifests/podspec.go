@@ -174,9 +174,11 @@ func checkContainer(p *field.Path, ctr *corev1.Container, init bool, volumes map
 		ep := p.Child("env").Index(i).Child("name")
 		if ev.Name == "" {
 			errs = append(errs, field.Required(ep, ""))
-		}
-		for _, msg := range validation.IsRelaxedEnvVarName(ev.Name) {
-			errs = append(errs, field.Invalid(ep, ev.Name, msg))
+		} else {
+			// Relaxed names: RelaxedEnvironmentVariableValidation is GA since v1.34.
+			for _, msg := range validation.IsRelaxedEnvVarName(ev.Name) {
+				errs = append(errs, field.Invalid(ep, ev.Name, msg))
+			}
 		}
 		if ev.ValueFrom != nil && ev.Value != "" {
 			errs = append(errs, field.Invalid(p.Child("env").Index(i).Child("valueFrom"), ev.Name, "may not be specified when `value` is not empty (the merge kept both)"))
