@@ -331,7 +331,8 @@ func (g *generator) labels(s *schemaNode, what string) any {
 }
 
 var annotationKeys = []string{"owner", "docs", "description", "argocd.argoproj.io/sync-options", "example.com/runbook",
-	"prometheus.io/scrape", "contact", "fluxcd.io/ignore", "checksum/config", "example.com/json"}
+	"prometheus.io/scrape", "contact", "fluxcd.io/ignore", "checksum/config", "example.com/json",
+	"cert-manager.io/issue-temporary-certificate"}
 
 // annotations: mostly a few realistic ones; with big, sometimes a total near, at or
 // over the API server's 256 KiB limit (the function copies commonAnnotations onto
@@ -577,8 +578,14 @@ func (g *generator) certificateTimes(cert map[string]any) {
 		renew = renew.Round(time.Minute)
 		cert["renewBefore"] = minutes(renew)
 	}
+	if g.mode == "cert-manager" && g.chance(0.08) {
+		// Under cert-manager's 5m minimum; the function's own rules allow it.
+		renew = time.Duration(pick(g, 1, 4)) * time.Minute
+		cert["renewBefore"] = minutes(renew)
+		g.feature("renewBefore-under-5m")
+	}
 	if renew <= 24*time.Hour || g.chance(0.3) {
-		cert["overlap"] = minutes((renew / time.Duration(pick(g, 2, 3, 10))).Round(time.Minute))
+		cert["overlap"] = fmt.Sprintf("%ds", int64((renew/time.Duration(pick(g, 2, 3, 10)))/time.Second))
 	}
 }
 

@@ -24,6 +24,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/kube-openapi/pkg/validation/spec"
 	"k8s.io/kube-openapi/pkg/validation/strfmt"
 	"k8s.io/kube-openapi/pkg/validation/validate"
@@ -186,6 +189,7 @@ func TestAPIServerAcceptsGeneratedRenders(t *testing.T) {
 		yamlMismatches []string
 		renderTime     time.Duration
 		applyTime      time.Duration
+		webhookRefused int // by the cert-manager webhook's rules
 	)
 	ensureNamespace := func(ctx context.Context, ns string) error {
 		mu.Lock()
@@ -288,6 +292,12 @@ func TestAPIServerAcceptsGeneratedRenders(t *testing.T) {
 		for _, o := range list {
 			obj := o.(map[string]any)
 			if accepted[objectKey(obj)] {
+				if msgs := certManagerWebhookErrors(obj); len(msgs) > 0 {
+					webhookRefused++
+					local = append(local, apiRefusal{config: c, object: obj, message: "cert-manager's webhook (" +
+						certManagerVersion + " rules, checked by this test) would refuse it: " + strings.Join(msgs, "; ")})
+					continue
+				}
 				acceptedByKind[obj["kind"].(string)]++
 				continue
 			}
@@ -329,8 +339,8 @@ func TestAPIServerAcceptsGeneratedRenders(t *testing.T) {
 	}
 	t.Logf("seed %d, %d configs: %d rendered (exit 0), %d refused by the function; %d renders wholly accepted by the API server, %d with refused objects",
 		oracleSeed, oracleCount, rendered, refusedCount, rendered-len(refusedConfigs), len(refusedConfigs))
-	t.Logf("objects: %d rendered, %d accepted by the API server, %d refused, %d not applied (cert-manager CRDs missing)",
-		totalObjects, totalAccepted, len(refusals), sumCounts(skippedByKind))
+	t.Logf("objects: %d rendered, %d accepted by the API server, %d refused (%d of them only by cert-manager's webhook rules), %d not applied (cert-manager CRDs missing)",
+		totalObjects, totalAccepted, len(refusals), webhookRefused, sumCounts(skippedByKind))
 	t.Logf("per kind (rendered/accepted): %s", perKind(objectsByKind, acceptedByKind))
 	t.Logf("refused by the function, by first error: %s", formatIndexes(refusedByFn))
 	t.Logf("time: setup %v, render %v and apply %v summed over %d workers, wall %v",
@@ -607,6 +617,72 @@ func messageFor(stderr string, obj map[string]any) string {
 		return strings.TrimSpace(stderr)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// certManagerWebhookErrors checks a Certificate against the rules cert-manager's
+// webhook adds to its CRD schema (internal/apis/certmanager/validation in
+// cert-manager v1.21.2, ValidateDuration and the secretTemplate checks): no webhook
+// runs here, and a Certificate it refuses breaks the install as surely.
+func certManagerWebhookErrors(obj map[string]any) []string {
+	if obj["kind"] != "Certificate" || !strings.HasPrefix(apiVersionOf(obj), "cert-manager.io/") {
+		return nil
+	}
+	spec, _ := obj["spec"].(map[string]any)
+	var errs []string
+	parse := func(key string) (time.Duration, bool) {
+		s, ok := spec[key].(string)
+		if !ok {
+			return 0, false
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("spec.%s %q: %v", key, s, err))
+		}
+		return d, true
+	}
+	duration, hasDuration := parse("duration")
+	renewBefore, hasRenewBefore := parse("renewBefore")
+	if hasDuration || hasRenewBefore {
+		if !hasDuration {
+			duration = 90 * 24 * time.Hour // cert-manager's default
+		}
+		if duration < time.Hour {
+			errs = append(errs, fmt.Sprintf("spec.duration %v: certificate duration must be greater than 1h0m0s", duration))
+		}
+		if hasRenewBefore && renewBefore < 5*time.Minute {
+			errs = append(errs, fmt.Sprintf("spec.renewBefore %v: certificate renewBefore must be greater than 5m0s", renewBefore))
+		}
+		if hasRenewBefore && renewBefore >= duration {
+			errs = append(errs, fmt.Sprintf("spec.renewBefore %v: certificate duration %v must be greater than renewBefore", renewBefore, duration))
+		}
+	}
+	if _, both := spec["renewBeforePercentage"]; both && hasRenewBefore {
+		errs = append(errs, "spec.renewBefore: renewBefore and renewBeforePercentage are mutually exclusive")
+	}
+	tmpl, _ := spec["secretTemplate"].(map[string]any)
+	annotations, _ := tmpl["annotations"].(map[string]any)
+	labels, _ := tmpl["labels"].(map[string]any)
+	for _, k := range slices.Sorted(maps.Keys(annotations)) {
+		if strings.HasPrefix(k, "cert-manager.io/") && k != "cert-manager.io/allow-direct-injection" {
+			errs = append(errs, fmt.Sprintf("spec.secretTemplate.annotations %q: cert-manager.io/* annotations are not allowed", k))
+		}
+	}
+	path := field.NewPath("spec", "secretTemplate")
+	for _, e := range apivalidation.ValidateAnnotations(stringMap(annotations), path.Child("annotations")) {
+		errs = append(errs, e.Error())
+	}
+	for _, e := range metav1validation.ValidateLabels(stringMap(labels), path.Child("labels")) {
+		errs = append(errs, e.Error())
+	}
+	return errs
+}
+
+func stringMap(m map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
 }
 
 // installCertManagerCRDs installs cert-manager's CRDs from its Go module (go mod
