@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,8 +13,16 @@ import (
 
 const (
 	maxNameLength = 40 // leaves room for the suffixes of generated object names (TestObjectNamesOfLongestName)
-	minValidity   = time.Hour
+	minValidity   = certManagerMinDuration
 	maxValidity   = 10 * 365 * 24 * time.Hour
+)
+
+// What cert-manager's webhook (internal/apis/certmanager/validation, ValidateDuration)
+// requires of a Certificate's spec.duration and spec.renewBefore; it also requires
+// renewBefore < duration, which every mode requires of validity and renewBefore here.
+const (
+	certManagerMinDuration    = time.Hour       // cert-manager's MinimumCertificateDuration
+	certManagerMinRenewBefore = 5 * time.Minute // cert-manager's MinimumRenewBefore
 )
 
 // Validate checks a defaulted config against the rules the kube-aggregator and the
@@ -54,16 +61,11 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 		errs = append(errs, a.validateNames(spec.Child("names"))...)
 	}
 	errs = append(errs, validateMetadata(spec, s)...)
+	errs = append(errs, validateAnnotationSizes(spec, s)...)
 	errs = append(errs, a.validateServer(spec.Child("server"))...)
 	errs = append(errs, validateCertificate(spec.Child("certificate"), s.Certificate)...)
 	if np := s.NetworkPolicy; np != nil {
-		p := spec.Child("networkPolicy")
-		for i, cidr := range np.APIServerCIDRs {
-			if _, _, err := net.ParseCIDR(cidr); err != nil {
-				errs = append(errs, field.Invalid(p.Child("apiServerCIDRs").Index(i), cidr, "must be a CIDR such as 10.0.0.0/24"))
-			}
-		}
-		errs = append(errs, validateExtraRules(p, np)...)
+		errs = append(errs, validateNetworkPolicy(spec.Child("networkPolicy"), np)...)
 	}
 	return errs
 }
@@ -157,8 +159,10 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, durationHint("overlap", c.Overlap)))
 	case overlap < 0:
 		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, "must not be negative"))
-	case renew > 0 && overlap >= renew:
+	case c.Mode == ModeGenerate && renew > 0 && overlap >= renew:
 		// The previous CA must be gone before the next renewal, or bundles would pile up.
+		// Only the function's own renewals overlap: in mode cert-manager the 24h default
+		// refused every renewBefore under a day, which cert-manager takes.
 		errs = append(errs, field.Invalid(p.Child("overlap"), c.Overlap, fmt.Sprintf("must be less than renewBefore (%s)", c.RenewBefore)))
 	}
 
@@ -195,11 +199,21 @@ func validateCertificate(p *field.Path, c Certificate) field.ErrorList {
 			}
 		}
 	}
+	if c.Mode == ModeCertManager && renew > 0 && renew < certManagerMinRenewBefore {
+		// The serving Certificate's spec.renewBefore: cert-manager's webhook refuses less.
+		errs = append(errs, field.Invalid(p.Child("renewBefore"), c.RenewBefore, fmt.Sprintf(
+			"must be at least %s in mode cert-manager: cert-manager's webhook refuses a Certificate that renews later (MinimumRenewBefore)", certManagerMinRenewBefore)))
+	}
 	if cm := c.CertManager; c.Mode == ModeCertManager && cm != nil {
 		cp := p.Child("certManager")
-		if d, err := time.ParseDuration(cm.CADuration); err != nil {
+		switch d, err := time.ParseDuration(cm.CADuration); {
+		case err != nil:
 			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, durationHint("caDuration", cm.CADuration)))
-		} else if validity > 0 && d <= validity {
+		case d < certManagerMinDuration:
+			// The CA Certificate's spec.duration.
+			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, fmt.Sprintf(
+				"must be at least %s: cert-manager's webhook refuses a shorter Certificate (MinimumCertificateDuration)", certManagerMinDuration)))
+		case validity > 0 && d <= validity:
 			errs = append(errs, field.Invalid(cp.Child("caDuration"), cm.CADuration, fmt.Sprintf("must be longer than validity (%s)", c.Validity)))
 		}
 		if r := cm.IssuerRef; r != nil {

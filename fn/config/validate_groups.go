@@ -60,6 +60,10 @@ func validateGroup(p *field.Path, g APIGroup, apiServices map[string]*field.Path
 		errs = append(errs, field.Required(p.Child("group"), "the API group to serve, e.g. wardle.example.com"))
 	} else {
 		groupErrs := dns(p.Child("group"), g.Group, validation.IsDNS1123Subdomain)
+		if len(groupErrs) == 0 && IsBuiltinGroup(g.Group) {
+			groupErrs = append(groupErrs, field.Invalid(p.Child("group"), g.Group,
+				"is served by kube-apiserver itself: an APIService for it would take over the built-in API; serve a group of your own domain (the metrics groups metrics.k8s.io, custom.metrics.k8s.io and external.metrics.k8s.io are meant for extension servers)"))
+		}
 		errs = append(errs, groupErrs...)
 		groupOK = len(groupErrs) == 0
 	}

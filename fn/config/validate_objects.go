@@ -1,24 +1,18 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/validate/content"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
-
-// maxPort bounds the ports of networkPolicy.extraIngress/extraEgress, which the schema
-// leaves to the Kubernetes type.
-const maxPort = 65535
 
 // ReservedLabels are the labels the function sets itself on its objects and pods; the
 // selector and the owner label depend on them (a test in fn/manifests keeps the list
@@ -37,11 +31,11 @@ var reservedAnnotations = []string{
 	"service.beta.openshift.io/serving-cert-secret-name",
 }
 
-// builtinClusterRoles are the cluster's own roles a generated ClusterRole must not replace.
-var builtinClusterRoles = []string{
-	"cluster-admin", "admin", "edit", "view", "system:auth-delegator",
-	"system:aggregate-to-admin", "system:aggregate-to-edit", "system:aggregate-to-view",
-}
+// maxDeploymentNameLength leaves room for what the Deployment's controllers append: the
+// ReplicaSet is named <deployment>-<pod-template-hash> (at most 10 characters), and its
+// pods' generateName is <replicaset>- (kube-apiserver cuts generated names to 63
+// characters itself), each a DNS-1123 subdomain of at most 253.
+const maxDeploymentNameLength = validation.DNS1123SubdomainMaxLength - len("-") - 10 - len("-")
 
 // validateNames checks spec.names: each name by the rules of its kind, no two objects
 // of one kind with one name, and no ClusterRole that would replace a built-in one.
@@ -114,10 +108,20 @@ func (a *AggregatedAPI) validateNames(p *field.Path) field.ErrorList {
 			}
 		}
 	}
-	for _, key := range []struct{ key, name string }{{"clusterRole", o.ClusterRole}, {"viewRole", o.ViewRole}, {"editRole", o.EditRole}} {
-		if slices.Contains(builtinClusterRoles, key.name) {
-			errs = append(errs, field.Invalid(p.Child(key.key), key.name, "is a built-in ClusterRole of the cluster: the function would replace it"))
+	for _, f := range []struct{ key, name, kind string }{
+		{"clusterRole", o.ClusterRole, "ClusterRole"}, {"viewRole", o.ViewRole, "ClusterRole"}, {"editRole", o.EditRole, "ClusterRole"},
+		{"clusterRoleBinding", o.ClusterRoleBinding, "ClusterRoleBinding"}, {"authDelegator", o.AuthDelegator, "ClusterRoleBinding"},
+		{"authReader", o.AuthReader, "RoleBinding in kube-system"},
+	} {
+		if IsBuiltinRBACName(f.name) {
+			errs = append(errs, field.Invalid(p.Child(f.key), f.name, fmt.Sprintf(
+				"names a built-in %s, one kube-apiserver creates and reconciles: the function would replace it and change who may do what in the cluster", f.kind)))
 		}
+	}
+	if len(o.Deployment) > maxDeploymentNameLength && len(validation.IsDNS1123Subdomain(o.Deployment)) == 0 {
+		errs = append(errs, field.Invalid(p.Child("deployment"), o.Deployment, fmt.Sprintf(
+			"must be no more than %d characters: its ReplicaSets are named <deployment>-<hash of up to 10 characters> and their pods <replicaset>-<5 characters>, each at most %d",
+			maxDeploymentNameLength, validation.DNS1123SubdomainMaxLength)))
 	}
 	return errs
 }
@@ -161,12 +165,23 @@ func validateLabels(p *field.Path, labels map[string]string) field.ErrorList {
 			errs = append(errs, field.Forbidden(kp, "would aggregate every generated ClusterRole, the server's own included, into a built-in role; the view and edit roles carry these labels already"))
 			continue
 		}
-		for _, msg := range content.IsLabelKey(k) {
-			errs = append(errs, field.Invalid(kp, k, msg))
-		}
-		for _, msg := range content.IsLabelValue(labels[k]) {
-			errs = append(errs, field.Invalid(kp, labels[k], msg))
-		}
+		errs = append(errs, labelErrors(kp, k, labels[k])...)
+	}
+	return errs
+}
+
+// labelErrors checks one label with apimachinery's ValidateLabels, the rule
+// kube-apiserver applies, reported at the label's own path.
+func labelErrors(p *field.Path, key, value string) field.ErrorList {
+	return metav1validation.ValidateLabels(map[string]string{key: value}, p)
+}
+
+// annotationKeyErrors checks an annotation key as ValidateAnnotations does: a qualified
+// name, case aside. The sizes are checked per generated object (validateAnnotationSizes).
+func annotationKeyErrors(p *field.Path, key string) field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range validation.IsQualifiedName(strings.ToLower(key)) {
+		errs = append(errs, field.Invalid(p, key, msg))
 	}
 	return errs
 }
@@ -179,9 +194,7 @@ func validateAnnotations(p *field.Path, annotations map[string]string) field.Err
 			errs = append(errs, field.Forbidden(kp, "the function or the tool running it sets this annotation"))
 			continue
 		}
-		for _, msg := range content.IsLabelKey(strings.ToLower(k)) {
-			errs = append(errs, field.Invalid(kp, k, msg))
-		}
+		errs = append(errs, annotationKeyErrors(kp, k)...)
 	}
 	return errs
 }
@@ -228,18 +241,17 @@ func validatePodTemplate(p *field.Path, raw []byte) field.ErrorList {
 	if v := t.Spec.AutomountServiceAccountToken; v != nil && !*v {
 		errs = append(errs, field.Forbidden(sp.Child("automountServiceAccountToken"), "the server authenticates to the kube-apiserver with its ServiceAccount token (delegated authn/authz)"))
 	}
-	for k, v := range t.Labels {
-		for _, msg := range content.IsLabelKey(k) {
-			errs = append(errs, field.Invalid(p.Child("metadata", "labels").Key(k), k, msg))
-		}
-		for _, msg := range content.IsLabelValue(v) {
-			errs = append(errs, field.Invalid(p.Child("metadata", "labels").Key(k), v, msg))
-		}
+	// Sorted: the errors come out in the same order on every run.
+	for _, k := range slices.Sorted(maps.Keys(t.Labels)) {
+		errs = append(errs, labelErrors(p.Child("metadata", "labels").Key(k), k, t.Labels[k])...)
 	}
-	for k := range t.Annotations {
+	for _, k := range slices.Sorted(maps.Keys(t.Annotations)) {
+		kp := p.Child("metadata", "annotations").Key(k)
 		if strings.HasPrefix(k, "aggapi.dev/") {
-			errs = append(errs, field.Forbidden(p.Child("metadata", "annotations").Key(k), "the function sets this annotation itself (a new certificate rolls the pods)"))
+			errs = append(errs, field.Forbidden(kp, "the function sets this annotation itself (a new certificate rolls the pods)"))
+			continue
 		}
+		errs = append(errs, annotationKeyErrors(kp, k)...)
 	}
 	return errs
 }
@@ -286,95 +298,4 @@ func dropDirectives(v any) any {
 		}
 	}
 	return v
-}
-
-// validateExtraRules decodes spec.networkPolicy.extraIngress and extraEgress strictly
-// and checks their ports and CIDRs.
-func validateExtraRules(p *field.Path, np *NetworkPolicy) field.ErrorList {
-	var errs field.ErrorList
-	if !np.Enabled {
-		for key, n := range map[string]int{"extraIngress": len(np.ExtraIngress), "extraEgress": len(np.ExtraEgress)} {
-			if n > 0 {
-				errs = append(errs, field.Forbidden(p.Child(key), "has no effect: spec.networkPolicy.enabled is false"))
-			}
-		}
-		slices.SortFunc(errs, func(a, b *field.Error) int { return strings.Compare(a.Field, b.Field) })
-	}
-	for i, r := range np.ExtraIngress {
-		rp := p.Child("extraIngress").Index(i)
-		var rule networkingv1.NetworkPolicyIngressRule
-		if e := decodeStrict(rp, bytes.TrimSpace(r.Raw), &rule); len(e) > 0 {
-			errs = append(errs, e...)
-			continue
-		}
-		errs = append(errs, validatePorts(rp.Child("ports"), rule.Ports)...)
-		errs = append(errs, validatePeers(rp.Child("from"), rule.From)...)
-	}
-	for i, r := range np.ExtraEgress {
-		rp := p.Child("extraEgress").Index(i)
-		var rule networkingv1.NetworkPolicyEgressRule
-		if e := decodeStrict(rp, bytes.TrimSpace(r.Raw), &rule); len(e) > 0 {
-			errs = append(errs, e...)
-			continue
-		}
-		errs = append(errs, validatePorts(rp.Child("ports"), rule.Ports)...)
-		errs = append(errs, validatePeers(rp.Child("to"), rule.To)...)
-	}
-	return errs
-}
-
-func validatePorts(p *field.Path, ports []networkingv1.NetworkPolicyPort) field.ErrorList {
-	var errs field.ErrorList
-	for i, port := range ports {
-		pp := p.Index(i)
-		if port.Protocol != nil {
-			if pr := *port.Protocol; pr != corev1.ProtocolTCP && pr != corev1.ProtocolUDP && pr != corev1.ProtocolSCTP {
-				errs = append(errs, field.NotSupported(pp.Child("protocol"), pr, []string{"TCP", "UDP", "SCTP"}))
-			}
-		}
-		if port.Port != nil {
-			if port.Port.StrVal != "" {
-				for _, msg := range validation.IsValidPortName(port.Port.StrVal) {
-					errs = append(errs, field.Invalid(pp.Child("port"), port.Port.StrVal, msg))
-				}
-			} else {
-				// Not in the schema (the rules are schemaless there): the range is checked here.
-				if p := port.Port.IntVal; p < 1 || p > maxPort {
-					errs = append(errs, field.Invalid(pp.Child("port"), p, fmt.Sprintf("must be between 1 and %d", maxPort)))
-				}
-			}
-		}
-		if port.EndPort != nil {
-			switch {
-			case port.Port == nil || port.Port.StrVal != "":
-				errs = append(errs, field.Invalid(pp.Child("endPort"), *port.EndPort, "needs a numeric port"))
-			case *port.EndPort < port.Port.IntVal || *port.EndPort > maxPort:
-				errs = append(errs, field.Invalid(pp.Child("endPort"), *port.EndPort, fmt.Sprintf("must be between port (%d) and %d", port.Port.IntVal, maxPort)))
-			}
-		}
-	}
-	return errs
-}
-
-func validatePeers(p *field.Path, peers []networkingv1.NetworkPolicyPeer) field.ErrorList {
-	var errs field.ErrorList
-	for i, peer := range peers {
-		pp := p.Index(i)
-		b := peer.IPBlock
-		if b == nil {
-			continue
-		}
-		if b.CIDR != "" && (peer.PodSelector != nil || peer.NamespaceSelector != nil) {
-			errs = append(errs, field.Forbidden(pp.Child("ipBlock"), "a peer has ipBlock or selectors, not both"))
-		}
-		if _, _, err := net.ParseCIDR(b.CIDR); err != nil {
-			errs = append(errs, field.Invalid(pp.Child("ipBlock", "cidr"), b.CIDR, "must be a CIDR such as 10.0.0.0/24"))
-		}
-		for j, ex := range b.Except {
-			if _, _, err := net.ParseCIDR(ex); err != nil {
-				errs = append(errs, field.Invalid(pp.Child("ipBlock", "except").Index(j), ex, "must be a CIDR such as 10.0.0.0/24"))
-			}
-		}
-	}
-	return errs
 }

@@ -107,6 +107,9 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		}
 		return nil
 	}
+	for _, w := range api.Warnings() {
+		r.results = append(r.results, Result{Severity: Warning, Message: "`" + w.Field + "`: " + w.Message, ResourceRef: r.ref, FieldPath: w.Field, File: r.file})
+	}
 
 	if errs := manifests.CheckPodTemplate(api); len(errs) > 0 {
 		for _, e := range errs {
