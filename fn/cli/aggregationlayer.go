@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aggapi/aggapi/fn/frontproxy"
+	"github.com/aggapi/aggapi/fn/internal/redact"
 	"github.com/aggapi/aggapi/fn/pki"
 )
 
@@ -19,6 +20,9 @@ Makes the kube-apiserver's aggregation-layer credentials in DIR: the front-proxy
 front-proxy-client.crt/.key signed by it, reusing them while they are valid (a reused
 key file that others can read is made 0600). Prints the kube-apiserver flags that use
 them on stdout, one a line. The CA's key is never written.
+DIR is made 0700 when it does not exist. A new set of files is written whole or not
+at all (temporary files, synced, then renamed); a symlink in place of one of the
+files is refused. DIR and --flag-dir take letters, digits and / . _ - + @ : , = ~.
 Exit status: 0 on success, 1 on errors, 2 on bad usage.
 
 Flags:
@@ -26,6 +30,7 @@ Flags:
 
 // AggregationLayer runs `aggapi aggregation-layer`.
 func AggregationLayer(args []string, stdout, stderr io.Writer) int {
+	stderr = redact.NewWriter(stderr)
 	fs := flag.NewFlagSet("aggregation-layer", flag.ContinueOnError)
 	var o frontproxy.Options
 	var alg string
@@ -57,7 +62,18 @@ func AggregationLayer(args []string, stdout, stderr io.Writer) int {
 	if err := frontproxy.CheckClientName(o.ClientName); err != nil {
 		return bad("--allowed-name %q: %v", o.ClientName, err)
 	}
+	// Both are printed in the flags: a newline there would print flags of its own.
+	if err := frontproxy.CheckDir(o.Dir); err != nil {
+		return bad("--dir %q: %v", o.Dir, err)
+	}
+	if err := frontproxy.CheckDir(o.FlagDir); o.FlagDir != "" && err != nil {
+		return bad("--flag-dir %q: %v", o.FlagDir, err)
+	}
 	res, err := frontproxy.Ensure(o, Now())
+	var flagDir *frontproxy.FlagDirError
+	if errors.As(err, &flagDir) {
+		return bad("%v", err)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi aggregation-layer: %v\n", err)
 		return 1

@@ -1,13 +1,17 @@
 package frontproxy
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/aggapi/aggapi/fn/internal/boundedfile"
 	"github.com/aggapi/aggapi/fn/pki"
@@ -49,6 +53,28 @@ func CheckClientName(name string) error {
 	return nil
 }
 
+// maxDir bounds a directory's path (Linux's PATH_MAX).
+const maxDir = 4096
+
+// CheckDir accepts a directory that prints inside one flag on one line, as
+// CheckClientName does a name: letters, digits and / . _ - + @ : , = ~. A newline
+// would print flags of its own, a space or quote would split the flag in a shell, and
+// a control character would rewrite the terminal.
+func CheckDir(dir string) error {
+	if dir == "" || len(dir) > maxDir {
+		return fmt.Errorf("must be 1 to %d bytes, not %d", maxDir, len(dir))
+	}
+	for i, r := range dir {
+		switch {
+		case unicode.IsLetter(r), unicode.IsDigit(r), r == filepath.Separator:
+		case strings.ContainsRune("/._-+@:,=~", r):
+		default:
+			return fmt.Errorf("character %q at byte %d: use letters, digits and / . _ - + @ : , = ~", r, i)
+		}
+	}
+	return nil
+}
+
 // Options of Ensure.
 type Options struct {
 	Dir          string
@@ -76,7 +102,9 @@ type Result struct {
 // Ensure reuses the credentials in o.Dir while they are valid for o, and otherwise
 // issues a new CA and client certificate (the CA's key is never written: the next
 // renewal makes a new CA, which the kube-apiserver publishes to extension servers
-// through the extension-apiserver-authentication ConfigMap).
+// through the extension-apiserver-authentication ConfigMap). The files are read and
+// written inside o.Dir only (os.Root), never through a symlink, and a new set is
+// written whole or not at all (writeSet).
 func Ensure(o Options, now time.Time) (*Result, error) {
 	if o.ClientName == "" || o.Dir == "" {
 		return nil, fmt.Errorf("a directory and a client name are required")
@@ -89,23 +117,36 @@ func Ensure(o Options, now time.Time) (*Result, error) {
 		}
 		flagDir = abs
 	}
+	if err := CheckDir(flagDir); err != nil {
+		return nil, &FlagDirError{Dir: flagDir, Given: o.FlagDir != "", Err: err}
+	}
 	res := &Result{Flags: Flags(flagDir, o.ClientName, o.AggregatorRouting)}
 	req := pki.ClientCertRequest{CommonName: o.ClientName, KeyAlgorithm: o.KeyAlgorithm, NotAfter: now.Add(o.Validity)}
 
-	m, err := read(o.Dir)
+	// kubeadm's mode for its pki directory; an existing directory keeps its own.
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+
+	m, err := read(root)
 	var tooLarge *boundedfile.TooLargeError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		res.Reason = "no credentials in " + o.Dir
 	case errors.As(err, &tooLarge):
 		res.Reason = err.Error() // garbage, replaced like any other
-	case err != nil: // a device, FIFO or directory in place of a file is not ours to replace
+	case err != nil: // a symlink, device, FIFO or directory in place of a file is not ours to replace
 		return nil, err
 	default:
 		p, err := m.CheckClient(req, o.RenewBefore, now)
 		if err == nil {
 			res.Expires = p.Leaf.NotAfter
-			if res.KeyModeWas, err = tightenKeyMode(filepath.Join(o.Dir, KeyFile)); err != nil {
+			if res.KeyModeWas, err = tightenKeyMode(root, KeyFile); err != nil {
 				return nil, err
 			}
 			return res, nil
@@ -125,25 +166,34 @@ func Ensure(o Options, now time.Time) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return nil, err
-	}
-	for _, f := range []struct {
-		name string
-		data []byte
-		mode os.FileMode
-	}{
+	set := []file{
 		{CAFile, pki.EncodeCertPEM(ca.Cert), 0o644},
 		{KeyFile, key, 0o600},
 		{CertFile, pki.EncodeCertPEM(kp.Cert), 0o644},
-	} {
-		if err := writeAtomic(filepath.Join(o.Dir, f.name), f.data, f.mode); err != nil {
-			return nil, err
-		}
+	}
+	if err := writeSet(root, set, writeFile); err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Dir, err)
 	}
 	res.Issued, res.Expires = true, kp.Cert.NotAfter
 	return res, nil
 }
+
+// FlagDirError is the error of a directory, as the kube-apiserver sees it, that
+// cannot be printed in a flag (CheckDir).
+type FlagDirError struct {
+	Dir   string
+	Given bool // by --flag-dir, rather than the absolute --dir
+	Err   error
+}
+
+func (e *FlagDirError) Error() string {
+	if e.Given {
+		return fmt.Sprintf("--flag-dir %q: %v", e.Dir, e.Err)
+	}
+	return fmt.Sprintf("the absolute --dir %q: %v (give --flag-dir)", e.Dir, e.Err)
+}
+
+func (e *FlagDirError) Unwrap() error { return e.Err }
 
 // Flags are the kube-apiserver flags of the aggregation layer.
 func Flags(dir, clientName string, aggregatorRouting bool) []string {
@@ -163,30 +213,63 @@ func Flags(dir, clientName string, aggregatorRouting bool) []string {
 }
 
 // tightenKeyMode makes a reused key file 0600, the mode Ensure writes, when group or
-// others may read it; it returns the mode it had (0 when it was already private).
-func tightenKeyMode(path string) (os.FileMode, error) {
-	info, err := os.Stat(path)
+// others may read it; it returns the mode it had (0 when it was already private). The
+// mode is changed through the open file, never by path, so no symlink swapped in
+// leads the chmod elsewhere.
+func tightenKeyMode(root *os.Root, name string) (os.FileMode, error) {
+	path := filepath.Join(root.Name(), name)
+	if err := notSymlink(root, name); err != nil {
+		return 0, err
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return 0, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if !info.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s: %w", path, &boundedfile.NotRegularError{Mode: info.Mode()})
 	}
 	if info.Mode().Perm()&0o077 == 0 {
 		return 0, nil
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := f.Chmod(0o600); err != nil {
 		return 0, fmt.Errorf("%s is readable by others (%v) and cannot be made 0600: %w", path, info.Mode().Perm(), err)
 	}
 	return info.Mode().Perm(), nil
 }
 
+// notSymlink refuses a symlink in place of one of the files: Ensure writes and
+// changes them, and a link planted there would lead that elsewhere.
+func notSymlink(root *os.Root, name string) error {
+	info, err := root.Lstat(name)
+	if err != nil {
+		return err
+	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link: aggapi aggregation-layer reads and writes its files only in place (remove the link)", filepath.Join(root.Name(), name))
+	}
+	return nil
+}
+
 // read reads the three files as every input is read: regular files, at most 64 KiB.
-func read(dir string) (pki.ServingMaterial, error) {
+// A symlink in place of any of them is refused, even when another is missing.
+func read(root *os.Root) (pki.ServingMaterial, error) {
 	var m pki.ServingMaterial
+	for _, name := range []string{CAFile, CertFile, KeyFile} {
+		if err := notSymlink(root, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return m, err
+		}
+	}
 	var err error
 	get := func(name string) []byte {
 		var b []byte
 		if err == nil {
-			if b, err = boundedfile.Read(filepath.Join(dir, name), pki.MaxPEMBytes); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				err = fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+			if b, err = boundedfile.ReadRoot(root, name, pki.MaxPEMBytes); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				err = fmt.Errorf("%s: %w", filepath.Join(root.Name(), name), err)
 			}
 		}
 		return b
@@ -195,23 +278,88 @@ func read(dir string) (pki.ServingMaterial, error) {
 	return m, err
 }
 
-// writeAtomic writes through a temporary file, so a reader never sees half a file.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".aggapi-*")
+// file is one file of a set Ensure writes.
+type file struct {
+	name string
+	data []byte
+	mode os.FileMode
+}
+
+// writeFile writes data to f and flushes it to the disk.
+func writeFile(f *os.File, data []byte) error {
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// writeSet writes a set of files that belong together (a CA, a certificate and its
+// key) so that a failure leaves the previous set: every file goes to a temporary
+// file beside it first (written by write, synced), and only when all are written
+// are they renamed into place, then the directory synced. A rename replaces a
+// symlink at the name rather than following it.
+func writeSet(root *os.Root, set []file, write func(*os.File, []byte) error) (err error) {
+	temps := make([]string, 0, len(set))
+	defer func() {
+		if err != nil {
+			for _, t := range temps {
+				root.Remove(t)
+			}
+		}
+	}()
+	for _, f := range set {
+		tmp, name, err := createTemp(root, f.mode)
+		if err != nil {
+			return err
+		}
+		temps = append(temps, name)
+		err = write(tmp, f.data)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", f.name, err)
+		}
+	}
+	for i, f := range set {
+		if err := root.Rename(temps[i], f.name); err != nil {
+			return err
+		}
+	}
+	temps = nil
+	dir, err := root.Open(".")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
+	defer dir.Close()
+	if err := dir.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) { // some file systems cannot sync a directory
+		return fmt.Errorf("syncing the directory: %w", err)
 	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
+	return nil
+}
+
+// createTemp creates a new file in root with a random name, and the mode (set on the
+// open file, so the umask does not narrow it).
+func createTemp(root *os.Root, mode os.FileMode) (*os.File, string, error) {
+	for range 100 {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, "", err
+		}
+		name := ".aggapi-" + hex.EncodeToString(b[:])
+		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		if err := f.Chmod(mode); err != nil {
+			f.Close()
+			root.Remove(name)
+			return nil, "", err
+		}
+		return f, name, nil
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil, "", errors.New("cannot create a temporary file")
 }

@@ -3,6 +3,8 @@ package frontproxy
 import (
 	"bytes"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +96,130 @@ func TestGarbageIsReplaced(t *testing.T) {
 	res, err := Ensure(opts(dir), t0)
 	if err != nil || !res.Issued {
 		t.Fatalf("garbage was not replaced: %v %+v", err, res)
+	}
+}
+
+func TestCheckDir(t *testing.T) {
+	for _, ok := range []string{"/etc/kubernetes/pki", "pki", "./a/../b", "/srv/k8s_1.37/pki-2+x@y:z,w=v~", "/home/josé/pki"} {
+		if err := CheckDir(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "/pki\n--anonymous-auth=true", "/a b", "/a\tb", "/a\rb", "/a\x1b[2Jb", `/"q"`, "/a'b", "/a$b", "/a;b", "/a\u00a0b", "/a\u202eb", strings.Repeat("a", 4097)} {
+		if err := CheckDir(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestEnsureMakesTheDirectory0700: a directory Ensure makes holds a private key, so
+// only its owner may list or enter it (kubeadm's mode for its pki directory).
+func TestEnsureMakesTheDirectory0700(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "pki")
+	if _, err := Ensure(opts(dir), t0); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil || info.Mode().Perm() != 0o700 {
+		t.Fatalf("%v, %v", info.Mode(), err)
+	}
+}
+
+// TestEnsureRefusesSymlinks: a symlink planted in place of one of the files is
+// refused, and the file it points to is neither read, written nor chmodded; whether
+// the other files are there or not.
+func TestEnsureRefusesSymlinks(t *testing.T) {
+	for _, name := range []string{KeyFile, CertFile, CAFile} {
+		for _, complete := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/complete=%v", name, complete), func(t *testing.T) {
+				base := t.TempDir()
+				dir, outside := filepath.Join(base, "pki"), filepath.Join(base, "outside")
+				if _, err := Ensure(opts(dir), t0); err != nil {
+					t.Fatal(err)
+				}
+				if !complete {
+					for _, other := range []string{KeyFile, CertFile, CAFile} {
+						if other != name {
+							os.Remove(filepath.Join(dir, other))
+						}
+					}
+				}
+				// The real file moves outside, readable by all, and a link takes its place.
+				if err := os.Rename(filepath.Join(dir, name), outside); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(outside, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				before, _ := os.ReadFile(outside)
+				if err := os.Symlink(outside, filepath.Join(dir, name)); err != nil {
+					t.Fatal(err)
+				}
+				_, err := Ensure(opts(dir), t0.Add(time.Hour))
+				if err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+					t.Fatalf("err %v, want a symlink refused", err)
+				}
+				after, _ := os.ReadFile(outside)
+				info, _ := os.Stat(outside)
+				if !bytes.Equal(before, after) || info.Mode().Perm() != 0o644 {
+					t.Errorf("the file behind the link was changed (mode %v)", info.Mode().Perm())
+				}
+				if fi, err := os.Lstat(filepath.Join(dir, name)); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+					t.Errorf("the link was replaced")
+				}
+			})
+		}
+	}
+}
+
+// TestWriteSetAllOrNothing: a failure while writing the new set leaves the previous
+// set as it was and no temporary file; success replaces every file.
+func TestWriteSetAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Ensure(opts(dir), t0); err != nil {
+		t.Fatal(err)
+	}
+	old := map[string][]byte{}
+	for _, f := range []string{CAFile, CertFile, KeyFile} {
+		old[f], _ = os.ReadFile(filepath.Join(dir, f))
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	set := []file{{CAFile, []byte("new ca"), 0o644}, {KeyFile, []byte("new key"), 0o600}, {CertFile, []byte("new cert"), 0o644}}
+	writes := 0
+	failThird := func(f *os.File, data []byte) error {
+		if writes++; writes == 3 {
+			return errors.New("disk full")
+		}
+		return writeFile(f, data)
+	}
+	if err := writeSet(root, set, failThird); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 {
+		t.Errorf("%d entries after a failed write, want the 3 files and no temporary one", len(entries))
+	}
+	for f, b := range old {
+		if got, _ := os.ReadFile(filepath.Join(dir, f)); !bytes.Equal(got, b) {
+			t.Errorf("%s changed by a failed write", f)
+		}
+	}
+
+	if err := writeSet(root, set, writeFile); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range set {
+		got, _ := os.ReadFile(filepath.Join(dir, f.name))
+		info, _ := os.Stat(filepath.Join(dir, f.name))
+		if !bytes.Equal(got, f.data) || info.Mode().Perm() != f.mode {
+			t.Errorf("%s: %q %v", f.name, got, info.Mode().Perm())
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Errorf("%d entries, want 3", len(entries))
 	}
 }

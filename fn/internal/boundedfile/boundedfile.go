@@ -51,6 +51,11 @@ func ReadInRoot(dir, name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer root.Close()
+	return ReadRoot(root, name, limit)
+}
+
+// ReadRoot reads name inside root as ReadInRoot does.
+func ReadRoot(root *os.Root, name string, limit int64) ([]byte, error) {
 	// Stat first, so a device or FIFO is never even opened.
 	info, err := root.Stat(name)
 	if err != nil {
