@@ -370,30 +370,6 @@ func TestGitOpsKptSOPS(t *testing.T) {
 	assertSameTree(t, "a failed render", before, snapshot(t, pkg))
 }
 
-// TestGitOpsREADME runs the shell blocks of the README's GitOps section in a copy laid
-// out like the repository: the commands it shows work as shown.
-func TestGitOpsREADME(t *testing.T) {
-	root := gitopsRoot(t, false)
-	readme := string(readFile(t, filepath.Join(repoRoot, "README.md")))
-	start := strings.Index(readme, "\n## GitOps")
-	if start < 0 {
-		t.Fatal("README.md has no GitOps section")
-	}
-	section := readme[start+1:]
-	if end := strings.Index(section, "\n## "); end >= 0 {
-		section = section[:end]
-	}
-	blocks := regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(section, -1)
-	if len(blocks) == 0 {
-		t.Fatal("the GitOps section shows no commands")
-	}
-	for _, b := range blocks {
-		if r := runEnv(t, root, nil, "bash", "-euo", "pipefail", "-c", b[1]); r.Err != nil {
-			t.Errorf("README command block failed: %v\n%s\n%s", r.Err, b[1], r.Output())
-		}
-	}
-}
-
 // fakeSops stands in for sops (not installable offline: no Debian package, and its Go
 // module pulls in every cloud SDK). Like sops with encrypted_regex ^(data|stringData)$,
 // it replaces those values by ENC[...] with a fresh IV each time, adds the sops
