@@ -2,7 +2,8 @@ package config
 
 import "time"
 
-// Defaults of the optional fields; the README's config reference lists the same values.
+// Defaults of the optional fields; the config reference (docs/config.md) lists the
+// same values.
 const (
 	DefaultGroupPriorityMinimum = 1000
 	DefaultVersionPriority      = 15

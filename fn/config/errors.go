@@ -124,7 +124,7 @@ func explainSchema(errs field.ErrorList, doc map[string]any) field.ErrorList {
 	return out
 }
 
-// typeName says a JSON schema type the way the README does.
+// typeName says a JSON schema type the way the docs do.
 func typeName(t string) string {
 	switch t {
 	case "integer", "int32", "int64":

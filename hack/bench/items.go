@@ -16,8 +16,8 @@ import (
 // passThrough times the function on ResourceLists of many ordinary Deployments that are
 // not its own, which it must pass through, and reports wall time, CPU time and peak RSS
 // (median of runs), and the cost of the largest count against the smallest.
-// Target (issue 10): 10,000 Deployments in at most 1 s and 256 MB on 2 cores; cost
-// linear in the count (50,000 at most 5 times 10,000).
+// The target: 10,000 Deployments in at most 1 s and 256 MB on 2 cores; cost linear
+// in the count (50,000 at most 5 times 10,000).
 func passThrough(bins []binary, cfg []byte, counts []int, runs int) {
 	fmt.Printf("\npass-through: ResourceLists of ordinary Deployments, %d runs each, binaries interleaved\n", runs)
 	fmt.Printf("%-24s %-10s %10s %10s %10s %10s %10s\n", "binary", "items", "input", "median", "user+sys", "peak RSS", "exit")

@@ -5,7 +5,7 @@
 //
 //	go run ./hack/limits [-bin bin/aggapi]
 //
-// The cases are the config half of issue 10's probe: quantities that make
+// The cases are configs made to hang a render or exhaust its memory: quantities that make
 // resource.ParseQuantity compute 10^999999990, 150,000 keys in one mapping (yaml.v3's
 // pairwise duplicate-key check), long lists, an 8 MB value echoed into stderr, alias
 // expansion and deep nesting. Timings are measurements, not assertions: tests do not

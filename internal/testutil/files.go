@@ -100,7 +100,7 @@ func TrackedFiles(dir string) (files []string, ok bool) {
 }
 
 // CopyTracked copies the files git tracks under src to dst (see TrackedFiles): the
-// tests render copies of the examples, so files a README command rendered into
+// tests render copies of the examples, so files a docs command rendered into
 // examples/ (`kpt fn render examples/kpt` works in place) change no test. Outside a
 // git checkout it copies everything under src and says so in the log.
 func CopyTracked(tb testing.TB, src, dst string) {

@@ -37,9 +37,9 @@ const hostileConfig = `functionConfig:
 
 const hostileHead = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 
-// TestHostileInputsUnderMemoryLimit runs the function on the hostile inputs of issue 10
-// that concern reading a ResourceList, in a shell whose address space is limited to
-// 1 GiB (ulimit -v 1048576). Each must end with the exit it names: 0 with output that
+// TestHostileInputsUnderMemoryLimit runs the function on the hostile inputs that
+// concern reading a ResourceList (hack/limits has the config's), in a shell whose
+// address space is limited to 1 GiB (ulimit -v 1048576). Each must end with the exit it names: 0 with output that
 // parses strictly (no alias, no duplicate key), or 1 with a message that says why;
 // never an out-of-memory crash, a panic or a hang. The 60-second timeout only guards
 // against a hang; it is not a speed requirement.

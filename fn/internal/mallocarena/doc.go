@@ -5,7 +5,7 @@
 // with a C compiler links glibc instead, because the net and os/user packages have cgo
 // variants. glibc's malloc then gives every thread that allocates an arena of its own,
 // reserving 64 MB of address space each; with the Go runtime's own reservations that
-// exceeded `ulimit -v 1048576` (the limit the README's Limits section promises):
+// exceeded `ulimit -v 1048576` (the limit docs/limits.md promises):
 // measured, such a build died with "fatal error: runtime: cannot allocate memory" on
 // every run over 10,000 pass-through Deployments, and failed to start a thread on about
 // one small input in twelve, where the static build and the same build with

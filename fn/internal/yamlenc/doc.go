@@ -9,8 +9,8 @@
 // json.Marshal builds an encoder for every type reachable from a Deployment (every
 // volume source, probe, ...) on first use, ~17 M instructions, about what a whole first
 // render costs now (~19 M, callgrind). This package walks the values that are set,
-// which touch a few dozen types (the README's speed section has the whole-process
-// figures before and after).
+// which touch a few dozen types (CONTRIBUTING.md, "Speed", has the whole-process
+// figures).
 //
 // The price is a second implementation of encoding/json's rules, fenced in here and
 // held to json.Marshal: TestEncodeMatchesJSON over every object of every golden
