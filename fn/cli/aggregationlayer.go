@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aggapi/aggapi/fn/clock"
 	"github.com/aggapi/aggapi/fn/frontproxy"
 	"github.com/aggapi/aggapi/fn/internal/redact"
 	"github.com/aggapi/aggapi/fn/pki"
@@ -28,8 +29,13 @@ Exit status: 0 on success, 1 on errors, 2 on bad usage.
 Flags:
 `
 
-// AggregationLayer runs `aggapi aggregation-layer`.
+// AggregationLayer runs `aggapi aggregation-layer` in the process's environment.
 func AggregationLayer(args []string, stdout, stderr io.Writer) int {
+	return Run(OS(), append([]string{"aggregation-layer"}, args...), nil, stdout, stderr)
+}
+
+// aggregationLayer runs `aggapi aggregation-layer` at clock c.
+func aggregationLayer(c clock.Clock, args []string, stdout, stderr io.Writer) int {
 	stderr = redact.NewWriter(stderr)
 	fs := flag.NewFlagSet("aggregation-layer", flag.ContinueOnError)
 	var o frontproxy.Options
@@ -69,7 +75,7 @@ func AggregationLayer(args []string, stdout, stderr io.Writer) int {
 	if err := frontproxy.CheckDir(o.FlagDir); o.FlagDir != "" && err != nil {
 		return bad("--flag-dir %q: %v", o.FlagDir, err)
 	}
-	res, err := frontproxy.Ensure(o, Now())
+	res, err := frontproxy.Ensure(o, c.Now())
 	var flagDir *frontproxy.FlagDirError
 	if errors.As(err, &flagDir) {
 		return bad("%v", err)

@@ -3,11 +3,13 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/aggapi/aggapi/fn/clock"
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/internal/redact"
 	"github.com/aggapi/aggapi/fn/internal/resourcelist"
@@ -15,8 +17,25 @@ import (
 	"github.com/aggapi/aggapi/fn/version"
 )
 
-// Now is the clock of a render; tests replace it.
-var Now = time.Now
+// Env is what a command takes from its surroundings besides its arguments and
+// streams: the environment (AGGAPI_NOW) and the real clock. Tests pass their own, so
+// they can run in parallel and no package variable can change a command's time.
+type Env struct {
+	Getenv func(string) string
+	Now    func() time.Time
+}
+
+// OS is the process's environment and the machine's clock.
+func OS() Env { return Env{Getenv: os.Getenv, Now: time.Now} }
+
+// clock is the command's one clock: AGGAPI_NOW when set, else env.Now.
+func (env Env) clock() (clock.Clock, error) {
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return clock.FromEnv(getenv, env.Now)
+}
 
 const usage = `aggapi: a KRM function that renders an extension API server behind the kube-aggregator.
 
@@ -34,21 +53,48 @@ Run it from kustomize (build --enable-alpha-plugins --enable-exec) or kpt (fn re
 fn eval --exec). See the README for the config reference.
 `
 
-// Main runs the command and returns the process exit code. Every message leaves
-// through redact: no private key in it, nothing unprintable on a terminal.
+// Main runs the command in the process's environment and returns its exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return Run(OS(), args, stdin, stdout, stderr)
+}
+
+// Run runs the command in env and returns the process exit code. Every message
+// leaves through redact: no private key in it, nothing unprintable on a terminal. A
+// malformed AGGAPI_NOW stops every command that decides by dates before it does
+// anything; a set one is said on stderr, so a forgotten variable in CI is seen.
+func Run(env Env, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "doctor" {
-		// aggapi-doctor redacts its own output; its streams pass through as they are.
+		// aggapi-doctor redacts its own output and reads AGGAPI_NOW itself; its
+		// streams pass through as they are.
 		return Doctor(args[1:], stdin, stdout, stderr)
 	}
 	stderr = redact.NewWriter(stderr)
+	datesFor := func(cmd string) (clock.Clock, bool) {
+		c, err := env.clock()
+		if err != nil {
+			fmt.Fprintf(stderr, "aggapi%s: error: %v\n", cmd, err)
+			return c, false
+		}
+		if c.IsSet() {
+			fmt.Fprintf(stderr, "aggapi%s: note: %s\n", cmd, c.Note())
+		}
+		return c, true
+	}
 	if len(args) > 0 {
 		switch args[0] {
 		case "aggregation-layer":
-			return AggregationLayer(args[1:], stdout, stderr)
+			c, ok := datesFor(" aggregation-layer")
+			if !ok {
+				return 2
+			}
+			return aggregationLayer(c, args[1:], stdout, stderr)
 		case "verify":
+			c, ok := datesFor(" verify")
+			if !ok {
+				return 2
+			}
 			// verify's findings on stdout are messages too.
-			return Verify(args[1:], stdin, redact.NewWriter(stdout), stderr)
+			return verifyAt(c, args[1:], stdin, redact.NewWriter(stdout), stderr)
 		case "version", "--version":
 			return Version(args[1:], stdout, stderr)
 		case "help", "-h", "--help":
@@ -59,7 +105,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	return Function(stdin, stdout, stderr)
+	c, ok := datesFor("")
+	if !ok {
+		return 1
+	}
+	return function(c, stdin, stdout, stderr)
 }
 
 const versionUsage = `Usage: aggapi version
@@ -82,10 +132,16 @@ func Version(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// Function is the KRM function. Every error result is also written to stderr,
-// because kustomize shows a failing function's stderr but not its results. Whatever
-// is written to stderr goes through redact, as the results do (render.ResultsNode).
-func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
+// Function is the KRM function in the process's environment.
+func Function(stdin io.Reader, stdout, stderr io.Writer) int {
+	return Run(OS(), nil, stdin, stdout, stderr)
+}
+
+// function is the KRM function at clock c. Every error result is also written to
+// stderr, because kustomize shows a failing function's stderr but not its results.
+// Whatever is written to stderr goes through redact, as the results do
+// (render.ResultsNode). A set clock is also an info result, so kpt shows it.
+func function(c clock.Clock, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	stderr = redact.NewWriter(stderr)
 	defer func() {
 		// kyaml panics on some malformed documents; a user gets a message, not a stack.
@@ -115,7 +171,10 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "aggapi: error: reading the ResourceList from stdin: %v\n", err)
 		return 1
 	}
-	out := render.Process(in.Items, in.FunctionConfig, Now(), render.WithProgress(stderr))
+	out := render.Process(in.Items, in.FunctionConfig, c.Now(), render.WithProgress(stderr))
+	if c.IsSet() {
+		out.Results = append([]render.Result{{Severity: render.Info, Message: c.Note()}}, out.Results...)
+	}
 	in.Items = nil // out.Items holds what is written, and the writer lets go of each item
 	if out.Failed && !allObjects(out.Items) {
 		out.Items = nil // what is not an object cannot be written back

@@ -146,15 +146,17 @@ func goldenInput(t testing.TB, dir string) []byte {
 
 func runFunction(t testing.TB, stdin []byte, now time.Time) (stdout []byte, stderr string, code int) {
 	t.Helper()
-	saved := Now
-	Now = func() time.Time { return now }
-	defer func() { Now = saved }()
 	var out, errOut bytes.Buffer
-	code = Function(bytes.NewReader(stdin), &out, &errOut)
+	code = Run(testEnv(now), nil, bytes.NewReader(stdin), &out, &errOut)
 	if strings.Contains(errOut.String(), "goroutine ") || strings.Contains(errOut.String(), "panic") {
 		t.Fatalf("stack trace on stderr:\n%s", errOut.String())
 	}
 	return out.Bytes(), errOut.String(), code
+}
+
+// testEnv is an environment without AGGAPI_NOW whose real clock says now.
+func testEnv(now time.Time) Env {
+	return Env{Getenv: func(string) string { return "" }, Now: func() time.Time { return now }}
 }
 
 func isResourceList(b []byte) bool {

@@ -12,6 +12,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/aggapi/aggapi/fn/clock"
 	"github.com/aggapi/aggapi/fn/verify"
 )
 
@@ -39,6 +40,11 @@ Flags:
 
 // Verify runs `aggapi verify`.
 func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return Run(OS(), append([]string{"verify"}, args...), stdin, stdout, stderr)
+}
+
+// verifyAt runs `aggapi verify` at clock c.
+func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// A run decodes up to --max-size of YAML and keeps a fraction: collect at the
 	// runtime's default pace, not at the lazier one main sets for short renders.
 	debug.SetGCPercent(100)
@@ -69,7 +75,7 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	report := set.Check(verify.Options{Now: Now(), WarnWithin: *warnWithin})
+	report := set.Check(verify.Options{Now: c.Now(), WarnWithin: *warnWithin})
 	report.Findings = append(report.Findings, stamps.Stale(expected)...)
 	verify.Sort(report.Findings)
 	for _, f := range report.Findings {

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aggapi/aggapi/internal/testutil"
 )
@@ -55,11 +54,8 @@ func itemsAsDocuments(t *testing.T, rl []byte) []byte {
 
 func runVerify(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	saved := Now
-	Now = func() time.Time { return goldenNow }
-	defer func() { Now = saved }()
 	var out, errOut bytes.Buffer
-	code := Main(append([]string{"verify"}, args...), strings.NewReader(""), &out, &errOut)
+	code := Run(testEnv(goldenNow), append([]string{"verify"}, args...), strings.NewReader(""), &out, &errOut)
 	return out.String(), errOut.String(), code
 }
 

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	aggregator "k8s.io/kube-aggregator/pkg/client/clientset_generated/clientset"
 
+	"github.com/aggapi/aggapi/fn/clock"
 	"github.com/aggapi/aggapi/fn/internal/redact"
 	"github.com/aggapi/aggapi/fn/version"
 )
@@ -138,11 +139,22 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	// AGGAPI_NOW previews the certificate checks at another time, as it does for the
+	// render and verify; a set clock is said, so it is not forgotten.
+	now, err := clock.FromEnv(os.Getenv, time.Now)
+	if err != nil {
+		fmt.Fprintf(stderr, "aggapi doctor: error: %v\n", err)
+		return 2
+	}
+	if now.IsSet() {
+		fmt.Fprintf(stderr, "aggapi doctor: note: %s\n", now.Note())
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	d := &Doctor{
 		Kube: kube, Aggregator: agg,
-		Now: time.Now(), WarnWithin: *warnWithin,
+		Now: now.Now(), WarnWithin: *warnWithin,
 		Emit: func(r Result) { fmt.Fprintln(stdout, r) },
 	}
 	results := d.Run(ctx, targets, len(files) == 0 && *configFile == "")
