@@ -176,3 +176,64 @@ func TestDocsLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestContributingLayout: the layout table of CONTRIBUTING.md names paths that exist,
+// and every Go package of the tree is under one of them.
+func TestContributingLayout(t *testing.T) {
+	t.Parallel()
+	text := string(readFile(t, filepath.Join(repoRoot, "CONTRIBUTING.md")))
+	start := strings.Index(text, "\n## Layout\n")
+	if start < 0 {
+		t.Fatal("CONTRIBUTING.md has no Layout section")
+	}
+	section := text[start+1:]
+	if end := strings.Index(section[1:], "\n## "); end >= 0 {
+		section = section[:end+1]
+	}
+	var listed []string
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 || !strings.Contains(cells[1], "`") {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(cells[1], -1) {
+			p := strings.TrimSuffix(m[1], "/")
+			listed = append(listed, p)
+			if _, err := os.Stat(filepath.Join(repoRoot, filepath.FromSlash(p))); err != nil {
+				t.Errorf("the layout lists %s: %v", p, err)
+			}
+		}
+	}
+	if len(listed) < 10 {
+		t.Fatalf("the layout table lists %d paths", len(listed))
+	}
+	seen := map[string]bool{}
+	err := filepath.WalkDir(repoRoot, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() && path != repoRoot && (name == "bin" || name == "dist" || name == "testdata" || strings.HasPrefix(name, ".")) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		rel, err := filepath.Rel(repoRoot, filepath.Dir(path))
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if seen[rel] {
+			return nil
+		}
+		seen[rel] = true
+		if !slices.ContainsFunc(listed, func(p string) bool { return rel == p || strings.HasPrefix(rel, p+"/") }) {
+			t.Errorf("package %s is in no row of CONTRIBUTING.md's layout table", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
