@@ -38,6 +38,10 @@ Exit status: 0 when no errors (warnings allowed), 1 on errors, 2 on bad usage.
 Flags:
 `
 
+// verifyHeadroom is the heap beside the document being parsed: what the checks keep of
+// the objects read, the runtime.
+const verifyHeadroom = 64 << 20
+
 // Verify runs `aggapi verify`.
 func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return Run(OS(), append([]string{"verify"}, args...), stdin, stdout, stderr)
@@ -57,7 +61,17 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 	if code, done := parseFlags(fs, args, verifyUsage, stdout, stderr); done {
 		return code
 	}
-	expected, err := loadConfigs(configs, int64(maxSize))
+	// The soft memory limit follows the largest document parsed so far, so the heap stays
+	// near what a parse needs rather than growing to twice it (README, Limits).
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	softLimit := int64(0)
+	reserve := func(need int64) {
+		if need += verifyHeadroom; need > softLimit {
+			softLimit = need
+			debug.SetMemoryLimit(need)
+		}
+	}
+	expected, err := loadConfigs(configs, int64(maxSize), reserve)
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi verify: %v\n", err)
 		return 1
@@ -66,7 +80,7 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 	// the stamps are read first, before the set prunes the object.
 	set := verify.NewSet()
 	var stamps verify.Stamps
-	r := &verify.Reader{MaxBytes: int64(maxSize), Keep: func(n *yaml.RNode) *yaml.RNode { return set.Add(stamps.Add(n)) }}
+	r := &verify.Reader{MaxBytes: int64(maxSize), Reserve: reserve, Keep: func(n *yaml.RNode) *yaml.RNode { return set.Add(stamps.Add(n)) }}
 	if _, err := readManifests(r, fs.Args(), stdin); err != nil {
 		fmt.Fprintf(stderr, "aggapi verify: %v\n", err)
 		var tooLarge *verify.TooLargeError

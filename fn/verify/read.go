@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -20,13 +21,18 @@ const DefaultMaxBytes = 64 << 20
 
 // Reader reads manifests with bounds: regular files only (symlinks are followed; a
 // device, FIFO or socket is an error, never a hang), at most MaxBytes over everything it
-// reads, one YAML document decoded at a time.
+// reads, one YAML document decoded at a time, and no document whose nodes would need
+// more than resourcelist.MemoryBudget of its size (checked on its bytes before it is
+// parsed).
 type Reader struct {
 	// MaxBytes is the total size it reads; 0 means DefaultMaxBytes.
 	MaxBytes int64
 	// Keep, when set, sees every object as it is decoded and returns what to keep of it
 	// (nil drops it), so memory follows what is kept, not what is read.
 	Keep func(*yaml.RNode) *yaml.RNode
+	// Reserve, when set, is told the heap the largest document of an input needs to
+	// parse, before it is parsed (a caller sets its soft memory limit by it).
+	Reserve func(need int64)
 
 	read     int64
 	overflow bool
@@ -114,9 +120,8 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("the manifests are larger than %d bytes, the limit of one run", e.Limit)
 }
 
-// budget counts what is read against the Reader's limit and stops at it. The YAML
-// decoder turns a reader's error into a string, so the overflow is also noted on the
-// Reader.
+// budget counts what is read against the Reader's limit and stops at it; the overflow
+// is also noted on the Reader.
 type budget struct {
 	r   *Reader
 	src io.Reader
@@ -143,16 +148,33 @@ func (b budget) Read(p []byte) (int, error) {
 }
 
 func (r *Reader) decode(src io.Reader) ([]*yaml.RNode, error) {
-	dec := yaml.NewDecoder(budget{r, src})
+	data, err := resourcelist.ReadAll(budget{r, src})
+	if r.overflow {
+		return nil, &TooLargeError{r.limit()}
+	}
+	if err != nil {
+		return nil, err
+	}
+	// A document is parsed whole: refuse one whose nodes would not fit its budget before
+	// any is parsed, so no error comes after a partial read.
+	var need int64
+	err = resourcelist.Documents(data, func(doc []byte, line int) error {
+		need = max(need, resourcelist.ParseHeap(doc))
+		return resourcelist.CheckMemory(doc, fmt.Sprintf("the YAML document at line %d", line), line)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.Reserve != nil {
+		r.Reserve(need + int64(len(data)))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var out []*yaml.RNode
 	for {
 		doc := &yaml.Node{}
 		err := dec.Decode(doc)
 		if errors.Is(err, io.EOF) {
 			return out, nil
-		}
-		if r.overflow {
-			return nil, &TooLargeError{r.limit()}
 		}
 		if err != nil {
 			return nil, err

@@ -34,45 +34,67 @@ type List struct {
 	APIVersion, Kind string
 	Items            []*yaml.RNode
 	FunctionConfig   *yaml.RNode
-	// LargestNodes is the node count of the largest item (written as nodes, not as its
-	// text) or functionConfig: what writing one document costs is proportional to it.
+	// LargestNodes is the node count of the largest item written as nodes, not as its
+	// text: what writing one document costs is proportional to it. The functionConfig
+	// is not counted: its loader bounds it, and one over the bounds is not written back.
 	LargestNodes int
 	// Raw holds the input text of the items that can be written back as they were
 	// read (see rawItems), by node.
 	Raw map[*yaml.Node][]byte
 }
 
-// ReadInput reads stdin, refusing more than MaxInputBytes. It reads into chunks that
-// double from 64 KiB up to 4 MiB and, past the first, copies them into one slice of the
+// ReadInput reads stdin, refusing more than MaxInputBytes.
+func ReadInput(in io.Reader) ([]byte, error) {
+	data, err := readChunks(io.LimitReader(in, MaxInputBytes+1), MaxInputBytes)
+	if len(data) > MaxInputBytes || errors.Is(err, errTooLarge) {
+		return nil, fmt.Errorf("the input is larger than %d MiB: split the pipeline", MaxInputBytes>>20)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// ReadAll reads in to its end (the caller bounds it). It reads into chunks that double
+// from 64 KiB up to 4 MiB and, past the first, copies them into one slice of the
 // input's size: io.ReadAll's growing slice asked for one ~70 MB block on its way past
 // 64 MiB, more address space in one piece than a process under `ulimit -v 1048576`
 // could find (a cgo build crashed there instead of refusing the input).
-func ReadInput(in io.Reader) ([]byte, error) {
-	in = io.LimitReader(in, MaxInputBytes+1)
+func ReadAll(in io.Reader) ([]byte, error) { return readChunks(in, -1) }
+
+var errTooLarge = errors.New("too large")
+
+// readChunks is ReadAll, stopping with errTooLarge once more than limit bytes (if not
+// negative) came.
+func readChunks(in io.Reader, limit int) ([]byte, error) {
 	var chunks [][]byte
 	total := 0
 	for size := 64 << 10; ; size = min(2*size, 4<<20) {
 		chunk := make([]byte, size)
 		n, err := io.ReadFull(in, chunk)
 		chunks, total = append(chunks, chunk[:n]), total+n
-		if total > MaxInputBytes {
-			return nil, fmt.Errorf("the input is larger than %d MiB: split the pipeline", MaxInputBytes>>20)
+		if limit >= 0 && total > limit {
+			return nil, errTooLarge
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return join(chunks, total), err
 		}
 	}
+	return join(chunks, total), nil
+}
+
+func join(chunks [][]byte, total int) []byte {
 	if len(chunks) == 1 {
-		return chunks[0], nil
+		return chunks[0]
 	}
 	data := make([]byte, 0, total)
 	for _, c := range chunks {
 		data = append(data, c...)
 	}
-	return data, nil
+	return data
 }
 
 // Read reads a ResourceList, bounded in size, alias expansion and depth.
@@ -130,8 +152,8 @@ func Parse(data []byte) (*List, error) {
 			rl.Items = append(rl.Items, yaml.NewRNode(doc.Content[0]))
 		}
 	}
-	for _, it := range append(rl.Items, rl.FunctionConfig) {
-		if _, raw := rl.Raw[it.YNode()]; it != nil && !raw {
+	for _, it := range rl.Items {
+		if _, raw := rl.Raw[it.YNode()]; !raw {
 			rl.LargestNodes = max(rl.LargestNodes, countParsed(it.YNode()))
 		}
 	}
