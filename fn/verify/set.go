@@ -57,6 +57,9 @@ func (s *Set) Add(n *yaml.RNode) *yaml.RNode {
 	ns, name := n.GetNamespace(), n.GetName()
 	switch kind {
 	case "APIService":
+		if spec, _ := n.Pipe(yaml.Lookup("spec")); spec != nil {
+			normalizeBool(spec.YNode(), "insecureSkipTLSVerify") // compact keeps no YAML 1.1 booleans
+		}
 		s.apiServices = append(s.apiServices, s.compact(n))
 		return nil
 	case "ClusterRoleBinding", "RoleBinding":

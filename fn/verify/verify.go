@@ -148,8 +148,13 @@ func (c *checker) check() {
 	if want := version + "." + group; api.GetName() != want {
 		c.errorf("the name must be <version>.<group> (%s)", want)
 	}
-	if str(api, "spec", "insecureSkipTLSVerify") == "true" {
+	// Set.Add wrote kubectl's reading of it: true however YAML spells it (yes, On...).
+	switch skip := str(api, "spec", "insecureSkipTLSVerify"); skip {
+	case "true":
 		c.errorf("insecureSkipTLSVerify is set: the aggregator would accept any server; give a caBundle instead")
+	case "", "false":
+	default:
+		c.errorf("insecureSkipTLSVerify is %s, not a boolean: the API server refuses the APIService (want false, or leave it out)", skip)
 	}
 	svcName, ns := str(api, "spec", "service", "name"), str(api, "spec", "service", "namespace")
 	if svcName == "" {
