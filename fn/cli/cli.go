@@ -50,7 +50,7 @@ Usage:
   aggapi help       show this help
 
 Run it from kustomize (build --enable-alpha-plugins --enable-exec) or kpt (fn render --allow-exec,
-fn eval --exec). See the README for the config reference.
+fn eval --exec). The config reference is docs/config.md.
 `
 
 // Main runs the command in the process's environment and returns its exit code.
