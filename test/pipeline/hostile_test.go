@@ -38,9 +38,10 @@ const hostileConfig = `functionConfig:
 const hostileHead = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 
 // TestHostileInputsUnderMemoryLimit runs the function on the hostile inputs that
-// concern reading a ResourceList (hack/limits has the config's), in a shell whose
-// address space is limited to 1 GiB (ulimit -v 1048576). Each must end with the exit it names: 0 with output that
-// parses strictly (no alias, no duplicate key), or 1 with a message that says why;
+// concern reading a ResourceList (hack/limits has the config's), and verify on dense
+// documents, in a shell whose address space is limited to 1 GiB (ulimit -v 1048576).
+// Each must end with the exit it names: 0 with output that parses strictly (no alias,
+// no duplicate key), or 1 with a message that says why;
 // never an out-of-memory crash, a panic or a hang. The 60-second timeout only guards
 // against a hang; it is not a speed requirement.
 func TestHostileInputsUnderMemoryLimit(t *testing.T) {
@@ -68,6 +69,17 @@ func TestHostileInputsUnderMemoryLimit(t *testing.T) {
 			return []byte(hostileHead + "items:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}, data: {x: [" + strings.Repeat("a,", 10_000_000) + "a]}}\n" + hostileConfig)
 		}, 1, "needs about"},
 		{"more than 64 MiB", func() []byte { return bytes.Repeat([]byte("# padding padding padding padding\n"), 2_000_000) }, 1, "larger than 64 MiB"},
+		// Dense documents, ~170 bytes of memory a node for two bytes of input, are refused
+		// before they are parsed (they took 1.3 GB at 14 MB).
+		{"a 14 MB dense foreign item", func() []byte {
+			return []byte(hostileHead + "items:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}, data: {x: [" + strings.Repeat("1,", 7_000_000) + "1]}}\n" + hostileConfig)
+		}, 1, "holds up to 14000056 YAML nodes (line 4 alone"},
+		{"a 15 MB dense flow mapping", func() []byte {
+			return []byte(hostileHead + "items:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}, data: {" + denseMapping(1_400_000) + "}}\n" + hostileConfig)
+		}, 1, "YAML nodes (line 4 alone"},
+		{"1,500,000 tiny items", func() []byte {
+			return []byte(hostileHead + "items:\n" + strings.Repeat("- {a: 1}\n", 1_500_000) + hostileConfig)
+		}, 1, "more than the limit of 40 times its size plus 128 MiB"},
 		{"150,000 keys in an item", func() []byte {
 			var b strings.Builder
 			b.WriteString(hostileHead + "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: wide}\n  data:\n")
@@ -109,6 +121,37 @@ func TestHostileInputsUnderMemoryLimit(t *testing.T) {
 			return b
 		}, 0, ""})
 	}
+	// verify reads stdin or files one document at a time: a document too dense for its
+	// size is refused before it is parsed (a 14 MB flow list took 1.8 GB, 20 MB ran out
+	// of memory), and configs are not kept whole (60 MB of them took 2.8 GB).
+	commands := make([]hostileCommand, 0, len(cases)+6)
+	for _, c := range cases {
+		commands = append(commands, hostileCommand{hostileCase: c})
+	}
+	stdin := func(s string) func() []byte { return func() []byte { return []byte(s) } }
+	configs := func() []byte {
+		var b bytes.Buffer
+		b.WriteString(hostileConfigDoc(0) + "  unknown: 1\n")
+		for i := 1; i < 160_000; i++ {
+			b.WriteString("---\n" + hostileConfigDoc(i))
+		}
+		return b.Bytes()
+	}
+	commands = append(commands,
+		verifyCase("verify: a 14 MB flow list", stdin("["+strings.Repeat("1,", 7_000_000)+"1]\n"), nil,
+			"reading stdin: the YAML document at line 1 (14000004 bytes) holds up to"),
+		verifyCase("verify: a 20 MB flow list", stdin("["+strings.Repeat("1,", 10_000_000)+"1]\n"), nil,
+			"more than the limit of 40 times its size plus 128 MiB"),
+		verifyCase("verify: a ConfigMap with a 15 MB flow mapping", stdin("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {"+denseMapping(1_400_000)+"}\n"), nil,
+			"YAML nodes (line 5 alone"),
+		verifyCase("verify: 700,000 tiny documents", stdin(strings.Repeat("---\na: 1\n", 700_000)), nil,
+			"no APIService found"),
+		verifyCase("verify --config: a 14 MB dense config", stdin(""),
+			map[string]func() []byte{"config.yaml": stdin(hostileConfigDoc(0) + "  x: [" + strings.Repeat("1,", 7_000_000) + "1]\n")},
+			"--config: reading config.yaml: the YAML document at line 1"),
+		verifyCase("verify --config: 35 MB of configs", stdin(""), map[string]func() []byte{"configs.yaml": configs},
+			"AggregatedAPI wardle0 is not valid"),
+	)
 	// The static build (make build, make release, the image), and the cgo build a plain
 	// `go build` or `go install` makes where a C compiler is found: glibc's malloc once
 	// took it over the limit (fn/internal/mallocarena).
@@ -126,7 +169,7 @@ func TestHostileInputsUnderMemoryLimit(t *testing.T) {
 		t.Log("no C compiler: the cgo build is not tried")
 	}
 	for _, build := range builds {
-		t.Run(build.name, func(t *testing.T) { runHostile(t, bash, build.bin, cases) })
+		t.Run(build.name, func(t *testing.T) { runHostile(t, bash, build.bin, commands) })
 	}
 }
 
@@ -134,16 +177,31 @@ type hostileCase struct {
 	name  string
 	stdin func() []byte
 	exit  int
-	want  string // in stderr when exit is 1
+	want  string // in stderr (or stdout, for verify) when exit is 1
 }
 
-func runHostile(t *testing.T, bash, aggapiBin string, cases []hostileCase) {
+// hostileCommand is a case run with arguments (none for the function) and files in its
+// working directory.
+type hostileCommand struct {
+	hostileCase
+	args  []string
+	files map[string]func() []byte
+}
+
+func runHostile(t *testing.T, bash, aggapiBin string, cases []hostileCommand) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			stdin := tc.stdin()
+			dir := t.TempDir()
+			for name, content := range tc.files {
+				if err := os.WriteFile(filepath.Join(dir, name), content(), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bash, "-c", `ulimit -v 1048576 && exec "$0"`, aggapiBin)
+			cmd := exec.CommandContext(ctx, bash, append([]string{"-c", `ulimit -v 1048576 && exec "$0" "$@"`, aggapiBin}, tc.args...)...)
+			cmd.Dir = dir
 			cmd.Stdin = bytes.NewReader(stdin)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -177,7 +235,7 @@ func runHostile(t *testing.T, bash, aggapiBin string, cases []hostileCase) {
 					t.Fatalf("exit 0 with output kyaml cannot read: %v", err)
 				}
 			case code == 1 && (tc.exit == 1 || tc.exit == -1):
-				if !strings.Contains(msg, tc.want) {
+				if !strings.Contains(msg+stdout.String(), tc.want) {
 					t.Fatalf("exit 1, stderr does not say %q:\n%.2000s", tc.want, msg)
 				}
 			default:
@@ -236,6 +294,32 @@ func deployments(n int) []byte {
 	testutil.WriteDeployments(&b, n)
 	b.WriteString(hostileConfig)
 	return b.Bytes()
+}
+
+// denseMapping is the text of a flow mapping of n distinct keys, ~11 bytes a pair.
+func denseMapping(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "k%d: 1", i)
+	}
+	return b.String()
+}
+
+// hostileConfigDoc is an AggregatedAPI named wardle<i>, as a document.
+func hostileConfigDoc(i int) string {
+	return fmt.Sprintf("apiVersion: aggapi.dev/v1alpha1\nkind: AggregatedAPI\nmetadata:\n  name: wardle%d\nspec:\n  group: wardle%d.example.com\n  versions:\n  - name: v1alpha1\n  namespace: wardle\n  server:\n    image: example.com/wardle:v1\n", i, i)
+}
+
+// verifyCase runs aggapi verify on stdin, or with --config FILE when files holds one.
+func verifyCase(name string, stdin func() []byte, files map[string]func() []byte, want string) hostileCommand {
+	args := []string{"verify"}
+	for f := range files {
+		args = append(args, "--config", f)
+	}
+	return hostileCommand{hostileCase{name, stdin, 1, want}, args, files}
 }
 
 func billionLaughs() []byte {
