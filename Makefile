@@ -92,7 +92,7 @@ release: ## Cross-compile aggapi and aggapi-doctor for PLATFORMS into DIST (dist
 		echo "building $$name"; \
 		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build -trimpath -ldflags '$(RELEASE_LDFLAGS)' -o $$dir/aggapi ./fn/cmd/aggapi; \
 		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build -trimpath -ldflags '$(RELEASE_LDFLAGS)' -o $$dir/aggapi-doctor ./fn/cmd/aggapi-doctor; \
-		cp LICENSE README.md CHANGELOG.md $$dir/; \
+		cp -R LICENSE README.md CHANGELOG.md docs $$dir/; \
 		tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C $(DIST) -cf - $$name | gzip -9n > $$dir.tar.gz; \
 	done
 	cd $(DIST) && sha256sum *.tar.gz */aggapi */aggapi-doctor > SHA256SUMS

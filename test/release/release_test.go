@@ -75,7 +75,15 @@ func TestMakeRelease(t *testing.T) {
 		}
 		sums[f[1]] = f[0]
 	}
+	// The README links into docs/, so the archive carries it.
 	wantFiles := []string{"aggapi", "aggapi-doctor", "LICENSE", "README.md", "CHANGELOG.md"}
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("no docs/*.md: %v", err)
+	}
+	for _, d := range docs {
+		wantFiles = append(wantFiles, "docs/"+filepath.Base(d))
+	}
 	for _, f := range []string{name + ".tar.gz", name + "/aggapi", name + "/aggapi-doctor"} {
 		sum := sha256.Sum256(read(t, filepath.Join(dist, f)))
 		if got := sums[f]; got != hex.EncodeToString(sum[:]) {
