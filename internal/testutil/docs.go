@@ -114,25 +114,7 @@ func CopyWorkingTree(tb testing.TB, src, dst string) {
 	if err != nil {
 		tb.Skipf("%s is not a git checkout (git ls-files: %v): no tree to copy", src, err)
 	}
-	for _, f := range strings.Split(string(out), "\x00") {
-		if f == "" {
-			continue
-		}
-		from := filepath.Join(src, filepath.FromSlash(f))
-		info, err := os.Lstat(from)
-		if os.IsNotExist(err) {
-			continue // deleted in the working tree, not yet in the index
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if !info.Mode().IsRegular() {
-			tb.Fatalf("%s: not a regular file", from)
-		}
-		if err := copyFile(from, filepath.Join(dst, filepath.FromSlash(f)), info.Mode().Perm()); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	copyFiles(tb, src, dst, strings.Split(string(out), "\x00"))
 }
 
 var testFunc = regexp.MustCompile(`(?m)^func ((?:Test|Fuzz|Benchmark)[A-Z0-9_]\w*)\(`)

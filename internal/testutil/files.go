@@ -117,7 +117,18 @@ func CopyTracked(tb testing.TB, src, dst string) {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		tb.Fatal(err)
 	}
+	copyFiles(tb, src, dst, files)
+}
+
+// copyFiles copies the regular files named (slash-separated, relative to src) to the
+// same places under dst, keeping their permissions; a file deleted in the working
+// tree but still in git's index is passed over.
+func copyFiles(tb testing.TB, src, dst string, files []string) {
+	tb.Helper()
 	for _, f := range files {
+		if f == "" {
+			continue
+		}
 		from := filepath.Join(src, filepath.FromSlash(f))
 		info, err := os.Lstat(from)
 		if os.IsNotExist(err) {
