@@ -25,6 +25,27 @@ type Env struct {
 	Now    func() time.Time
 }
 
+// WarningsEnvVar makes the function's warnings fatal when it is "error": kustomize
+// passes an exec function no flags, but it passes the environment, so CI can refuse a
+// render that warns (a patch in the render layer, an edit it replaced).
+const WarningsEnvVar = "AGGAPI_WARNINGS"
+
+// warningsFatal reads WarningsEnvVar: unset, empty or "warn" lets warnings pass, "error"
+// fails the render on any; another value is an error naming the variable and the value.
+func (env Env) warningsFatal() (bool, error) {
+	v := ""
+	if env.Getenv != nil {
+		v = env.Getenv(WarningsEnvVar)
+	}
+	switch v {
+	case "", "warn":
+		return false, nil
+	case "error":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s=%q: want error (warnings fail the render) or warn (the default)", WarningsEnvVar, v)
+}
+
 // OS is the process's environment and the machine's clock.
 func OS() Env { return Env{Getenv: os.Getenv, Now: time.Now} }
 
@@ -109,7 +130,12 @@ func Run(env Env, args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	if !ok {
 		return 1
 	}
-	return function(c, stdin, stdout, stderr)
+	fatal, err := env.warningsFatal()
+	if err != nil {
+		fmt.Fprintf(stderr, "aggapi: error: %v\n", err)
+		return 1
+	}
+	return function(c, fatal, stdin, stdout, stderr)
 }
 
 const versionUsage = `Usage: aggapi version
@@ -140,8 +166,9 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) int {
 // function is the KRM function at clock c. Every error result is also written to
 // stderr, because kustomize shows a failing function's stderr but not its results.
 // Whatever is written to stderr goes through redact, as the results do
-// (render.ResultsNode). A set clock is also an info result, so kpt shows it.
-func function(c clock.Clock, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+// (render.ResultsNode). A set clock is also an info result, so kpt shows it. With
+// warningsFatal a render that warns fails as one with an error does.
+func function(c clock.Clock, warningsFatal bool, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	stderr = redact.NewWriter(stderr)
 	defer func() {
 		// kyaml panics on some malformed documents; a user gets a message, not a stack.
@@ -171,7 +198,12 @@ func function(c clock.Clock, stdin io.Reader, stdout, stderr io.Writer) (code in
 		fmt.Fprintf(stderr, "aggapi: error: reading the ResourceList from stdin: %v\n", err)
 		return 1
 	}
-	out := render.Process(in.Items, in.FunctionConfig, c.Now(), render.WithProgress(stderr))
+	input := in.Items
+	out := render.Process(input, in.FunctionConfig, c.Now(), render.WithProgress(stderr))
+	if warningsFatal {
+		out = render.FailOnWarnings(out, input, WarningsEnvVar+"=error")
+	}
+	input = nil
 	if c.IsSet() {
 		out.Results = append([]render.Result{{Severity: render.Info, Message: c.Note()}}, out.Results...)
 	}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strconv"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -92,4 +93,35 @@ func addString(m *yaml.Node, key, value string) {
 	if value != "" {
 		m.Content = append(m.Content, yamlenc.StringNode(key), yamlenc.StringNode(value))
 	}
+}
+
+// FailOnWarnings turns a render that warns into a failed one, for CI that asks so
+// (why names how it asked): the warnings stay, an error result says why the render
+// failed, and the items are the input, as after any error.
+func FailOnWarnings(out Output, input []*yaml.RNode, why string) Output {
+	if out.Failed {
+		return out
+	}
+	n := 0
+	var ref *yaml.ResourceIdentifier
+	var file *File
+	for _, r := range out.Results {
+		if r.Severity == Warning {
+			n++
+			if ref == nil {
+				ref, file = r.ResourceRef, r.File
+			}
+		}
+	}
+	if n == 0 {
+		return out
+	}
+	out.Results = append(out.Results, Result{
+		Severity:    Error,
+		Message:     fmt.Sprintf("%s: the render has %d warning(s), which fail it; fix what they say, or unset it to let warnings pass", why, n),
+		ResourceRef: ref,
+		File:        file,
+	})
+	out.Items, out.Failed = input, true
+	return out
 }
