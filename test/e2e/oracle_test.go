@@ -51,7 +51,24 @@ const (
 	// their real schema. Its webhook's rules are not.
 	certManagerModule  = "github.com/cert-manager/cert-manager"
 	certManagerVersion = "v1.21.2"
+	// oracleFunctionEnv names another function binary to hold to the oracle (an
+	// older build, a release) instead of bin/aggapi built from this tree.
+	oracleFunctionEnv = "AGGAPI_ORACLE_FUNCTION"
 )
+
+// checkOracleRefuses makes sure a refusal is seen: a List of one valid and one
+// invalid object must come back as one accepted and one refused with its message.
+// Otherwise a change in kubectl's output would make every render pass.
+func checkOracleRefuses(t *testing.T, k *oracleKubectl) {
+	t.Helper()
+	good := object("v1", "ConfigMap", "default", "oracle-good")
+	bad := object("v1", "ConfigMap", "default", "oracle-bad")
+	bad["metadata"].(map[string]any)["labels"] = map[string]any{"x": strings.Repeat("y", 64)}
+	accepted, stderr := k.dryRunApply(t.Context(), []any{good, bad})
+	if !accepted[objectKey(good)] || accepted[objectKey(bad)] || !strings.Contains(messageFor(stderr, bad), "must be no more than 63") {
+		t.Fatalf("the oracle cannot tell accepted from refused objects: accepted %v, stderr %q", accepted, stderr)
+	}
+}
 
 // TestOracleGeneratorFollowsSchema checks the generator without a cluster: every config
 // passes the CRD schema (kube-openapi's validator, as the API server would check an
@@ -154,7 +171,10 @@ type renderResult struct {
 func TestAPIServerAcceptsGeneratedRenders(t *testing.T) {
 	began := time.Now()
 	binaries := controlplane.RequireBinaries(t)
-	aggapi := testutil.Aggapi(t)
+	aggapi := os.Getenv(oracleFunctionEnv)
+	if aggapi == "" {
+		aggapi = testutil.Aggapi(t)
+	}
 	schema, err := loadCRDSchema()
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +195,7 @@ func TestAPIServerAcceptsGeneratedRenders(t *testing.T) {
 	k := &oracleKubectl{bin: binaries.Kubectl, kubeconfig: cp.Kubeconfig, cacheDir: filepath.Join(work, "kubectl-cache")}
 	certManager := installCertManagerCRDs(t, k)
 	k.cacheDir = filepath.Join(work, "kubectl-cache-crds") // discovery with the CRDs
+	checkOracleRefuses(t, k)
 	setup := time.Since(began)
 
 	var (
@@ -415,7 +436,8 @@ func refusalClasses(rf apiRefusal) []string {
 	for _, m := range fieldError.FindAllStringSubmatch(rf.message, -1) {
 		detail := quoted.ReplaceAllString(m[3], `"…"`)
 		detail = numbers.ReplaceAllString(detail, "N")
-		c := fmt.Sprintf("%s %s: %s%s", kind, indexes.ReplaceAllString(m[1], "[]"), m[2], truncate(detail, 120))
+		path := indexes.ReplaceAllString(strings.TrimLeft(m[1], "["), "[]")
+		c := fmt.Sprintf("%s %s: %s%s", kind, path, m[2], truncate(detail, 120))
 		if !slices.Contains(classes, c) {
 			classes = append(classes, c)
 		}
@@ -600,14 +622,23 @@ func namespaceOf(obj map[string]any) string {
 	return s
 }
 
-// messageFor picks kubectl's error lines that name the object; all of stderr when none does.
+// messageFor picks kubectl's error lines that name the object, with the "* <field>:
+// ..." lines that follow them; all of stderr when none does.
 func messageFor(stderr string, obj map[string]any) string {
 	name := `"` + nameOf(obj) + `"`
-	kind := fmt.Sprint(obj["kind"])
+	kind := strings.ToLower(fmt.Sprint(obj["kind"]))
 	var lines []string
+	inside := false
 	for line := range strings.Lines(stderr) {
-		if strings.Contains(line, name) && strings.Contains(strings.ToLower(line), strings.ToLower(kind)) {
-			lines = append(lines, strings.TrimSpace(line))
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.Contains(line, name) && strings.Contains(strings.ToLower(line), kind):
+			inside = true
+			lines = append(lines, line)
+		case inside && strings.HasPrefix(line, "* "):
+			lines = append(lines, line)
+		default:
+			inside = false
 		}
 	}
 	if len(lines) == 0 {
