@@ -14,24 +14,25 @@ import (
 	sigsjson "sigs.k8s.io/json"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/internal/yamlenc"
 )
 
 const servingCertVolume = "serving-cert"
 
 var podTemplatePath = field.NewPath("spec", "server", "podTemplate")
 
-// TemplateToMap turns a pod template into the JSON-shaped map strategic merge works on.
-// fn/render sets it to yamlenc (walking the values that are set; yamlenc's tests build
-// manifests, so this package cannot import it): json.Marshal would first build encoders
-// for PodTemplateSpec's whole type graph, most of a millisecond in every process that
-// merges a podTemplate. TestTemplateToMapMatchesJSON holds the two to the same maps.
-var TemplateToMap = func(t *corev1.PodTemplateSpec) (map[string]any, error) {
-	b, err := json.Marshal(t)
+// templateToMap turns a pod template into the JSON-shaped map strategic merge works
+// on, through yamlenc (walking the values that are set): json.Marshal would first
+// build encoders for PodTemplateSpec's whole type graph, most of a millisecond in every
+// process that merges a podTemplate. TestTemplateToMapMatchesJSON holds the two to the
+// same maps.
+func templateToMap(t *corev1.PodTemplateSpec) (map[string]any, error) {
+	n, err := yamlenc.Encode(t)
 	if err != nil {
 		return nil, err
 	}
 	var m map[string]any
-	return m, json.Unmarshal(b, &m)
+	return m, n.Decode(&m)
 }
 
 // CheckPodTemplate reports what is wrong with the pod template the Deployment would
@@ -162,7 +163,7 @@ func checkRemoval(p *field.Path, parent map[string]any, key string, replaceOK bo
 // certificate: the server container, the serving-cert volume and mount, the TLS flags,
 // the selector labels and a runnable security context.
 func customizePodTemplate(api *config.AggregatedAPI, generated corev1.PodTemplateSpec, patch []byte) (corev1.PodTemplateSpec, field.ErrorList) {
-	original, err := TemplateToMap(&generated)
+	original, err := templateToMap(&generated)
 	if err != nil {
 		return generated, field.ErrorList{field.InternalError(podTemplatePath, err)}
 	}

@@ -1,4 +1,4 @@
-package render
+package manifests
 
 import (
 	"encoding/json"
@@ -6,19 +6,18 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/aggapi/aggapi/fn/manifests"
 	"github.com/aggapi/aggapi/internal/testutil"
 )
 
-// TestTemplateToMapMatchesJSON holds the render's templateToMap to encoding/json: for
+// TestTemplateToMapMatchesJSON holds templateToMap to encoding/json: for
 // the pod template of every golden config, both give the same map (numbers compared
 // as JSON), so the strategic merge sees what it would see with json.Marshal.
 func TestTemplateToMapMatchesJSON(t *testing.T) {
 	checked := 0
 	for _, c := range testutil.ValidGoldenConfigs(t) {
 		p, api := c.Path, c.API
-		m := manifests.Material{PodAnnotations: map[string]string{"a": "b"}}
-		d, err := manifests.Deployment(api, api.ObjectNames(), m)
+		m := Material{PodAnnotations: map[string]string{"a": "b"}}
+		d, err := Deployment(api, api.ObjectNames(), m)
 		if err != nil {
 			continue
 		}
