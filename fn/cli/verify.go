@@ -13,10 +13,11 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/clock"
+	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/verify"
 )
 
-const verifyUsage = `Usage: aggapi verify [--config FILE|DIR ...] [--warn-within DURATION] [--max-size SIZE] [FILE|DIR ...]
+const verifyUsage = `Usage: aggapi verify [--config FILE|DIR ...] [-o text|json] [--edits error|warn|off] [--warn-within DURATION] [--max-size SIZE] [FILE|DIR ...]
 
 Checks rendered manifests offline, for every APIService: the Service it names and the
 Deployment behind it exist, the serving certificate in the mounted Secret verifies
@@ -33,7 +34,22 @@ config generates carries aggapi.dev/config-digest, the digest of the config afte
 defaulting, and a render that was skipped or not redone after a config change fails,
 naming the objects. Run it in CI after rendering: render, verify --config, fail.
 
-Exit status: 0 when no errors (warnings allowed), 1 on errors, 2 on bad usage.
+For every API whose caBundle trusts a CA aggapi issued (mode generate) it prints when
+the serving certificate expires, from when a render renews it (NotAfter less
+renewBefore) and when each previous CA leaves the caBundle (the end of the overlap);
+renewBefore and overlap are the config's with --config, else the defaults (720h, 24h).
+-o json prints the same as one JSON object (docs/cli.md describes it).
+
+An object that no longer matches its aggapi.dev/rendered-digest (a hand edit in the
+rendered files) is an error, naming the changed fields when --config lets verify render
+the config again. --edits sets what an edit is: error, warn or off; by default error in
+FILE and DIR arguments and off on stdin, where a deploy layer's build (its patches,
+images and labels over the render) is legitimately not what aggapi wrote.
+
+Exit status: 0 when no errors (warnings allowed), 1 on errors, 2 on bad usage, 3 when
+there are no errors but, with --config, a render is due: the certificate is inside
+renewBefore or a previous CA's overlap has ended (re-render and commit; a pull-request
+check can pass on 3 and leave the renewal to a scheduled re-render).
 
 Flags:
 `
@@ -58,8 +74,20 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 	fs.Var(&maxSize, "max-size", "read at most `SIZE` of YAML over every file and stdin together (bytes, or with Ki, Mi, Gi)")
 	var configs configFlag
 	fs.Var(&configs, "config", "AggregatedAPI config `FILE or DIR` the manifests must be rendered from (repeatable)")
+	output := fs.String("o", "text", "output `FORMAT`: text, or json for scripts")
+	edits := fs.String("edits", "", "what an object changed after the render is: `error, warn or off` (default: error in files, off on stdin)")
 	if code, done := parseFlags(fs, args, verifyUsage, stdout, stderr); done {
 		return code
+	}
+	if *output != "text" && *output != "json" {
+		fmt.Fprintf(stderr, "aggapi verify: -o %q: want text or json\n", *output)
+		return 2
+	}
+	switch *edits {
+	case "", "error", "warn", "off":
+	default:
+		fmt.Fprintf(stderr, "aggapi verify: --edits %q: want error, warn or off\n", *edits)
+		return 2
 	}
 	// The soft memory limit follows the largest document parsed so far, so the heap stays
 	// near what a parse needs rather than growing to twice it (README, Limits).
@@ -71,7 +99,7 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 			debug.SetMemoryLimit(need)
 		}
 	}
-	expected, err := loadConfigs(configs, int64(maxSize), reserve)
+	expected, configNodes, err := loadConfigs(configs, int64(maxSize), reserve)
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi verify: %v\n", err)
 		return 1
@@ -79,43 +107,76 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 	// The set keeps what the checks read as the reader decodes, one document at a time;
 	// the stamps are read first, before the set prunes the object.
 	set := verify.NewSet()
-	var stamps verify.Stamps
+	stamps := verify.Stamps{KeepOwned: map[string]bool{}}
+	for name := range configNodes {
+		stamps.KeepOwned[name] = true
+	}
 	r := &verify.Reader{MaxBytes: int64(maxSize), Reserve: reserve, Keep: func(n *yaml.RNode) *yaml.RNode { return set.Add(stamps.Add(n)) }}
-	if _, err := readManifests(r, fs.Args(), stdin); err != nil {
-		fmt.Fprintf(stderr, "aggapi verify: %v\n", err)
-		var tooLarge *verify.TooLargeError
-		if errors.As(err, &tooLarge) {
-			fmt.Fprintln(stderr, "aggapi verify: --max-size raises the limit")
-		}
-		return 1
-	}
-	report := set.Check(verify.Options{Now: c.Now(), WarnWithin: *warnWithin})
-	report.Findings = append(report.Findings, stamps.Stale(expected)...)
-	verify.Sort(report.Findings)
-	for _, f := range report.Findings {
-		fmt.Fprintln(stdout, f)
-	}
-	fmt.Fprintf(stdout, "checked %d APIService(s): %d error(s), %d warning(s)\n",
-		report.APIServices, report.Errors(), len(report.Findings)-report.Errors())
-	if report.Errors() > 0 {
-		return 1
-	}
-	return 0
-}
-
-func readManifests(r *verify.Reader, paths []string, stdin io.Reader) ([]*yaml.RNode, error) {
+	paths := fs.Args()
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
-	var all []*yaml.RNode
 	for _, p := range paths {
-		nodes, err := r.Read(p, stdin)
-		if err != nil {
-			return nil, err
+		// The rendered files are checked for edits; stdin is often a deploy layer's build.
+		stamps.CheckEdits = *edits == "error" || *edits == "warn" || *edits == "" && p != "-"
+		if _, err := r.Read(p, stdin); err != nil {
+			fmt.Fprintf(stderr, "aggapi verify: %v\n", err)
+			var tooLarge *verify.TooLargeError
+			if errors.As(err, &tooLarge) {
+				fmt.Fprintln(stderr, "aggapi verify: --max-size raises the limit")
+			}
+			return 1
 		}
-		all = append(all, nodes...)
 	}
-	return all, nil
+	opt := verify.Options{Now: c.Now(), WarnWithin: *warnWithin, Timings: map[string]verify.Timing{}, DefaultTiming: defaultTiming()}
+	for _, e := range expected {
+		opt.Timings[e.Name] = e.Timing
+	}
+	report := set.Check(opt)
+	report.Findings = append(report.Findings, stamps.Stale(expected)...)
+	severity := verify.Error
+	if *edits == "warn" {
+		severity = verify.Warning
+	}
+	report.Findings = append(report.Findings, stamps.Edits(severity, editedFields(&stamps, configNodes, report.Schedules, c.Now()))...)
+	verify.Sort(report.Findings)
+	code := 0
+	switch {
+	case report.Errors() > 0:
+		code = 1
+	case len(expected) > 0 && report.RenewalDue():
+		code = 3
+	}
+	if *output == "json" {
+		if err := writeVerifyJSON(stdout, c, report, code); err != nil {
+			fmt.Fprintf(stderr, "aggapi verify: %v\n", err)
+			return 1
+		}
+		return code
+	}
+	for _, f := range report.Findings {
+		fmt.Fprintln(stdout, f)
+	}
+	for _, s := range report.Schedules {
+		for _, line := range s.Lines(c.Now()) {
+			fmt.Fprintln(stdout, line)
+		}
+	}
+	summary := fmt.Sprintf("checked %d APIService(s): %d error(s), %d warning(s)",
+		report.APIServices, report.Errors(), len(report.Findings)-report.Errors())
+	if code == 3 {
+		summary += "; a render is due (renewal or overlap end): re-render and commit (exit 3)"
+	}
+	fmt.Fprintln(stdout, summary)
+	return code
+}
+
+// defaultTiming is renewBefore and overlap as a config that leaves them out has them.
+func defaultTiming() verify.Timing {
+	var api config.AggregatedAPI
+	api.Default()
+	cert := api.Spec.Certificate
+	return verify.Timing{RenewBefore: cert.RenewBeforeDuration(), Overlap: cert.OverlapDuration(), From: "default"}
 }
 
 // byteSize is a flag of bytes: a number, or one with Ki, Mi or Gi.

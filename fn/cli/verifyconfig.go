@@ -19,10 +19,11 @@ func (c *configFlag) Set(v string) error { *c = append(*c, v); return nil }
 
 // loadConfigs reads the AggregatedAPI configs of the given files or directories (other
 // documents there, such as a kustomization or rendered manifests, are skipped) and
-// computes each one's digest, as a render does. Each config is loaded as it is decoded
-// and only its name and digest are kept, so memory follows one document, not them all.
-func loadConfigs(paths []string, maxBytes int64, reserve func(int64)) ([]verify.Config, error) {
+// computes each one's digest, as a render does; it also returns each config as read, by
+// name, so verify can render it again to name the fields of an edit.
+func loadConfigs(paths []string, maxBytes int64, reserve func(int64)) ([]verify.Config, map[string]*yaml.RNode, error) {
 	var out []verify.Config
+	nodes := map[string]*yaml.RNode{}
 	seen := map[string]verify.Config{}
 	var p string
 	var found int
@@ -34,24 +35,29 @@ func loadConfigs(paths []string, maxBytes int64, reserve func(int64)) ([]verify.
 		}
 		found++
 		failed = addConfig(n, p, seen, &out)
+		if failed == nil {
+			if _, ok := nodes[n.GetName()]; !ok {
+				nodes[n.GetName()] = n.Copy()
+			}
+		}
 		return nil
 	}}
 	for _, p = range paths {
 		if p == "-" {
-			return nil, fmt.Errorf("--config -: give the config as a file; stdin is for the manifests")
+			return nil, nil, fmt.Errorf("--config -: give the config as a file; stdin is for the manifests")
 		}
 		found = 0
 		if _, err := r.Read(p, nil); err != nil {
-			return nil, fmt.Errorf("--config: %w", err)
+			return nil, nil, fmt.Errorf("--config: %w", err)
 		}
 		if failed != nil {
-			return nil, failed
+			return nil, nil, failed
 		}
 		if found == 0 {
-			return nil, fmt.Errorf("--config %s: no %s %s in it", p, config.APIVersion, config.Kind)
+			return nil, nil, fmt.Errorf("--config %s: no %s %s in it", p, config.APIVersion, config.Kind)
 		}
 	}
-	return out, nil
+	return out, nodes, nil
 }
 
 // addConfig loads the config n read from p, and adds its name and digest to out unless
@@ -69,7 +75,9 @@ func addConfig(n *yaml.RNode, p string, seen map[string]verify.Config, out *[]ve
 	if err != nil {
 		return fmt.Errorf("--config %s: %w", p, err)
 	}
-	c := verify.Config{Name: api.Name, Digest: digest, Source: p}
+	cert := api.Spec.Certificate
+	c := verify.Config{Name: api.Name, Digest: digest, Source: p,
+		Timing: verify.Timing{RenewBefore: cert.RenewBeforeDuration(), Overlap: cert.OverlapDuration(), From: "config"}}
 	if prev, dup := seen[api.Name]; dup {
 		if prev.Digest != digest {
 			return fmt.Errorf("--config: two different configs named %s (%s and %s)", api.Name, prev.Source, p)

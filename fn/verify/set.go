@@ -19,7 +19,10 @@ type Set struct {
 	workloads   map[string][]workload // Deployments by namespace, in input order
 	bindings    map[string]bool
 	memo        map[string]memoized
-	scratch     []byte // compact writes here; what is kept is copied to its exact size
+	// schedules of the last Check, by config, Secret and caBundle, in the order found.
+	schedules     map[string]*Schedule
+	scheduleOrder []string
+	scratch       []byte // compact writes here; what is kept is copied to its exact size
 }
 
 // workload is a Deployment as a Service finds it: by the labels of its pods.

@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/provenance"
+	"github.com/aggapi/aggapi/fn/sops"
 )
 
 // The stamps a render leaves on every object it generates (fn/provenance defines them;
@@ -28,25 +31,102 @@ type Config struct {
 	Digest string
 	// Source is where it was read, for messages.
 	Source string
+	// Timing is its renewBefore and overlap.
+	Timing Timing
 }
+
+// maxKept bounds the whole objects Stamps keeps to name the fields of an edit.
+const maxKept = 512
 
 // Stamps keeps what `verify --config` reads of each generated object as a Reader
 // decodes it: owner, identity, config digest and version (a few short strings, not the
-// object). Call Add before anything prunes the object.
+// object), and whether it still matches its rendered digest. Call Add before anything
+// prunes the object.
 type Stamps struct {
-	objects []stamped
+	// CheckEdits makes Add note the objects that changed after aggapi rendered them
+	// (set for each input: the rendered files, not a deploy layer's build on stdin).
+	CheckEdits bool
+	// KeepOwned keeps the objects of these configs whole, up to maxKept in all, so
+	// the fields of an edit can be named by rendering the config over them.
+	KeepOwned map[string]bool
+
+	objects  []stamped
+	kept     []*yaml.RNode
+	overKept bool
 }
 
 type stamped struct {
 	owner, object, digest, version string
+	edited                         bool
 }
 
 // Add records n if it carries an owner label, and returns n unchanged.
 func (s *Stamps) Add(n *yaml.RNode) *yaml.RNode {
-	if owner := str(n, "metadata", "labels", ownerLabel); owner != "" {
-		s.objects = append(s.objects, stamped{owner, describe(n), annotation(n, configDigestAnnotation), annotation(n, versionAnnotation)})
+	owner := str(n, "metadata", "labels", ownerLabel)
+	if owner == "" {
+		return n
+	}
+	// A SOPS-encrypted object cannot match: its digest is of the plaintext. The render
+	// checks it once decrypted.
+	edited := s.CheckEdits && sops.Encryption(n) == "" && provenance.Edited(n)
+	s.objects = append(s.objects, stamped{owner, describe(n), annotation(n, configDigestAnnotation), annotation(n, versionAnnotation), edited})
+	if s.KeepOwned[owner] {
+		if len(s.kept) < maxKept {
+			s.kept = append(s.kept, n.Copy())
+		} else {
+			s.overKept = true
+		}
 	}
 	return n
+}
+
+// Owned is the objects of config name kept whole (KeepOwned), in input order; nil when
+// there were more than Stamps keeps.
+func (s *Stamps) Owned(name string) []*yaml.RNode {
+	if s.overKept {
+		return nil
+	}
+	var out []*yaml.RNode
+	for _, n := range s.kept {
+		if str(n, "metadata", "labels", ownerLabel) == name {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Edited is an object that no longer matches its rendered digest.
+type Edited struct {
+	// Owner is its config, Object its kind, namespace and name (as findings name it).
+	Owner, Object string
+}
+
+// Edited lists the objects that changed after aggapi rendered them (with CheckEdits).
+func (s *Stamps) Edited() []Edited {
+	var out []Edited
+	for _, o := range s.objects {
+		if o.edited {
+			out = append(out, Edited{o.owner, o.object})
+		}
+	}
+	return out
+}
+
+// Edits reports each object that changed after aggapi rendered it, at severity sev,
+// with the changed field paths fields gives (nil when they are not known).
+func (s *Stamps) Edits(sev Severity, fields func(Edited) []string) []Finding {
+	var out []Finding
+	for _, e := range s.Edited() {
+		what := "verify names the changed fields when it can render the config again: with --config, and the Secret decrypted"
+		if paths := fields(e); len(paths) > 0 {
+			what = "changed: " + list(paths)
+		}
+		out = append(out, Finding{sev, e.Object, fmt.Sprintf(
+			"changed after aggapi rendered it: it no longer matches its %s (%s). The next render of AggregatedAPI %s writes it back as the config says: "+
+				"put the change in the config, or in a kustomization over the rendered output (a deploy layer), and re-render",
+			provenance.RenderedDigestAnnotation, what, e.Owner)})
+	}
+	return out
 }
 
 // Stale checks that nodes hold objects rendered from each config and that every one of

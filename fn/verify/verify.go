@@ -38,12 +38,18 @@ type Options struct {
 	Now time.Time
 	// WarnWithin warns about certificates that expire within it.
 	WarnWithin time.Duration
+	// Timings are the renewBefore and overlap of each config by name (--config);
+	// DefaultTiming serves the others.
+	Timings       map[string]Timing
+	DefaultTiming Timing
 }
 
 // Report is the outcome of Manifests.
 type Report struct {
 	APIServices int
 	Findings    []Finding
+	// Schedules say when each API's serving certificate is renewed (mode generate).
+	Schedules []Schedule
 }
 
 // Errors counts the findings of severity error.
@@ -69,6 +75,7 @@ func Manifests(nodes []*yaml.RNode, opt Options) Report {
 // Check checks every APIService in the set.
 func (s *Set) Check(opt Options) Report {
 	s.memo = map[string]memoized{}
+	s.schedules, s.scheduleOrder = map[string]*Schedule{}, nil
 	var r Report
 	for _, b := range s.apiServices {
 		api := decode(b)
@@ -80,6 +87,7 @@ func (s *Set) Check(opt Options) Report {
 		c.check()
 		r.Findings = append(r.Findings, c.findings...)
 	}
+	r.Schedules = s.schedulesOf()
 	if r.APIServices == 0 {
 		r.Findings = append(r.Findings, Finding{Error, "manifests", "no APIService found: was the function skipped? (kustomize needs --enable-alpha-plugins --enable-exec; kubectl kustomize cannot run it)"})
 	}
@@ -331,6 +339,7 @@ func (c *checker) servingCert(dep *yaml.RNode, bundle []*x509.Certificate, serve
 					secretName = s
 					key := id("secret", secret.GetNamespace(), s, str(c.api, "spec", "caBundle"), serverName, strconv.FormatBool(c.injected()))
 					c.once(key, func(sub *checker) any { sub.checkSecret(secret, bundle, serverName); return nil })
+					c.schedule(secret, bundle)
 					return
 				}
 				if secretName == "" {
