@@ -716,15 +716,16 @@ func stringMap(m map[string]any) map[string]string {
 	return out
 }
 
-// installCertManagerCRDs installs cert-manager's CRDs from its Go module (go mod
-// download, so from the module cache or the module proxy). Without them the test
-// skips cert-manager objects and says so; with AGGAPI_REQUIRE_TOOLS=1 it fails.
+// installCertManagerCRDs installs cert-manager's CRDs from its Go module, read from the
+// module cache (hack/e2e/install.sh downloads it; the test itself reaches no network).
+// Without them the test skips cert-manager objects and says so; with
+// AGGAPI_REQUIRE_TOOLS=1 it fails.
 func installCertManagerCRDs(t *testing.T, k *oracleKubectl) bool {
 	t.Helper()
 	dir, err := downloadModule(t, certManagerModule, certManagerVersion)
 	if err != nil {
 		if testutil.ToolsRequired() {
-			t.Fatalf("cert-manager CRDs: %v", err)
+			t.Fatalf("cert-manager CRDs (make e2e-tools downloads them): %v", err)
 		}
 		t.Logf("note: cert-manager CRDs unavailable, cert-manager objects will not be applied: %v", err)
 		return false
@@ -758,7 +759,9 @@ func downloadModule(t *testing.T, module, version string) (string, error) {
 	}
 	cmd := exec.CommandContext(t.Context(), goBin, "mod", "download", "-json", module+"@"+version)
 	cmd.Dir = t.TempDir() // outside this module: its go.mod stays as it is
-	cmd.Env = append(os.Environ(), "GOFLAGS=", "GO111MODULE=on")
+	// GOPROXY=off: from the module cache only. hack/e2e/install.sh downloads the module;
+	// a test sends nothing beyond loopback.
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GO111MODULE=on", "GOPROXY=off")
 	out, err := cmd.Output()
 	if err != nil {
 		var exit *exec.ExitError
