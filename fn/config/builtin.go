@@ -68,6 +68,7 @@ var BuiltinRBACNames = []string{
 	"system:aggregate-to-view",
 	"system:auth-delegator",
 	"system:basic-user",
+	"system:cluster-trust-bundle-discovery",
 	"system:discovery",
 	"system:heapster",
 	"system:kube-aggregator",
