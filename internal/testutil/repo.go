@@ -177,7 +177,7 @@ func PinnedKustomizeVersion() (string, error) {
 type ToolError struct{ Problem string }
 
 func (e *ToolError) Error() string {
-	return e.Problem + ": run `make tools` to install the pinned kustomize into bin/"
+	return e.Problem + ": run `make tools` to install the pinned tools into bin/"
 }
 
 // FindKustomize returns <root>/bin/kustomize when it is the version the Makefile pins.

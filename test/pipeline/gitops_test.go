@@ -2,12 +2,9 @@ package pipeline
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -48,18 +45,29 @@ func gitopsRoot(t *testing.T, withKpt bool) string {
 	return root
 }
 
-// sopsBin returns a directory holding a `sops` that is this test binary (fakeSops).
-func sopsBin(t *testing.T) string {
+// sopsKey puts the pinned sops into root/bin, where the example's scripts look for
+// it, makes an age key for the test, names it as the example's only recipient in the
+// copy's .sops.yaml (as a user puts their own), and returns the path of sops and the
+// environment that lets it decrypt (SOPS_AGE_KEY_FILE).
+func sopsKey(t *testing.T, root string) (string, []string) {
 	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
+	sops := testutil.Sops(t)
+	if err := os.Symlink(sops, filepath.Join(root, "bin", "sops")); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if err := os.Symlink(self, filepath.Join(dir, "sops")); err != nil {
-		t.Fatal(err)
+	key := filepath.Join(t.TempDir(), "age.agekey")
+	mustRun(t, root, testutil.AgeKeygen(t), "-o", key)
+	recipient := regexp.MustCompile(`(?m)^# public key: (age1\S+)$`).FindSubmatch(readFile(t, key))
+	if recipient == nil {
+		t.Fatalf("age-keygen wrote no public key:\n%s", readFile(t, key))
 	}
-	return filepath.Join(dir, "sops")
+	config := filepath.Join(root, "examples", "gitops", ".sops.yaml")
+	b := regexp.MustCompile(`(?m)^(\s*age: )age1\S+$`).ReplaceAll(readFile(t, config), append([]byte("${1}"), recipient[1]...))
+	if !bytes.Contains(b, recipient[1]) {
+		t.Fatalf("examples/gitops/.sops.yaml names no age recipient to replace")
+	}
+	testutil.WriteFile(t, config, b)
+	return filepath.Join(root, "bin", "sops"), []string{"SOPS_AGE_KEY_FILE=" + key}
 }
 
 // script runs one of the example's scripts with the given environment.
@@ -155,29 +163,36 @@ func fluxBuild(dir string) ([]byte, error) {
 }
 
 // TestGitOpsDeployLayer builds the deploy layer as Flux does and checks its output is
-// exactly the committed render plus the patches, images and labels of
-// deploy/kustomization.yaml, applied here by hand; that the render layer cannot be built
-// that way (why the output is committed); and that the result passes verify --config.
+// exactly every API's committed render and the companion objects plus the patches,
+// images and labels of deploy/kustomization.yaml, applied here by hand; that the render
+// layers cannot be built that way (why the output is committed); and that the result
+// passes verify --config, with one --config per API.
 func TestGitOpsDeployLayer(t *testing.T) {
 	dir := filepath.Join(repoRoot, "examples", "gitops")
-	if _, err := fluxBuild(filepath.Join(dir, "render")); err == nil || !strings.Contains(err.Error(), "external plugins disabled") {
-		t.Errorf("the render layer built without plugins: %v (then it would need no layer of its own)", err)
+	for _, api := range gitopsAPIs {
+		if _, err := fluxBuild(filepath.Join(dir, api, "render")); err == nil || !strings.Contains(err.Error(), "external plugins disabled") {
+			t.Errorf("the render layer of %s built without plugins: %v (then it would need no layer of its own)", api, err)
+		}
 	}
 	deploy, err := fluxBuild(filepath.Join(dir, "deploy"))
 	if err != nil {
 		t.Fatalf("the deploy layer does not build without plugins: %v", err)
 	}
-	base, err := fluxBuild(filepath.Join(dir, "rendered"))
-	if err != nil {
-		t.Fatal(err)
+	var base []byte
+	for _, layer := range []string{"rendered", "apis/custom-metrics/rendered", "apis/custom-metrics/companions"} {
+		b, err := fluxBuild(filepath.Join(dir, layer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		base = append(append(base, b...), "\n---\n"...)
 	}
 	want := parseYAML(t, base)
 	for _, n := range want {
 		if err := n.PipeE(yaml.SetLabel("example.com/team", "platform")); err != nil {
 			t.Fatal(err)
 		}
-		switch n.GetKind() {
-		case "Deployment":
+		switch {
+		case n.GetKind() == "Deployment" && n.GetName() == "wardle-apiserver":
 			spec, err := n.Pipe(yaml.Lookup("spec", "template", "spec"))
 			if err != nil || spec == nil {
 				t.Fatalf("no pod spec: %v", err)
@@ -212,7 +227,7 @@ func TestGitOpsDeployLayer(t *testing.T) {
 			}
 		}
 	}
-	for _, args := range [][]string{{"verify"}, {"verify", "--config", filepath.Join(dir, "render")}} {
+	for _, args := range [][]string{{"verify"}, {"verify", "--config", "render", "--config", "apis/custom-metrics/render"}} {
 		if r := runStdin(t, dir, deploy, aggapiBin, args...); r.Err != nil {
 			t.Errorf("aggapi %s on the deploy layer: %v\n%s", strings.Join(args, " "), r.Err, r.Output())
 		}
@@ -239,48 +254,62 @@ func canonicalObjects(t *testing.T, nodes []*yaml.RNode) string {
 	return strings.Join(docs, "---\n")
 }
 
-// TestGitOpsSOPS runs render.sh with the Secret SOPS-encrypted: an unchanged render
-// leaves the ciphertext byte for byte; a render that forgot to decrypt fails cleanly and
-// changes nothing; a change that reissues the certificate encrypts the new Secret, and
-// the new caBundle still trusts the old CA. Flux's build passes the encrypted Secret
-// through for its decryption.
+// gitopsAPIs are the APIs of the example repository, as render.sh finds them.
+var gitopsAPIs = []string{".", "apis/custom-metrics"}
+
+// encryptAll encrypts every API's Secret of the example with the real sops, from the
+// API's directory as render.sh does (sops finds .sops.yaml from there up), and returns
+// the files of the example as they are then.
+func encryptAll(t *testing.T, dir, sops string, env []string) map[string]string {
+	t.Helper()
+	for _, api := range gitopsAPIs {
+		if r := runEnv(t, filepath.Join(dir, api), env, sops, "--encrypt", "--in-place", "rendered/secret.yaml"); r.Err != nil {
+			t.Fatalf("sops --encrypt %s/rendered/secret.yaml: %v\n%s", api, r.Err, r.Output())
+		}
+		b := readFile(t, filepath.Join(dir, api, "rendered", "secret.yaml"))
+		if !bytes.Contains(b, []byte("\nsops:")) || !bytes.Contains(b, []byte("ENC[AES256_GCM")) || bytes.Contains(b, []byte("tls.key: LS0")) {
+			t.Fatalf("sops did not encrypt %s/rendered/secret.yaml:\n%s", api, b)
+		}
+	}
+	return snapshot(t, dir)
+}
+
+// TestGitOpsSOPS runs render.sh with every API's Secret encrypted by the pinned sops and
+// age: two unchanged renders leave every file byte for byte; a render that forgot to
+// decrypt, or cannot, fails cleanly and changes nothing; a change that reissues a
+// certificate encrypts the new Secret, and the new caBundle still trusts the old CA.
+// Flux's build passes the encrypted Secrets through for its decryption.
 func TestGitOpsSOPS(t *testing.T) {
 	root := gitopsRoot(t, false)
 	dir := filepath.Join(root, "examples", "gitops")
-	sops := sopsBin(t)
+	sops, env := sopsKey(t, root)
 	secret := filepath.Join(dir, "rendered", "secret.yaml")
 	manifests := filepath.Join(dir, "rendered", "manifests.yaml")
-	mustRun(t, dir, sops, "--encrypt", "--in-place", "rendered/secret.yaml")
-	encrypted := readFile(t, secret)
-	if !bytes.Contains(encrypted, []byte("\nsops:")) || !bytes.Contains(encrypted, []byte("ENC[")) {
-		t.Fatalf("the fake sops did not encrypt:\n%s", encrypted)
-	}
 	plainManifests := readFile(t, manifests)
+	before := encryptAll(t, dir, sops, env)
+	encrypted := readFile(t, secret)
 
-	t.Run("Flux builds the encrypted Secret through", func(t *testing.T) {
+	t.Run("Flux builds the encrypted Secrets through", func(t *testing.T) {
 		out, err := fluxBuild(filepath.Join(dir, "deploy"))
 		if err != nil {
-			t.Fatalf("the deploy layer does not build with the encrypted Secret: %v", err)
+			t.Fatalf("the deploy layer does not build with the encrypted Secrets: %v", err)
 		}
-		if !bytes.Contains(out, []byte("ENC[")) || !bytes.Contains(out, []byte("\n  sops:")) && !bytes.Contains(out, []byte("\nsops:")) {
-			t.Errorf("the encrypted Secret lost its SOPS metadata in the build")
+		if n := bytes.Count(out, []byte("\n  sops:")) + bytes.Count(out, []byte("\nsops:")); n != len(gitopsAPIs) {
+			t.Errorf("the build holds %d Secrets with SOPS metadata, want %d", n, len(gitopsAPIs))
 		}
 		// The CI check of the deploy layer passes: ciphertext is not a broken certificate.
-		r := runStdin(t, dir, out, aggapiBin, "verify", "--config", "render")
+		r := runStdin(t, dir, out, aggapiBin, "verify", "--config", "render", "--config", "apis/custom-metrics/render")
 		if r.Err != nil || !strings.Contains(string(r.Stdout), "is SOPS-encrypted") {
 			t.Errorf("verify --config on the encrypted deploy layer: %v\n%s", r.Err, r.Output())
 		}
 	})
-	t.Run("an unchanged render keeps the ciphertext", func(t *testing.T) {
-		r := script(t, root, []string{"SOPS=" + sops}, "render.sh")
-		if r.Err != nil {
-			t.Fatalf("render.sh: %v\n%s", r.Err, r.Output())
-		}
-		if got := readFile(t, secret); !bytes.Equal(got, encrypted) {
-			t.Errorf("the ciphertext changed although the Secret did not:\n%s", got)
-		}
-		if got := readFile(t, manifests); !bytes.Equal(got, plainManifests) {
-			t.Errorf("the manifests changed: %s", firstDiff(string(plainManifests), string(got)))
+	t.Run("unchanged renders keep the ciphertext", func(t *testing.T) {
+		for run := 1; run <= 2; run++ {
+			r := script(t, root, env, "render.sh")
+			if r.Err != nil {
+				t.Fatalf("render.sh, run %d: %v\n%s", run, r.Err, r.Output())
+			}
+			assertSameTree(t, fmt.Sprintf("render %d of the encrypted example", run), before, snapshot(t, dir))
 		}
 	})
 	t.Run("a render that forgot to decrypt is an error", func(t *testing.T) {
@@ -288,21 +317,25 @@ func TestGitOpsSOPS(t *testing.T) {
 		if r.Err == nil {
 			t.Fatalf("render.sh passed over an encrypted Secret:\n%s", r.Output())
 		}
-		for _, want := range []string{"Secret wardle/wardle-serving-cert", "SOPS-encrypted", "decrypt it before rendering"} {
+		for _, want := range []string{"Secret monitoring/custom-metrics-serving-cert", "SOPS-encrypted", "decrypt it before rendering"} {
 			if !strings.Contains(string(r.Stderr), want) {
 				t.Errorf("stderr does not say %q:\n%s", want, r.Stderr)
 			}
 		}
-		if got := readFile(t, secret); !bytes.Equal(got, encrypted) {
-			t.Errorf("a failed render changed the Secret file")
+		assertSameTree(t, "a render that forgot to decrypt", before, snapshot(t, dir))
+	})
+	t.Run("a render without the key is an error", func(t *testing.T) {
+		other := filepath.Join(t.TempDir(), "other.agekey")
+		mustRun(t, root, testutil.AgeKeygen(t), "-o", other)
+		r := script(t, root, []string{"SOPS_AGE_KEY_FILE=" + other}, "render.sh")
+		if r.Err == nil {
+			t.Fatalf("render.sh passed without the key:\n%s", r.Output())
 		}
-		if got := readFile(t, manifests); !bytes.Equal(got, plainManifests) {
-			t.Errorf("a failed render changed the manifests")
-		}
+		assertSameTree(t, "a render without the key", before, snapshot(t, dir))
 	})
 	t.Run("a reissue encrypts the new Secret and keeps the old CA trusted", func(t *testing.T) {
 		testutil.ReplaceOnce(t, filepath.Join(dir, "render", "aggapi.yaml"), "name: api", "name: wardle-api")
-		r := script(t, root, []string{"SOPS=" + sops}, "render.sh")
+		r := script(t, root, env, "render.sh")
 		if r.Err != nil {
 			t.Fatalf("render.sh: %v\n%s", r.Err, r.Output())
 		}
@@ -310,8 +343,14 @@ func TestGitOpsSOPS(t *testing.T) {
 		if bytes.Equal(got, encrypted) || !bytes.Contains(got, []byte("\nsops:")) || bytes.Contains(got, []byte("tls.key: LS0")) {
 			t.Fatalf("the reissued Secret is not encrypted anew:\n%s", got)
 		}
-		mustRun(t, dir, sops, "--decrypt", "--in-place", "rendered/secret.yaml")
-		nodes := parseYAML(t, append(readFile(t, manifests), append([]byte("\n---\n"), readFile(t, secret)...)...))
+		if other := "apis/custom-metrics/rendered/secret.yaml"; snapshot(t, dir)[other] != before[other] {
+			t.Errorf("the other API's Secret changed although its certificate did not")
+		}
+		plain := runEnv(t, dir, env, sops, "--decrypt", "rendered/secret.yaml")
+		if plain.Err != nil {
+			t.Fatal(plain.Output())
+		}
+		nodes := parseYAML(t, append(readFile(t, manifests), append([]byte("\n---\n"), plain.Stdout...)...))
 		ca := func(nodes []*yaml.RNode, kind string, path ...string) string {
 			for _, n := range nodes {
 				if n.GetKind() == kind {
@@ -327,127 +366,63 @@ func TestGitOpsSOPS(t *testing.T) {
 		if oldCA == "" || !strings.HasSuffix(bundle, oldCA) || bundle == oldCA {
 			t.Errorf("the new caBundle is not the new CA followed by the previous one")
 		}
-		if r := runStdin(t, dir, nil, aggapiBin, "verify", "--config", "render", "rendered"); r.Err != nil {
-			t.Errorf("verify --config after the reissue: %v\n%s", r.Err, r.Output())
+		if tlsCrt := ca(nodes, "Secret", "data", "tls.crt"); !strings.Contains(tlsCrt, "BEGIN CERTIFICATE") {
+			t.Errorf("the decrypted Secret holds no certificate")
 		}
+		again := snapshot(t, dir)
+		if r := script(t, root, env, "render.sh"); r.Err != nil {
+			t.Fatalf("render.sh after the reissue: %v\n%s", r.Err, r.Output())
+		}
+		assertSameTree(t, "the render after the reissue", again, snapshot(t, dir))
 	})
 }
 
 // TestGitOpsKptSOPS runs the kpt recipe over examples/kpt (whose Secret has a file of
-// its own): the first render writes it in plaintext and says so; encrypted, a re-render
-// keeps the ciphertext; not decrypted, the render fails and leaves the package alone.
+// its own) with the pinned sops and age, from a repository root without .sops.yaml (the
+// recipe finds the one beside it): the first render writes the Secret in plaintext and
+// says how to encrypt it; encrypted, two re-renders keep the ciphertext (kpt keeps
+// quotes that sops drops: the contents are compared decrypted); not decrypted, the
+// render fails and leaves the package alone.
 func TestGitOpsKptSOPS(t *testing.T) {
 	testutil.Kpt(t)
 	root := gitopsRoot(t, true)
-	sops := sopsBin(t)
+	sops, env := sopsKey(t, root)
 	pkg := filepath.Join(root, "examples", "kpt")
 	secret := filepath.Join(pkg, "secrets", "wardle-serving-cert.yaml")
 
-	r := script(t, root, []string{"SOPS=" + sops}, "kpt-render.sh", "examples/kpt")
+	r := script(t, root, env, "kpt-render.sh", "examples/kpt")
 	if r.Err != nil {
 		t.Fatalf("kpt-render.sh: %v\n%s", r.Err, r.Output())
 	}
-	if !strings.Contains(string(r.Stderr), "is not encrypted; before committing: sops --encrypt --in-place examples/kpt/secrets/wardle-serving-cert.yaml") {
-		t.Errorf("the first render does not say the Secret file needs encrypting:\n%s", r.Stderr)
+	hint := "is not encrypted; before committing: sops --config examples/gitops/.sops.yaml --encrypt --in-place examples/kpt/secrets/wardle-serving-cert.yaml"
+	if !strings.Contains(string(r.Stderr), hint) {
+		t.Fatalf("the first render does not say how to encrypt the Secret file (%q):\n%s", hint, r.Stderr)
 	}
-	mustRun(t, root, sops, "--encrypt", "--in-place", "examples/kpt/secrets/wardle-serving-cert.yaml")
+	// The command the hint gives, from the repository root.
+	if r := runEnv(t, root, env, sops, "--config", "examples/gitops/.sops.yaml", "--encrypt", "--in-place", "examples/kpt/secrets/wardle-serving-cert.yaml"); r.Err != nil {
+		t.Fatalf("the hint's sops command: %v\n%s", r.Err, r.Output())
+	}
 	encrypted := readFile(t, secret)
+	if !bytes.Contains(encrypted, []byte("\nsops:")) || bytes.Contains(encrypted, []byte("tls.key: LS0")) {
+		t.Fatalf("sops did not encrypt the Secret file:\n%s", encrypted)
+	}
 	before := snapshot(t, pkg)
-
-	r = script(t, root, []string{"SOPS=" + sops}, "kpt-render.sh", "examples/kpt")
-	if r.Err != nil {
-		t.Fatalf("kpt-render.sh over the encrypted package: %v\n%s", r.Err, r.Output())
+	for run := 1; run <= 2; run++ {
+		r = script(t, root, env, "kpt-render.sh", "examples/kpt")
+		if r.Err != nil {
+			t.Fatalf("kpt-render.sh over the encrypted package, run %d: %v\n%s", run, r.Err, r.Output())
+		}
+		if strings.Contains(string(r.Stderr), "is not encrypted") {
+			t.Errorf("run %d calls the encrypted Secret file plaintext:\n%s", run, r.Stderr)
+		}
+		assertSameTree(t, fmt.Sprintf("re-render %d of the encrypted package", run), before, snapshot(t, pkg))
 	}
-	if got := readFile(t, secret); !bytes.Equal(got, encrypted) {
-		t.Errorf("the ciphertext changed although the Secret did not")
-	}
-	assertSameTree(t, "a re-render of the encrypted package", before, snapshot(t, pkg))
 
 	r = script(t, root, []string{"SOPS=true"}, "kpt-render.sh", "examples/kpt")
 	if r.Err == nil || !strings.Contains(r.Output(), "SOPS-encrypted") {
 		t.Errorf("a render that forgot to decrypt: %v\n%s", r.Err, r.Output())
 	}
 	assertSameTree(t, "a failed render", before, snapshot(t, pkg))
-}
-
-// fakeSops stands in for sops (not installable offline: no Debian package, and its Go
-// module pulls in every cloud SDK). Like sops with encrypted_regex ^(data|stringData)$,
-// it replaces those values by ENC[...] with a fresh IV each time, adds the sops
-// metadata, indents by 4 as sops does, and refuses to decrypt a file without metadata.
-// It reads `--encrypt|--decrypt --in-place FILE`.
-func fakeSops(args []string, stderr io.Writer) int {
-	if len(args) != 3 || args[1] != "--in-place" || (args[0] != "--encrypt" && args[0] != "--decrypt") {
-		fmt.Fprintf(stderr, "fake sops: usage: sops --encrypt|--decrypt --in-place FILE (got %q)\n", args)
-		return 2
-	}
-	file := args[2]
-	b, err := os.ReadFile(file)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	nodes, err := kio.FromBytes(b)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	encValue := regexp.MustCompile(`^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:[0-9a-f]+,tag:fake,type:str\]$`)
-	for _, n := range nodes {
-		encrypting := args[0] == "--encrypt"
-		if !encrypting && n.Field("sops") == nil {
-			fmt.Fprintf(stderr, "fake sops: %s: sops metadata not found\n", file)
-			return 1
-		}
-		for _, key := range []string{"data", "stringData"} {
-			m := n.Field(key)
-			if m == nil {
-				continue
-			}
-			err := m.Value.VisitFields(func(f *yaml.MapNode) error {
-				v := f.Value.YNode()
-				if encrypting {
-					iv := make([]byte, 8)
-					_, _ = rand.Read(iv)
-					v.Value = "ENC[AES256_GCM,data:" + base64.StdEncoding.EncodeToString([]byte(v.Value)) + ",iv:" + hex.EncodeToString(iv) + ",tag:fake,type:str]"
-					return nil
-				}
-				sub := encValue.FindStringSubmatch(v.Value)
-				if sub == nil {
-					return fmt.Errorf("%s: not encrypted: %q", f.Key.YNode().Value, v.Value)
-				}
-				plain, err := base64.StdEncoding.DecodeString(sub[1])
-				v.Value = string(plain)
-				return err
-			})
-			if err != nil {
-				fmt.Fprintf(stderr, "fake sops: %s: %v\n", file, err)
-				return 1
-			}
-		}
-		if encrypting {
-			if err := n.PipeE(yaml.SetField("sops", yaml.MustParse("encrypted_regex: ^(data|stringData)$\nversion: fake\n"))); err != nil {
-				fmt.Fprintln(stderr, err)
-				return 1
-			}
-		} else if err := n.PipeE(yaml.Clear("sops")); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-	}
-	var out bytes.Buffer
-	enc := yaml.NewEncoder(&out)
-	enc.SetIndent(4)
-	for _, n := range nodes {
-		if err := enc.Encode(n.YNode()); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-	}
-	if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	return 0
 }
 
 // TestGitOpsClusterAndCIFiles: the Argo CD Application and the Flux Kustomization point
