@@ -39,6 +39,9 @@ SAMPLE_APISERVER_VERSION=v0.37.2
 METRICS_SERVER_VERSION=v0.8.0
 METRICS_SERVER_K8S_VERSION=v0.33.2 # what metrics-server v0.8.0 was released with
 CUSTOM_METRICS_APISERVER_VERSION=v1.37.0
+# The oracle test (test/e2e/oracle_test.go, certManagerVersion) installs cert-manager's
+# CRDs from this module; it reads the module cache only, so it is downloaded here.
+CERT_MANAGER_VERSION=v1.21.2
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "${HERE}/../.." && pwd)"
@@ -220,9 +223,24 @@ check_module() {
   fi
 }
 
+# --- cert-manager's CRDs (a module download, nothing to build) -----------------
+download_cert_manager() {
+  local dir tmp
+  # Outside this repository's modules, so no go.mod changes; the module cache keeps it.
+  tmp="$(mktemp -d)"
+  dir="$(cd "${tmp}" && GOFLAGS= go mod download -json "github.com/cert-manager/cert-manager@${CERT_MANAGER_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  rmdir "${tmp}"
+  if [[ -z "${dir}" || ! -f "${dir}/deploy/crds/cert-manager.io_certificates.yaml" ]]; then
+    echo "cert-manager ${CERT_MANAGER_VERSION}: no deploy/crds in the module download" >&2
+    exit 1
+  fi
+  log "cert-manager ${CERT_MANAGER_VERSION} CRDs: ${dir}/deploy/crds"
+}
+
 install_etcd
 build_control_plane
 build_metrics_servers
+download_cert_manager
 log "done; binaries:"
 for b in "${CONTROL_PLANE_BINARIES[@]}" "${METRICS_BINARIES[@]}"; do
   printf '  %s\n' "${BIN}/${b}"
