@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -40,11 +41,12 @@ renewBefore) and when each previous CA leaves the caBundle (the end of the overl
 renewBefore and overlap are the config's with --config, else the defaults (720h, 24h).
 -o json prints the same as one JSON object (docs/cli.md describes it).
 
-An object that no longer matches its aggapi.dev/rendered-digest (a hand edit in the
-rendered files) is an error, naming the changed fields when --config lets verify render
-the config again. --edits sets what an edit is: error, warn or off; by default error in
-FILE and DIR arguments and off on stdin, where a deploy layer's build (its patches,
-images and labels over the render) is legitimately not what aggapi wrote.
+An object in a DIR argument (a committed render: rendered/, a kpt package) that no
+longer matches its aggapi.dev/rendered-digest, a hand edit, is an error, naming the
+changed fields when --config lets verify render the config again. Files and stdin are
+not checked by default: a deploy layer's build arrives there, and its patches, images
+and labels over the render are legitimate. --edits error|warn|off sets it for every
+input.
 
 Exit status: 0 when no errors (warnings allowed), 1 on errors, 2 on bad usage, 3 when
 there are no errors but, with --config, a render is due: the certificate is inside
@@ -75,7 +77,7 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 	var configs configFlag
 	fs.Var(&configs, "config", "AggregatedAPI config `FILE or DIR` the manifests must be rendered from (repeatable)")
 	output := fs.String("o", "text", "output `FORMAT`: text, or json for scripts")
-	edits := fs.String("edits", "", "what an object changed after the render is: `error, warn or off` (default: error in files, off on stdin)")
+	edits := fs.String("edits", "", "what an object changed after the render is: `error, warn or off` (default: error in directories, off in files and on stdin)")
 	if code, done := parseFlags(fs, args, verifyUsage, stdout, stderr); done {
 		return code
 	}
@@ -117,8 +119,9 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 		paths = []string{"-"}
 	}
 	for _, p := range paths {
-		// The rendered files are checked for edits; stdin is often a deploy layer's build.
-		stamps.CheckEdits = *edits == "error" || *edits == "warn" || *edits == "" && p != "-"
+		// A directory is a committed render (rendered/, a kpt package) and is checked for
+		// edits; stdin or a file is as often a deploy layer's build, patched on purpose.
+		stamps.CheckEdits = *edits == "error" || *edits == "warn" || *edits == "" && isDir(p)
 		if _, err := r.Read(p, stdin); err != nil {
 			fmt.Fprintf(stderr, "aggapi verify: %v\n", err)
 			var tooLarge *verify.TooLargeError
@@ -169,6 +172,11 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 	}
 	fmt.Fprintln(stdout, summary)
 	return code
+}
+
+func isDir(p string) bool {
+	info, err := os.Stat(p)
+	return p != "-" && err == nil && info.IsDir()
 }
 
 // defaultTiming is renewBefore and overlap as a config that leaves them out has them.

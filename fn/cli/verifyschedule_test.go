@@ -68,14 +68,15 @@ func TestVerifyRenewalDueIsExit3(t *testing.T) {
 	}
 }
 
-// TestVerifyEditsInRenderedFiles: a hand edit in a rendered file is an error naming the
-// object and, with --config, the changed fields; the same objects on stdin (a deploy
-// layer's build, patched on purpose) pass; --edits warn and off say otherwise.
+// TestVerifyEditsInRenderedFiles: a hand edit in a rendered directory is an error
+// naming the object and, with --config, the changed fields; the same objects in a file
+// or on stdin (a deploy layer's build, patched on purpose) pass; --edits error, warn
+// and off say otherwise.
 func TestVerifyEditsInRenderedFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	rendered := renderTo(t, dir, verifyConfig)
-	cfg := filepath.Join(dir, "aggapi.yaml")
+	rendered := renderTo(t, dir, verifyConfig) // dir/rendered.yaml
+	cfg := filepath.Join(t.TempDir(), "aggapi.yaml")
 	writeFile(t, cfg, []byte(verifyConfig))
 	testutil.ReplaceOnce(t, rendered, "replicas: 1", "replicas: 4")
 	edited, err := os.ReadFile(rendered)
@@ -83,25 +84,37 @@ func TestVerifyEditsInRenderedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	const object = "error: Deployment wardle/wardle-apiserver: changed after aggapi rendered it: it no longer matches its aggapi.dev/rendered-digest"
-	out, _, code := verifyAtNow(t, goldenNow, "", "--config", cfg, rendered)
+	out, _, code := verifyAtNow(t, goldenNow, "", "--config", cfg, dir)
 	if code != 1 || !strings.Contains(out, object+" (changed: spec.replicas)") {
-		t.Errorf("an edited file with --config: exit %d\n%s", code, out)
+		t.Errorf("an edit in a directory with --config: exit %d\n%s", code, out)
 	}
-	out, _, code = verifyAtNow(t, goldenNow, "", rendered)
+	out, _, code = verifyAtNow(t, goldenNow, "", dir)
 	if code != 1 || !strings.Contains(out, object+" (verify names the changed fields") {
-		t.Errorf("an edited file without --config: exit %d\n%s", code, out)
+		t.Errorf("an edit in a directory without --config: exit %d\n%s", code, out)
 	}
-	if out, _, code := verifyAtNow(t, goldenNow, string(edited), "--config", cfg); code != 0 || strings.Contains(out, "changed after") {
-		t.Errorf("the same objects on stdin: exit %d\n%s", code, out)
+	for name, c := range map[string]struct {
+		stdin string
+		args  []string
+	}{
+		"a file":   {"", []string{"--config", cfg, rendered}},
+		"stdin":    {string(edited), []string{"--config", cfg}},
+		"stdin, -": {string(edited), []string{"-"}},
+	} {
+		if out, _, code := verifyAtNow(t, goldenNow, c.stdin, c.args...); code != 0 || strings.Contains(out, "changed after") {
+			t.Errorf("the same objects in %s: exit %d\n%s", name, code, out)
+		}
 	}
-	if out, _, code := verifyAtNow(t, goldenNow, "", "--edits", "warn", rendered); code != 0 || !strings.Contains(out, "warning: Deployment wardle/wardle-apiserver: changed after") {
+	if out, _, code := verifyAtNow(t, goldenNow, "", "--edits", "warn", dir); code != 0 || !strings.Contains(out, "warning: Deployment wardle/wardle-apiserver: changed after") {
 		t.Errorf("--edits warn: exit %d\n%s", code, out)
 	}
-	if out, _, code := verifyAtNow(t, goldenNow, "", "--edits", "off", rendered); code != 0 || strings.Contains(out, "changed after") {
+	if out, _, code := verifyAtNow(t, goldenNow, "", "--edits", "off", dir); code != 0 || strings.Contains(out, "changed after") {
 		t.Errorf("--edits off: exit %d\n%s", code, out)
 	}
 	if out, _, code := verifyAtNow(t, goldenNow, string(edited), "--edits", "error"); code != 1 || !strings.Contains(out, "changed after") {
 		t.Errorf("--edits error on stdin: exit %d\n%s", code, out)
+	}
+	if out, _, code := verifyAtNow(t, goldenNow, "", "--edits", "error", rendered); code != 1 || !strings.Contains(out, "changed after") {
+		t.Errorf("--edits error on a file: exit %d\n%s", code, out)
 	}
 	if _, stderr, code := verifyAtNow(t, goldenNow, "", "--edits", "fatal", rendered); code != 2 || !strings.Contains(stderr, `--edits "fatal": want error, warn or off`) {
 		t.Errorf("--edits fatal: exit %d\n%s", code, stderr)
