@@ -232,3 +232,47 @@ func TestGitOpsCIYear(t *testing.T) {
 		t.Fatalf("after the overlap end was merged: passed %v, due %v, changes %q\n%s", passed, due, g.changed(), out)
 	}
 }
+
+// TestCertificateLifeWalkthrough runs the walkthrough of docs/certificates.md ("A
+// certificate's life, day by day") as TestDocsCommands does, and holds each text block
+// to what the sh block above it prints: the dates the docs show are verify's.
+func TestCertificateLifeWalkthrough(t *testing.T) {
+	t.Parallel()
+	const file, heading = "docs/certificates.md", "#### A certificate's life, day by day"
+	text := string(readFile(t, filepath.Join(repoRoot, file)))
+	start := strings.Index(text, "\n"+heading+"\n")
+	if start < 0 {
+		t.Fatalf("%s has no %q", file, heading)
+	}
+	startLine := strings.Count(text[:start+1], "\n") + 1
+	endLine := startLine + strings.Count(text[start+1:], "\n") + 1
+	if next := strings.Index(text[start+len(heading)+2:], "\n#"); next >= 0 {
+		endLine = startLine + strings.Count(text[start+1:start+len(heading)+2+next], "\n")
+	}
+	var blocks []testutil.DocBlock
+	for _, b := range testutil.DocBlocks(t, repoRoot) {
+		if b.File == file && b.Line > startLine && b.Line < endLine {
+			blocks = append(blocks, b)
+		}
+	}
+	root, env := docsRoot(t)
+	shown := 0
+	for i, b := range blocks {
+		if b.Lang != "sh" {
+			continue
+		}
+		r := testutil.Cmd{Dir: root, Env: env}.Run(t, "bash", "-euo", "pipefail", "-c", b.Body)
+		if r.Err != nil {
+			t.Fatalf("%s: %v\n%s", b, r.Err, r.Output())
+		}
+		if i+1 < len(blocks) && blocks[i+1].Lang == "text" {
+			shown++
+			if got, want := strings.TrimSpace(string(r.Stdout)), strings.TrimSpace(blocks[i+1].Body); got != want {
+				t.Errorf("%s shows other output than %s prints: %s", blocks[i+1], b, firstDiff(want, got))
+			}
+		}
+	}
+	if shown < 4 {
+		t.Errorf("the walkthrough shows the output of %d commands, want every step's", shown)
+	}
+}
