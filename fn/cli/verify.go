@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,10 @@ Deployment behind it exist, the serving certificate in the mounted Secret verifi
 against the caBundle for <service>.<namespace>.svc and matches its key, its remaining
 lifetime, the auth-delegator and auth-reader bindings of the pods' ServiceAccount, and
 that no APIService skips TLS verification. Reads stdin without arguments (multi-document
-YAML, a ResourceList or a List); a directory is read recursively (*.yaml, *.yml).
+YAML, a ResourceList or a List), and with arguments only as "-" (a piped stdin that
+is not read gives a warning); a directory is read recursively (*.yaml, *.yml). An
+argument holding AggregatedAPI configs and no rendered objects is a usage error: a
+config goes after --config, one --config per file or directory.
 Only regular files are read (symlinks followed, not into directories), and at most
 --max-size in all.
 
@@ -113,15 +117,28 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 	for name := range configNodes {
 		stamps.KeepOwned[name] = true
 	}
-	r := &verify.Reader{MaxBytes: int64(maxSize), Reserve: reserve, Keep: func(n *yaml.RNode) *yaml.RNode { return set.Add(stamps.Add(n)) }}
+	// What each argument held: configs only is a config given where a manifest belongs.
+	var configsRead, objectsRead int
+	r := &verify.Reader{MaxBytes: int64(maxSize), Reserve: reserve, Keep: func(n *yaml.RNode) *yaml.RNode {
+		if n.GetKind() == config.Kind && n.GetApiVersion() == config.APIVersion {
+			configsRead++
+		} else {
+			objectsRead++
+		}
+		return set.Add(stamps.Add(n))
+	}}
 	paths := fs.Args()
 	if len(paths) == 0 {
 		paths = []string{"-"}
+	}
+	if note := unreadStdin(stdin, paths); note != "" {
+		fmt.Fprintf(stderr, "aggapi verify: warning: %s\n", note)
 	}
 	for _, p := range paths {
 		// A directory is a committed render (rendered/, a kpt package) and is checked for
 		// edits; stdin or a file is as often a deploy layer's build, patched on purpose.
 		stamps.CheckEdits = *edits == "error" || *edits == "warn" || *edits == "" && isDir(p)
+		configsRead, objectsRead = 0, 0
 		if _, err := r.Read(p, stdin); err != nil {
 			fmt.Fprintf(stderr, "aggapi verify: %v\n", err)
 			var tooLarge *verify.TooLargeError
@@ -129,6 +146,11 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 				fmt.Fprintln(stderr, "aggapi verify: --max-size raises the limit")
 			}
 			return 1
+		}
+		if configsRead > 0 && objectsRead == 0 && p != "-" {
+			// verify --config apis/*/render: the shell gives --config the first match only.
+			fmt.Fprintf(stderr, "aggapi verify: %s holds %s configs and no rendered objects: a config goes after --config, one --config per file or directory (a shell glob after --config gives it only the first match)\n", p, config.Kind)
+			return 2
 		}
 	}
 	opt := verify.Options{Now: c.Now(), WarnWithin: *warnWithin, Timings: map[string]verify.Timing{}, DefaultTiming: defaultTiming()}
@@ -172,6 +194,26 @@ func verifyAt(c clock.Clock, args []string, stdin io.Reader, stdout, stderr io.W
 	}
 	fmt.Fprintln(stdout, summary)
 	return code
+}
+
+// unreadStdin says why stdin is not read when it holds input (a pipe, or a file that
+// is not empty) and no argument is "-": a silently dropped pipe looks like a pass.
+func unreadStdin(stdin io.Reader, paths []string) string {
+	if slices.Contains(paths, "-") {
+		return ""
+	}
+	f, ok := stdin.(*os.File)
+	if !ok || f == nil {
+		return ""
+	}
+	info, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	if info.Mode()&os.ModeNamedPipe != 0 || info.Mode().IsRegular() && info.Size() > 0 {
+		return "stdin is not read when FILE or DIR arguments are given: add - to read it too"
+	}
+	return ""
 }
 
 func isDir(p string) bool {
