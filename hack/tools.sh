@@ -4,7 +4,9 @@
 # that package at that version (read from the binary by `go version -m`), so a second
 # run does nothing.
 #
-#   BIN=bin KUSTOMIZE_VERSION=v5.8.2 SOPS_VERSION=v3.9.4 AGE_VERSION=v1.2.1 hack/tools.sh
+#   BIN=bin KUSTOMIZE_VERSION=v5.8.2 SOPS_VERSION=v3.9.4 AGE_VERSION=v1.2.1 hack/tools.sh [NAME...]
+#
+# NAMEs (kustomize, sops, age) install only those; age includes age-keygen.
 #
 # Cold, on 2 cores: kustomize about 1 min, sops about 4-5 min (its module pulls in the
 # cloud KMS SDKs), age under 1 min.
@@ -32,8 +34,13 @@ install() {
   built "$1" "$2" "$3" || { echo "tools.sh: $BIN/$1 is not $2@$3 after go install" >&2; exit 1; }
 }
 
+# wanted NAME: no arguments install every tool; otherwise only those named
+# (`hack/tools.sh kustomize` is what a first render needs).
+wanted() { [[ -z "${ONLY}" || " ${ONLY} " == *" $1 "* ]]; }
+ONLY="$*"
+
 mkdir -p "$BIN"
-install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
-install sops github.com/getsops/sops/v3/cmd/sops "$SOPS_VERSION"
-install age filippo.io/age/cmd/age "$AGE_VERSION"
-install age-keygen filippo.io/age/cmd/age-keygen "$AGE_VERSION"
+if wanted kustomize; then install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"; fi
+if wanted sops; then install sops github.com/getsops/sops/v3/cmd/sops "$SOPS_VERSION"; fi
+if wanted age; then install age filippo.io/age/cmd/age "$AGE_VERSION"; fi
+if wanted age; then install age-keygen filippo.io/age/cmd/age-keygen "$AGE_VERSION"; fi
