@@ -10,15 +10,12 @@ import (
 
 // envWith is an environment whose AGGAPI_NOW is now and whose real clock is realNow.
 func envWith(now string, realNow time.Time) Env {
-	return Env{
-		Getenv: func(k string) string {
-			if k == "AGGAPI_NOW" {
-				return now
-			}
-			return ""
-		},
-		Now: func() time.Time { return realNow },
-	}
+	return envOf(map[string]string{"AGGAPI_NOW": now}, realNow)
+}
+
+// envOf is an environment holding only vars, whose real clock says now.
+func envOf(vars map[string]string, now time.Time) Env {
+	return Env{Getenv: func(k string) string { return vars[k] }, Now: func() time.Time { return now }}
 }
 
 // TestAggapiNowSetsTheRendersClock: with AGGAPI_NOW the certificate is issued at that

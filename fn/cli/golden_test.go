@@ -155,9 +155,7 @@ func runFunction(t testing.TB, stdin []byte, now time.Time) (stdout []byte, stde
 }
 
 // testEnv is an environment without AGGAPI_NOW whose real clock says now.
-func testEnv(now time.Time) Env {
-	return Env{Getenv: func(string) string { return "" }, Now: func() time.Time { return now }}
-}
+func testEnv(now time.Time) Env { return envOf(nil, now) }
 
 func isResourceList(b []byte) bool {
 	n, err := yaml.Parse(string(b))

@@ -10,15 +10,7 @@ import (
 
 // envWarnings is an environment with AGGAPI_WARNINGS set to v and the real clock at now.
 func envWarnings(v string, now time.Time) Env {
-	return Env{
-		Getenv: func(k string) string {
-			if k == WarningsEnvVar {
-				return v
-			}
-			return ""
-		},
-		Now: func() time.Time { return now },
-	}
+	return envOf(map[string]string{WarningsEnvVar: v}, now)
 }
 
 // TestAggapiWarningsErrorFailsARenderThatWarns: with AGGAPI_WARNINGS=error a render

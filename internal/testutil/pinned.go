@@ -70,6 +70,13 @@ func FindPinned(name, pkg, pin string) (string, error) {
 func Pinned(tb testing.TB, name, pkg, pin string) string {
 	tb.Helper()
 	path, err := FindPinned(name, pkg, pin)
+	return toolOrSkip(tb, path, err)
+}
+
+// toolOrSkip returns path when err is nil; a missing or mismatched tool (a ToolError)
+// skips the test, or fails it when $AGGAPI_REQUIRE_TOOLS=1; any other error fails it.
+func toolOrSkip(tb testing.TB, path string, err error) string {
+	tb.Helper()
 	var missing *ToolError
 	switch {
 	case err == nil:

@@ -211,16 +211,7 @@ var FindKustomize = sync.OnceValues(func() (string, error) {
 func Kustomize(tb testing.TB) string {
 	tb.Helper()
 	path, err := FindKustomize()
-	var missing *ToolError
-	switch {
-	case err == nil:
-		return path
-	case errors.As(err, &missing) && !ToolsRequired():
-		tb.Skip(err)
-	default:
-		tb.Fatal(err)
-	}
-	return ""
+	return toolOrSkip(tb, path, err)
 }
 
 // ToolsRequired reports whether $AGGAPI_REQUIRE_TOOLS is 1.
