@@ -77,7 +77,8 @@ func addConfig(n *yaml.RNode, p string, seen map[string]verify.Config, out *[]ve
 	}
 	cert := api.Spec.Certificate
 	c := verify.Config{Name: api.Name, Digest: digest, Source: p,
-		Timing: verify.Timing{RenewBefore: cert.RenewBeforeDuration(), Overlap: cert.OverlapDuration(), From: "config"}}
+		Timing:      verify.Timing{RenewBefore: cert.RenewBeforeDuration(), Overlap: cert.OverlapDuration(), From: "config"},
+		PodTemplate: verify.PodTemplateFindings(api, p)}
 	if prev, dup := seen[api.Name]; dup {
 		if prev.Digest != digest {
 			return fmt.Errorf("--config: two different configs named %s (%s and %s)", api.Name, prev.Source, p)

@@ -409,6 +409,12 @@ func TestTargetsFromConfig(t *testing.T) {
 	if _, err := TargetsFromConfig(bad, nil); err == nil || !strings.Contains(err.Error(), "spec.group") {
 		t.Errorf("invalid config: %v", err)
 	}
+	// Valid as a config, refused by render's podTemplate rules: requests above limits.
+	overLimits := filepath.Join(t.TempDir(), "over.yaml")
+	_ = os.WriteFile(overLimits, []byte(wardleConfig+"    resources: {requests: {cpu: '2'}, limits: {cpu: '1'}}\n"), 0o600)
+	if _, err := TargetsFromConfig(overLimits, nil); err == nil || !strings.Contains(err.Error(), "spec.server.resources") {
+		t.Errorf("requests above limits: %v", err)
+	}
 }
 
 // TestProvidedConfigCABundle: `--config` of a provided-mode config compares the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/internal/boundedfile"
+	"github.com/aggapi/aggapi/fn/manifests"
 	"github.com/aggapi/aggapi/fn/pki"
 	"github.com/aggapi/aggapi/fn/verify"
 )
@@ -74,6 +75,10 @@ func TargetsFromConfig(path string, stdin io.Reader) ([]Target, error) {
 			continue
 		}
 		api, errs := config.LoadNode(n.YNode())
+		if len(errs) == 0 {
+			// The podTemplate rules render applies: a config it refuses has no live objects.
+			errs = manifests.CheckPodTemplate(api)
+		}
 		if len(errs) > 0 {
 			return nil, fmt.Errorf("%s: invalid AggregatedAPI: %w", name(path), errs.ToAggregate())
 		}

@@ -7,6 +7,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/aggapi/aggapi/fn/keys"
 	"github.com/aggapi/aggapi/fn/provenance"
 	"github.com/aggapi/aggapi/fn/sops"
 )
@@ -14,9 +15,9 @@ import (
 // The stamps a render leaves on every object it generates (fn/provenance defines them;
 // verify reads them without importing the renderer).
 const (
-	ownerLabel             = "aggapi.dev/owner"
-	configDigestAnnotation = "aggapi.dev/config-digest"
-	versionAnnotation      = "aggapi.dev/version"
+	ownerLabel             = keys.OwnerLabel
+	configDigestAnnotation = keys.ConfigDigestAnnotation
+	versionAnnotation      = keys.VersionAnnotation
 )
 
 // Rerender says how to refresh a stale render.
@@ -33,6 +34,9 @@ type Config struct {
 	Source string
 	// Timing is its renewBefore and overlap.
 	Timing Timing
+	// PodTemplate is what is wrong with its pod template (PodTemplateFindings); Stale
+	// reports it with the config.
+	PodTemplate []Finding
 }
 
 // maxKept bounds the whole objects Stamps keeps to name the fields of an edit.
@@ -124,7 +128,7 @@ func (s *Stamps) Edits(sev Severity, fields func(Edited) []string) []Finding {
 		out = append(out, Finding{sev, e.Object, fmt.Sprintf(
 			"changed after aggapi rendered it: it no longer matches its %s (%s). The next render of AggregatedAPI %s writes it back as the config says: "+
 				"put the change in the config, or in a kustomization over the rendered output (a deploy layer), and re-render",
-			provenance.RenderedDigestAnnotation, what, e.Owner)})
+			keys.RenderedDigestAnnotation, what, e.Owner)})
 	}
 	return out
 }
@@ -145,6 +149,7 @@ func (s *Stamps) Stale(configs []Config) []Finding {
 	var findings []Finding
 	for _, c := range configs {
 		object := fmt.Sprintf("AggregatedAPI %s (%s)", c.Name, c.Source)
+		findings = append(findings, c.PodTemplate...)
 		var unstamped, other, from []string
 		owned := 0
 		for _, o := range s.objects {
