@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/aggapi/aggapi/fn/keys"
 	"github.com/aggapi/aggapi/fn/pki"
 	"github.com/aggapi/aggapi/fn/provenance"
 	"github.com/aggapi/aggapi/fn/verify"
@@ -244,7 +245,7 @@ func checkStructure(t *testing.T, rl []byte, now time.Time) {
 	secrets := map[string]map[string][]byte{}
 	deployments := map[string]*yaml.RNode{}
 	certificates := map[string]*yaml.RNode{}
-	keys := 0
+	privateKeys := 0
 	for _, n := range nodes {
 		switch n.GetKind() {
 		case "Secret":
@@ -256,7 +257,7 @@ func checkStructure(t *testing.T, rl []byte, now time.Time) {
 				}
 				data[k] = b
 				if bytes.Contains(b, []byte("PRIVATE KEY")) {
-					keys++
+					privateKeys++
 				}
 			}
 			secrets[n.GetNamespace()] = data
@@ -266,8 +267,8 @@ func checkStructure(t *testing.T, rl []byte, now time.Time) {
 			certificates[n.GetNamespace()+"/"+n.GetName()] = n
 		}
 	}
-	if keys > 1 || bytes.Count(rl, []byte("PRIVATE KEY-----")) > 0 {
-		t.Errorf("more than the serving key is in the output (%d keys in secrets)", keys)
+	if privateKeys > 1 || bytes.Count(rl, []byte("PRIVATE KEY-----")) > 0 {
+		t.Errorf("more than the serving key is in the output (%d keys in secrets)", privateKeys)
 	}
 	apiServices := 0
 	for _, n := range nodes {
@@ -302,7 +303,7 @@ func checkStructure(t *testing.T, rl []byte, now time.Time) {
 			if podHash("aggapi.dev/ca-bundle-sha256") != sha(bundle) {
 				t.Errorf("pod template CA hash is not the SHA-256 of the caBundle")
 			}
-			if keys != 0 {
+			if privateKeys != 0 {
 				t.Errorf("provided mode emitted key material")
 			}
 		case annotations["cert-manager.io/inject-ca-from"] != "":
@@ -342,10 +343,10 @@ func checkStructure(t *testing.T, rl []byte, now time.Time) {
 			continue
 		}
 		a := n.GetAnnotations()
-		if got, want := a[provenance.RenderedDigestAnnotation], provenance.ObjectDigest(n); got != want {
+		if got, want := a[keys.RenderedDigestAnnotation], provenance.ObjectDigest(n); got != want {
 			t.Errorf("%s %s: rendered digest %s, the object's is %s", n.GetKind(), n.GetName(), got, want)
 		}
-		if a[provenance.ConfigDigestAnnotation] == "" || a[provenance.VersionAnnotation] != version.Devel {
+		if a[keys.ConfigDigestAnnotation] == "" || a[keys.VersionAnnotation] != version.Devel {
 			t.Errorf("%s %s is not stamped: %v", n.GetKind(), n.GetName(), a)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
 
+	"github.com/aggapi/aggapi/fn/keys"
 	"github.com/aggapi/aggapi/fn/manifests"
 	"github.com/aggapi/aggapi/fn/pki"
 )
@@ -193,14 +194,14 @@ func jsonList(s string) []string {
 // discoverTargets lists the APIServices aggapi rendered (label aggapi.dev/owner).
 func (d *Doctor) discoverTargets(ctx context.Context) []Target {
 	const what = "APIServices"
-	list, err := d.Aggregator.ApiregistrationV1().APIServices().List(ctx, metav1.ListOptions{LabelSelector: manifests.OwnerLabel})
+	list, err := d.Aggregator.ApiregistrationV1().APIServices().List(ctx, metav1.ListOptions{LabelSelector: keys.OwnerLabel})
 	if err != nil {
-		d.warn(what, "give the rendered manifests (-f FILE) or the config (--config FILE)", "cannot list APIServices labelled %s: %v", manifests.OwnerLabel, err)
+		d.warn(what, "give the rendered manifests (-f FILE) or the config (--config FILE)", "cannot list APIServices labelled %s: %v", keys.OwnerLabel, err)
 		return nil
 	}
 	if len(list.Items) == 0 {
 		d.warn(what, "give the rendered manifests (-f FILE) or the config (--config FILE)",
-			"no APIService labelled %s in the cluster, and neither -f nor --config given: nothing more to check", manifests.OwnerLabel)
+			"no APIService labelled %s in the cluster, and neither -f nor --config given: nothing more to check", keys.OwnerLabel)
 		return nil
 	}
 	var ts []Target
@@ -208,7 +209,7 @@ func (d *Doctor) discoverTargets(ctx context.Context) []Target {
 		api := &list.Items[i]
 		ts = append(ts, Target{Name: api.Name, Injector: injectorOf(api.Annotations), Source: "the cluster"})
 	}
-	d.ok(what, "%d APIService(s) labelled %s in the cluster (no -f or --config given)", len(ts), manifests.OwnerLabel)
+	d.ok(what, "%d APIService(s) labelled %s in the cluster (no -f or --config given)", len(ts), keys.OwnerLabel)
 	return ts
 }
 

@@ -8,6 +8,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/keys"
 )
 
 // Annotations that hand the caBundle to an in-cluster injector.
@@ -16,8 +17,7 @@ const (
 	OpenShiftInjectAnnotation      = "service.beta.openshift.io/inject-cabundle"
 	OpenShiftServingCertAnnotation = "service.beta.openshift.io/serving-cert-secret-name"
 
-	DependsOnAnnotation = "config.kubernetes.io/depends-on"
-	SyncWaveAnnotation  = "argocd.argoproj.io/sync-wave"
+	SyncWaveAnnotation = "argocd.argoproj.io/sync-wave"
 )
 
 // APIService registers one version of the group with the kube-aggregator, trusting
@@ -31,8 +31,8 @@ func APIService(api *config.AggregatedAPI, g config.APIGroup, v config.Version, 
 		// backend turns discovery partial for the whole cluster (and blocks namespace
 		// deletion). kpt live apply reads depends-on; Argo CD syncs waves in order and
 		// prunes in reverse.
-		DependsOnAnnotation: "apps/namespaces/" + api.Spec.Namespace + "/Deployment/" + n.Deployment,
-		SyncWaveAnnotation:  "1",
+		keys.DependsOnAnnotation: "apps/namespaces/" + api.Spec.Namespace + "/Deployment/" + n.Deployment,
+		SyncWaveAnnotation:       "1",
 	})
 	switch api.Spec.Certificate.Mode {
 	case config.ModeCertManager:

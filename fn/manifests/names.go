@@ -7,23 +7,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/keys"
 )
 
 const (
-	// OwnerLabel marks every object the function generates with the config's name;
-	// objects without it pass through the function untouched.
-	OwnerLabel = "aggapi.dev/owner"
-	// CertHashAnnotation on the pod template holds the SHA-256 of the serving
-	// certificate, so a new certificate rolls the pods.
-	CertHashAnnotation = "aggapi.dev/serving-cert-sha256"
-	// CABundleHashAnnotation does the same in provided mode, where only the CA is known.
-	CABundleHashAnnotation = "aggapi.dev/ca-bundle-sha256"
-
-	nameLabel      = "app.kubernetes.io/name"
-	componentLabel = "app.kubernetes.io/component"
-	managedByLabel = "app.kubernetes.io/managed-by"
-	component      = "apiserver"
-	managedBy      = "aggapi"
+	component = "apiserver"
+	managedBy = "aggapi"
 
 	certMountPath  = "/var/run/aggapi/serving-cert"
 	containerName  = "apiserver"
@@ -46,9 +35,9 @@ type Names = config.Names
 func labels(api *config.AggregatedAPI) map[string]string {
 	l := make(map[string]string, len(api.Spec.CommonLabels)+3)
 	maps.Copy(l, api.Spec.CommonLabels)
-	l[OwnerLabel] = api.Name
-	l[nameLabel] = api.Name
-	l[managedByLabel] = managedBy
+	l[keys.OwnerLabel] = api.Name
+	l[keys.NameLabel] = api.Name
+	l[keys.ManagedByLabel] = managedBy
 	return l
 }
 
@@ -70,7 +59,7 @@ func annotations(api *config.AggregatedAPI, extra ...map[string]string) map[stri
 }
 
 func selector(api *config.AggregatedAPI) map[string]string {
-	return map[string]string{nameLabel: api.Name, componentLabel: component}
+	return map[string]string{keys.NameLabel: api.Name, keys.ComponentLabel: component}
 }
 
 func meta(api *config.AggregatedAPI, name, namespace string) metav1.ObjectMeta {

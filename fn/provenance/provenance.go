@@ -10,31 +10,11 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/keys"
 )
 
-const (
-	// ConfigDigestAnnotation is the digest of the AggregatedAPI an object was rendered
-	// from, after defaulting: `aggapi verify --config` compares it with the config in Git.
-	ConfigDigestAnnotation = "aggapi.dev/config-digest"
-	// VersionAnnotation is the version of the aggapi that rendered the object.
-	VersionAnnotation = "aggapi.dev/version"
-	// RenderedDigestAnnotation is the digest of the object as aggapi wrote it (without
-	// this annotation and the tools' bookkeeping): the next render tells an edit by it.
-	RenderedDigestAnnotation = "aggapi.dev/rendered-digest"
-
-	digestPrefix = "sha256:"
-)
-
-// IsToolAnnotation tells the annotations kustomize and kpt add and change for their own
-// bookkeeping (file path, index, ids, origin): they never count as an edit.
-func IsToolAnnotation(key string) bool {
-	for _, p := range []string{"config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/", "kustomize.config.k8s.io/", "alpha.config.kubernetes.io/"} {
-		if strings.HasPrefix(key, p) {
-			return true
-		}
-	}
-	return false
-}
+const digestPrefix = "sha256:"
 
 // Digest is the SHA-256 of a YAML value in canonical form, as "sha256:<hex>".
 func Digest(n *yaml.Node) string {
@@ -42,7 +22,7 @@ func Digest(n *yaml.Node) string {
 }
 
 // ObjectDigest is the digest of an object as the next render compares it: without its
-// own RenderedDigestAnnotation and without the tools' bookkeeping annotations.
+// own keys.RenderedDigestAnnotation and without the tools' bookkeeping annotations.
 func ObjectDigest(obj *yaml.RNode) string {
 	return digestAt(obj.YNode(), atRoot)
 }
@@ -59,7 +39,7 @@ func SetRenderedDigest(obj *yaml.RNode) error {
 	if err != nil {
 		return err
 	}
-	setValue(ann, RenderedDigestAnnotation, ObjectDigest(obj))
+	setValue(ann, keys.RenderedDigestAnnotation, ObjectDigest(obj))
 	return nil
 }
 
@@ -70,9 +50,9 @@ func Stamp(obj *yaml.RNode, configDigest, version string) error {
 	if err != nil {
 		return err
 	}
-	setValue(ann, ConfigDigestAnnotation, configDigest)
-	setValue(ann, VersionAnnotation, version)
-	setValue(ann, RenderedDigestAnnotation, ObjectDigest(obj))
+	setValue(ann, keys.ConfigDigestAnnotation, configDigest)
+	setValue(ann, keys.VersionAnnotation, version)
+	setValue(ann, keys.RenderedDigestAnnotation, ObjectDigest(obj))
 	return nil
 }
 
@@ -122,7 +102,7 @@ func setValue(m *yaml.Node, key, value string) {
 // Edited tells whether obj differs from what aggapi wrote, by the digest it recorded;
 // an object without a recorded digest (an older aggapi's) does not count as edited.
 func Edited(obj *yaml.RNode) bool {
-	want := obj.GetAnnotations()[RenderedDigestAnnotation]
+	want := obj.GetAnnotations()[keys.RenderedDigestAnnotation]
 	return want != "" && want != ObjectDigest(obj)
 }
 
@@ -130,7 +110,7 @@ func Edited(obj *yaml.RNode) bool {
 // order, ignoring the stamps and the tools' bookkeeping annotations. List items that
 // are objects with a name are addressed by it: containers[name=apiserver].image.
 func Changes(want, got *yaml.RNode) []string {
-	ignore := []string{RenderedDigestAnnotation, ConfigDigestAnnotation, VersionAnnotation}
+	ignore := []string{keys.RenderedDigestAnnotation, keys.ConfigDigestAnnotation, keys.VersionAnnotation}
 	var paths []string
 	diff(canonicalObject(want, ignore...), canonicalObject(got, ignore...), "", &paths)
 	return paths
@@ -149,7 +129,7 @@ func canonicalObject(obj *yaml.RNode, ignore ...string) value {
 // objectSkip skips the tools' bookkeeping annotations and the given ones.
 func objectSkip(ignore ...string) func(path []string, key string) bool {
 	return func(path []string, key string) bool {
-		return len(path) == 2 && path[0] == "metadata" && path[1] == "annotations" && (IsToolAnnotation(key) || slices.Contains(ignore, key))
+		return len(path) == 2 && path[0] == "metadata" && path[1] == "annotations" && (keys.IsToolAnnotation(key) || slices.Contains(ignore, key))
 	}
 }
 
@@ -263,7 +243,7 @@ func (w where) child(key string) where {
 }
 
 // appendCanonical appends n in canonical form to b, with the same rules as canonical
-// with objectSkip(RenderedDigestAnnotation) when w is atRoot (sorted keys, typed
+// with objectSkip(keys.RenderedDigestAnnotation) when w is atRoot (sorted keys, typed
 // scalars, empty and null values dropped) but without building a tree: a digest is
 // taken of every object of every render. It reports false, having appended nothing,
 // for a value canonical would drop.
@@ -281,21 +261,21 @@ func appendCanonical(b []byte, n *yaml.Node, w where, depth int) ([]byte, bool) 
 		return appendScalar(b, scalar{"*", n.Value}), true
 	case yaml.MappingNode:
 		var small [16]int // most objects' mappings: no allocation
-		keys := small[:0]
+		order := small[:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i].Value
-			if w == inAnnotations && (k == RenderedDigestAnnotation || IsToolAnnotation(k)) {
+			if w == inAnnotations && (k == keys.RenderedDigestAnnotation || keys.IsToolAnnotation(k)) {
 				continue
 			}
-			keys = append(keys, i)
+			order = append(order, i)
 		}
-		if !slices.IsSortedFunc(keys, func(x, y int) int { return strings.Compare(n.Content[x].Value, n.Content[y].Value) }) {
-			slices.SortStableFunc(keys, func(x, y int) int { return strings.Compare(n.Content[x].Value, n.Content[y].Value) })
+		if !slices.IsSortedFunc(order, func(x, y int) int { return strings.Compare(n.Content[x].Value, n.Content[y].Value) }) {
+			slices.SortStableFunc(order, func(x, y int) int { return strings.Compare(n.Content[x].Value, n.Content[y].Value) })
 		}
 		start := len(b)
 		b = append(b, '{')
 		wrote := false
-		for _, i := range keys {
+		for _, i := range order {
 			mark := len(b)
 			b = appendString(b, n.Content[i].Value)
 			b = append(b, ':')

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/aggapi/aggapi/fn/keys"
 )
 
 const deployment = `apiVersion: apps/v1
@@ -31,14 +33,14 @@ func TestDigestIgnoresFormattingAndBookkeeping(t *testing.T) {
 	if err := SetRenderedDigest(base); err != nil {
 		t.Fatal(err)
 	}
-	want := base.GetAnnotations()[RenderedDigestAnnotation]
+	want := base.GetAnnotations()[keys.RenderedDigestAnnotation]
 	// The same object as kustomize or kpt hand it back: other key order, flow style,
 	// quotes, comments, an empty field, and their bookkeeping annotations.
 	same := yaml.MustParse(`kind: Deployment # comment
 apiVersion: "apps/v1"
 metadata:
   annotations:
-    ` + RenderedDigestAnnotation + `: ` + want + `
+    ` + keys.RenderedDigestAnnotation + `: ` + want + `
     config.kubernetes.io/path: wardle/deployment.yaml
     internal.config.kubernetes.io/index: '3'
     config.k8s.io/id: '1'
@@ -99,7 +101,7 @@ func TestChangesNamePaths(t *testing.T) {
 	if err := got.PipeE(yaml.LookupCreate(yaml.MappingNode, "spec", "template", "spec"), yaml.SetField("tolerations", yaml.MustParse("- {key: dedicated, operator: Exists}"))); err != nil {
 		t.Fatal(err)
 	}
-	if err := got.PipeE(yaml.SetAnnotation(VersionAnnotation, "v9")); err != nil { // stamps are not changes
+	if err := got.PipeE(yaml.SetAnnotation(keys.VersionAnnotation, "v9")); err != nil { // stamps are not changes
 		t.Fatal(err)
 	}
 	paths := Changes(want, got)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/internal/boundedfile"
+	"github.com/aggapi/aggapi/fn/keys"
 	"github.com/aggapi/aggapi/fn/manifests"
 	"github.com/aggapi/aggapi/fn/pki"
 	"github.com/aggapi/aggapi/fn/provenance"
@@ -131,7 +132,7 @@ const caNamePrefix = "aggapi CA for "
 // parse or was edited; an error that is a *notOursError means it is not aggapi's.
 func (r *run) previousMaterial(prev *yaml.RNode, api *config.AggregatedAPI, req pki.ServingCertRequest) (pki.ServingMaterial, *pki.Parsed, error) {
 	if !unchangedBeyondMetadata(prev, manifests.ServingSecret(api, api.ObjectNames(), manifests.SecretPEM{})) {
-		return pki.ServingMaterial{}, nil, notOurs("it was changed after aggapi rendered it (its %s does not match), so its key material is neither reused nor trusted", provenance.RenderedDigestAnnotation)
+		return pki.ServingMaterial{}, nil, notOurs("it was changed after aggapi rendered it (its %s does not match), so its key material is neither reused nor trusted", keys.RenderedDigestAnnotation)
 	}
 	m, err := secretMaterial(prev)
 	if err != nil {
@@ -189,7 +190,7 @@ func unchangedBeyondMetadata(prev *yaml.RNode, want runtime.Object) bool {
 	c := prev.Copy()
 	recorded := prev.GetAnnotations()
 	annotations := w.GetAnnotations()
-	for _, k := range []string{provenance.ConfigDigestAnnotation, provenance.VersionAnnotation, provenance.RenderedDigestAnnotation} {
+	for _, k := range []string{keys.ConfigDigestAnnotation, keys.VersionAnnotation, keys.RenderedDigestAnnotation} {
 		if v, ok := recorded[k]; ok {
 			annotations[k] = v
 		}
@@ -333,7 +334,7 @@ func material(bundle []*x509.Certificate, m pki.ServingMaterial) manifests.Mater
 	return manifests.Material{
 		CABundle:       pki.EncodeCertPEM(bundle...),
 		Secret:         &manifests.SecretPEM{CertPEM: m.CertPEM, KeyPEM: m.KeyPEM, CAPEM: m.CAPEM},
-		PodAnnotations: manifests.HashAnnotation(manifests.CertHashAnnotation, m.CertPEM),
+		PodAnnotations: manifests.HashAnnotation(keys.CertHashAnnotation, m.CertPEM),
 	}
 }
 
@@ -375,7 +376,7 @@ func (r *run) provided(api *config.AggregatedAPI) (manifests.Material, error) {
 	r.info(fmt.Sprintf("using the provided CA (%d certificate(s), first expires %s) and Secret %s/%s", len(cas), stamp(earliest(cas)), api.Spec.Namespace, p.SecretName))
 	return manifests.Material{
 		CABundle:       bundle,
-		PodAnnotations: manifests.HashAnnotation(manifests.CABundleHashAnnotation, bundle),
+		PodAnnotations: manifests.HashAnnotation(keys.CABundleHashAnnotation, bundle),
 	}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/keys"
 	"github.com/aggapi/aggapi/fn/pki"
 	"github.com/aggapi/aggapi/fn/provenance"
 )
@@ -24,7 +25,7 @@ func TestStamps(t *testing.T) {
 	first := render(t, nil, cfg, t0)
 	for _, it := range first.Items {
 		a := it.GetAnnotations()
-		if !strings.HasPrefix(a[provenance.ConfigDigestAnnotation], "sha256:") || a[provenance.VersionAnnotation] == "" {
+		if !strings.HasPrefix(a[keys.ConfigDigestAnnotation], "sha256:") || a[keys.VersionAnnotation] == "" {
 			t.Errorf("%s %s is not stamped: %v", it.GetKind(), it.GetName(), a)
 		}
 		if provenance.Edited(it) {

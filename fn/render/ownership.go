@@ -6,7 +6,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/aggapi/aggapi/fn/manifests"
+	"github.com/aggapi/aggapi/fn/keys"
 )
 
 // generatedKinds are the kinds, by API group, that aggapi generates under some config:
@@ -53,7 +53,7 @@ func groupKind(apiVersion, kind string) string {
 // ownedBy tells whether an item belongs to the render of the config named owner: it
 // carries its owner label and is of a kind aggapi generates.
 func ownedBy(n *yaml.RNode, owner string) bool {
-	return n.GetLabels()[manifests.OwnerLabel] == owner && generatedKinds[groupKind(n.GetApiVersion(), n.GetKind())]
+	return n.GetLabels()[keys.OwnerLabel] == owner && generatedKinds[groupKind(n.GetApiVersion(), n.GetKind())]
 }
 
 // partition splits items into those of this config's render and all others, in their
@@ -63,7 +63,7 @@ func partition(items []*yaml.RNode, owner string) (owned, foreign, strays []*yam
 		switch {
 		case ownedBy(it, owner):
 			owned = append(owned, it)
-		case it.GetLabels()[manifests.OwnerLabel] == owner:
+		case it.GetLabels()[keys.OwnerLabel] == owner:
 			strays = append(strays, it)
 			foreign = append(foreign, it)
 		default:
@@ -94,7 +94,7 @@ func objectID(apiVersion, kind, namespace, name string) string {
 func (r *run) refuseStrays(strays []*yaml.RNode, owner string) {
 	for _, it := range strays {
 		r.fail(fmt.Sprintf("%s %s%s carries the label %s: %s, but aggapi never generates that kind (%s %s): remove the label, which marks the objects this config's render replaces and prunes",
-			it.GetKind(), qualifiedName(it), inFile(it), manifests.OwnerLabel, owner, it.GetApiVersion(), it.GetKind()), "")
+			it.GetKind(), qualifiedName(it), inFile(it), keys.OwnerLabel, owner, it.GetApiVersion(), it.GetKind()), "")
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/aggapi/aggapi/fn/manifests"
+	"github.com/aggapi/aggapi/fn/keys"
 )
 
 // TestGeneratedKinds ties generatedKinds and clusterScopedKinds to what the render
@@ -37,7 +37,7 @@ func TestGeneratedKinds(t *testing.T) {
 			continue
 		}
 		for _, it := range out.Items {
-			if it.GetLabels()[manifests.OwnerLabel] == "" {
+			if it.GetLabels()[keys.OwnerLabel] == "" {
 				continue
 			}
 			gk := groupKind(it.GetApiVersion(), it.GetKind())

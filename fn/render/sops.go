@@ -5,6 +5,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/aggapi/aggapi/fn/keys"
 	"github.com/aggapi/aggapi/fn/sops"
 )
 
@@ -37,7 +38,7 @@ func (r *run) checkEncrypted(items []*yaml.RNode, owner, secretID string) {
 // inFile names the file an item came from, when kustomize or kpt said.
 func inFile(n *yaml.RNode) string {
 	a := n.GetAnnotations()
-	for _, k := range []string{"config.kubernetes.io/path", "internal.config.kubernetes.io/path"} {
+	for _, k := range []string{keys.LegacyPathAnnotation, keys.PathAnnotation} {
 		if p := a[k]; p != "" {
 			return " (" + p + ")"
 		}

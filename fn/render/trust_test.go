@@ -8,6 +8,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/aggapi/aggapi/fn/keys"
 	"github.com/aggapi/aggapi/fn/pki"
 	"github.com/aggapi/aggapi/fn/provenance"
 )
@@ -26,7 +27,7 @@ func setPEM(t *testing.T, it *yaml.RNode, value []byte, stamp string, path ...st
 			t.Fatal(err)
 		}
 	case "unstamped":
-		if err := it.PipeE(yaml.ClearAnnotation(provenance.RenderedDigestAnnotation)); err != nil {
+		if err := it.PipeE(yaml.ClearAnnotation(keys.RenderedDigestAnnotation)); err != nil {
 			t.Fatal(err)
 		}
 	}
