@@ -1,4 +1,4 @@
-package config
+package yamljson
 
 import (
 	"bytes"
@@ -12,71 +12,44 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// Limits on the function config, checked while it is read and before anything else
-// looks at it. A real config is a few KB with a few hundred values; these leave
-// room for long caBundles and many annotations, and refuse what would make the
-// function slow or large.
-const (
-	// MaxConfigBytes bounds the text of a config's keys and values (a 64 KiB caBundle fits
-	// sixteen times over); aliases count each time they are used.
-	MaxConfigBytes = 1 << 20
-	// MaxConfigValues bounds the number of keys, values and list items.
-	MaxConfigValues = 50_000
-	// MaxConfigDepth bounds the nesting of mappings and lists.
-	MaxConfigDepth = 64
-	// maxDocumentBytes bounds a config document handed to Load as text, before it is
-	// parsed: comments and indentation may make it larger than MaxConfigBytes.
-	maxDocumentBytes = 4 * MaxConfigBytes
-)
-
-// tooLargeOrigin marks the error of a config over the limits.
-const tooLargeOrigin = "aggapi.dev/config-too-large"
-
-// TooLarge reports whether errs refuse a config for its size: a caller should then not
-// echo the config back (writing a 150,000-key mapping costs half a GB).
-func TooLarge(errs field.ErrorList) bool {
-	for _, e := range errs {
-		if e.Origin == tooLargeOrigin {
-			return true
-		}
-	}
-	return false
+// Limits bound what Encode reads.
+type Limits struct {
+	// Bytes bounds the text of keys and values; aliases count each time they are used.
+	Bytes int
+	// Values bounds the number of keys, values and list items.
+	Values int
+	// Depth bounds the nesting of mappings and lists.
+	Depth int
 }
 
-// LoadNode is Load for a config already parsed into a YAML node, such as the
-// functionConfig of a ResourceList.
-func LoadNode(n *yaml.Node) (*AggregatedAPI, field.ErrorList) {
-	raw, errs := nodeJSON(n)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return LoadJSON(raw)
-}
+// TooLargeOrigin is the Origin of the error of a document over the Bytes or Values limit.
+const TooLargeOrigin = "aggapi.dev/config-too-large"
 
-// nodeJSON turns a YAML node into JSON in one pass bounded by the limits above. It
+// Encode turns a YAML node into JSON in one pass bounded by limits. It
 // reads scalars as yaml.v3 decodes them into an interface{}, so values mean what they
 // meant before; it differs in finding duplicate keys with a map (yaml.v3 compares every
 // pair of keys of a mapping: minutes for 150,000 keys) and in stopping at the limits.
-func nodeJSON(n *yaml.Node) ([]byte, field.ErrorList) {
-	r := nodeReader{expanding: map[*yaml.Node]bool{}}
+func Encode(n *yaml.Node, limits Limits) ([]byte, field.ErrorList) {
+	r := nodeReader{limits: limits, expanding: map[*yaml.Node]bool{}}
 	v := r.value(n, nil, 0)
 	if r.err != nil {
 		return nil, field.ErrorList{r.err}
 	}
 	m, ok := v.(map[string]any)
 	if !ok || m == nil {
-		return nil, field.ErrorList{problem(nil, "the function config must be a YAML mapping")}
+		return nil, field.ErrorList{Problem(nil, "the function config must be a YAML mapping")}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(m); err != nil {
-		return nil, field.ErrorList{problem(nil, fmt.Sprintf("not representable as JSON: %v", err))}
+		return nil, field.ErrorList{Problem(nil, fmt.Sprintf("not representable as JSON: %v", err))}
 	}
 	return buf.Bytes(), nil
 }
 
 type nodeReader struct {
+	limits        Limits
 	values, bytes int
 	expanding     map[*yaml.Node]bool // anchors being expanded, to refuse an alias inside its own anchor
 	err           *field.Error        // the first problem; reading stops there
@@ -84,12 +57,12 @@ type nodeReader struct {
 
 func (r *nodeReader) fail(p *field.Path, detail string) {
 	if r.err == nil {
-		r.err = problem(p, detail)
+		r.err = Problem(p, detail)
 	}
 }
 
-// problem is an error at p (or about the whole config, for a nil p) with no value to show.
-func problem(p *field.Path, detail string) *field.Error {
+// Problem is an error at p (or about the whole config, for a nil p) with no value to show.
+func Problem(p *field.Path, detail string) *field.Error {
 	f := ""
 	if p != nil {
 		f = p.String()
@@ -105,13 +78,13 @@ func (r *nodeReader) count(p *field.Path, n int) bool {
 		return false
 	}
 	switch {
-	case r.values > MaxConfigValues:
-		r.fail(nil, fmt.Sprintf("the function config is too large: more than %d keys, values and list items (the limit was reached at %s; aliases count each time they are used)", MaxConfigValues, p))
-	case r.bytes > MaxConfigBytes:
-		r.fail(nil, fmt.Sprintf("the function config is too large: more than %d bytes of keys and values (the limit was reached at %s; aliases count each time they are used)", MaxConfigBytes, p))
+	case r.values > r.limits.Values:
+		r.fail(nil, fmt.Sprintf("the function config is too large: more than %d keys, values and list items (the limit was reached at %s; aliases count each time they are used)", r.limits.Values, p))
+	case r.bytes > r.limits.Bytes:
+		r.fail(nil, fmt.Sprintf("the function config is too large: more than %d bytes of keys and values (the limit was reached at %s; aliases count each time they are used)", r.limits.Bytes, p))
 	}
 	if r.err != nil {
-		r.err.Origin = tooLargeOrigin
+		r.err.Origin = TooLargeOrigin
 	}
 	return r.err == nil
 }
@@ -120,8 +93,8 @@ func (r *nodeReader) value(n *yaml.Node, p *field.Path, depth int) any {
 	if r.err != nil || n == nil {
 		return nil
 	}
-	if depth > MaxConfigDepth {
-		r.fail(p, fmt.Sprintf("nested more than %d levels deep", MaxConfigDepth))
+	if depth > r.limits.Depth {
+		r.fail(p, fmt.Sprintf("nested more than %d levels deep", r.limits.Depth))
 		return nil
 	}
 	switch n.Kind {
@@ -149,7 +122,7 @@ func (r *nodeReader) value(n *yaml.Node, p *field.Path, depth int) any {
 		if !r.count(p, 0) {
 			return nil
 		}
-		out := make([]any, 0, min(len(n.Content), MaxConfigValues))
+		out := make([]any, 0, min(len(n.Content), r.limits.Values))
 		for i, item := range n.Content {
 			out = append(out, r.value(item, p.Index(i), depth+1))
 			if r.err != nil {
@@ -161,7 +134,7 @@ func (r *nodeReader) value(n *yaml.Node, p *field.Path, depth int) any {
 		if !r.count(p, 0) {
 			return nil
 		}
-		out := make(map[string]any, min(len(n.Content)/2, MaxConfigValues))
+		out := make(map[string]any, min(len(n.Content)/2, r.limits.Values))
 		r.mapping(n, p, depth, out, false)
 		return out
 	}
@@ -219,8 +192,8 @@ func (r *nodeReader) mapping(n *yaml.Node, p *field.Path, depth int, out map[str
 
 // merge applies a YAML merge key's value (a mapping, an alias of one, or a list of those).
 func (r *nodeReader) merge(m *yaml.Node, p *field.Path, depth int, out map[string]any) {
-	if depth > MaxConfigDepth {
-		r.fail(p, fmt.Sprintf("nested more than %d levels deep", MaxConfigDepth))
+	if depth > r.limits.Depth {
+		r.fail(p, fmt.Sprintf("nested more than %d levels deep", r.limits.Depth))
 		return
 	}
 	switch m.Kind {
