@@ -257,8 +257,8 @@ func notSymlink(root *os.Root, name string) error {
 
 // read reads the three files as every input is read: regular files, at most 64 KiB.
 // A symlink in place of any of them is refused, even when another is missing.
-func read(root *os.Root) (pki.ServingMaterial, error) {
-	var m pki.ServingMaterial
+func read(root *os.Root) (pki.TLSMaterial, error) {
+	var m pki.TLSMaterial
 	for _, name := range []string{CAFile, CertFile, KeyFile} {
 		if err := notSymlink(root, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return m, err

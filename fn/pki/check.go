@@ -8,14 +8,15 @@ import (
 	"time"
 )
 
-// ServingMaterial is the PEM a serving Secret holds: tls.crt, tls.key and ca.crt.
-type ServingMaterial struct {
+// TLSMaterial is the PEM a kubernetes.io/tls Secret holds (tls.crt, tls.key, ca.crt):
+// a serving certificate (Check) or a client certificate (CheckClient), with its CA.
+type TLSMaterial struct {
 	CertPEM []byte
 	KeyPEM  []byte
 	CAPEM   []byte
 }
 
-// Parsed is serving material that parsed and checked out.
+// Parsed is TLS material that parsed and checked out.
 type Parsed struct {
 	Leaf *x509.Certificate
 	CAs  []*x509.Certificate
@@ -29,7 +30,7 @@ func RenewalTime(cert *x509.Certificate, renewBefore time.Duration) time.Time {
 // Check parses previous serving material and reports, as an error, why it cannot serve
 // req any longer: unparsable, key mismatch, not signed by the CA, wrong names or key
 // algorithm, outliving its CA, or due for renewal at now. A nil error means reuse it.
-func (m ServingMaterial) Check(req ServingCertRequest, renewBefore time.Duration, now time.Time) (*Parsed, error) {
+func (m TLSMaterial) Check(req ServingCertRequest, renewBefore time.Duration, now time.Time) (*Parsed, error) {
 	if len(req.DNSNames) == 0 {
 		return nil, fmt.Errorf("no DNS names requested")
 	}
@@ -48,7 +49,7 @@ func (m ServingMaterial) Check(req ServingCertRequest, renewBefore time.Duration
 
 // CheckClient is Check for a client certificate: the same reasons, with the common
 // name in place of the DNS names.
-func (m ServingMaterial) CheckClient(req ClientCertRequest, renewBefore time.Duration, now time.Time) (*Parsed, error) {
+func (m TLSMaterial) CheckClient(req ClientCertRequest, renewBefore time.Duration, now time.Time) (*Parsed, error) {
 	p, err := m.parse()
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func (m ServingMaterial) CheckClient(req ClientCertRequest, renewBefore time.Dur
 	return p, p.due(req.KeyAlgorithm, renewBefore, now)
 }
 
-func (m ServingMaterial) parse() (*Parsed, error) {
+func (m TLSMaterial) parse() (*Parsed, error) {
 	certs, err := ParseCertsPEM(m.CertPEM)
 	if err != nil {
 		return nil, fmt.Errorf("tls.crt: %w", err)

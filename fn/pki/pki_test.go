@@ -16,7 +16,7 @@ var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 var names = []string{"api.wardle.svc", "api", "api.wardle", "api.wardle.svc.cluster.local"}
 
-func issue(t *testing.T, alg KeyAlgorithm, now time.Time, validity time.Duration) ServingMaterial {
+func issue(t *testing.T, alg KeyAlgorithm, now time.Time, validity time.Duration) TLSMaterial {
 	t.Helper()
 	ca, err := NewCertificateAuthority("test CA", alg, now, now.Add(validity))
 	if err != nil {
@@ -30,7 +30,7 @@ func issue(t *testing.T, alg KeyAlgorithm, now time.Time, validity time.Duration
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ServingMaterial{CertPEM: EncodeCertPEM(kp.Cert), KeyPEM: key, CAPEM: EncodeCertPEM(ca.Cert)}
+	return TLSMaterial{CertPEM: EncodeCertPEM(kp.Cert), KeyPEM: key, CAPEM: EncodeCertPEM(ca.Cert)}
 }
 
 func TestServingCertificateProfile(t *testing.T) {
@@ -100,17 +100,17 @@ func TestCheckRejectsBadMaterial(t *testing.T) {
 	other := issue(t, ECDSAP256, t0, 100*time.Hour)
 	req := ServingCertRequest{DNSNames: names, KeyAlgorithm: ECDSAP256}
 	cases := map[string]struct {
-		m    ServingMaterial
+		m    TLSMaterial
 		req  ServingCertRequest
 		want string
 	}{
-		"garbage cert":        {ServingMaterial{CertPEM: []byte("not pem"), KeyPEM: good.KeyPEM, CAPEM: good.CAPEM}, req, "tls.crt"},
-		"garbage key":         {ServingMaterial{CertPEM: good.CertPEM, KeyPEM: []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), CAPEM: good.CAPEM}, req, "tls.key"},
-		"key of another cert": {ServingMaterial{CertPEM: good.CertPEM, KeyPEM: other.KeyPEM, CAPEM: good.CAPEM}, req, "does not match"},
-		"other CA":            {ServingMaterial{CertPEM: good.CertPEM, KeyPEM: good.KeyPEM, CAPEM: other.CAPEM}, req, "does not verify"},
-		"leaf given as CA":    {ServingMaterial{CertPEM: good.CertPEM, KeyPEM: good.KeyPEM, CAPEM: good.CertPEM}, req, "is not a CA"},
-		"key given as cert":   {ServingMaterial{CertPEM: good.KeyPEM, KeyPEM: good.KeyPEM, CAPEM: good.CAPEM}, req, "not a CERTIFICATE"},
-		"oversized PEM":       {ServingMaterial{CertPEM: []byte(strings.Repeat("A", maxPEMBytes+1)), KeyPEM: good.KeyPEM, CAPEM: good.CAPEM}, req, "more than"},
+		"garbage cert":        {TLSMaterial{CertPEM: []byte("not pem"), KeyPEM: good.KeyPEM, CAPEM: good.CAPEM}, req, "tls.crt"},
+		"garbage key":         {TLSMaterial{CertPEM: good.CertPEM, KeyPEM: []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), CAPEM: good.CAPEM}, req, "tls.key"},
+		"key of another cert": {TLSMaterial{CertPEM: good.CertPEM, KeyPEM: other.KeyPEM, CAPEM: good.CAPEM}, req, "does not match"},
+		"other CA":            {TLSMaterial{CertPEM: good.CertPEM, KeyPEM: good.KeyPEM, CAPEM: other.CAPEM}, req, "does not verify"},
+		"leaf given as CA":    {TLSMaterial{CertPEM: good.CertPEM, KeyPEM: good.KeyPEM, CAPEM: good.CertPEM}, req, "is not a CA"},
+		"key given as cert":   {TLSMaterial{CertPEM: good.KeyPEM, KeyPEM: good.KeyPEM, CAPEM: good.CAPEM}, req, "not a CERTIFICATE"},
+		"oversized PEM":       {TLSMaterial{CertPEM: []byte(strings.Repeat("A", maxPEMBytes+1)), KeyPEM: good.KeyPEM, CAPEM: good.CAPEM}, req, "more than"},
 		"other names":         {good, ServingCertRequest{DNSNames: []string{"api.other.svc"}, KeyAlgorithm: ECDSAP256}, "does not verify"},
 		"extra name":          {good, ServingCertRequest{DNSNames: append(names, "more"), KeyAlgorithm: ECDSAP256}, "the config asks for"},
 		"other algorithm":     {good, ServingCertRequest{DNSNames: names, KeyAlgorithm: RSA2048}, "the config asks for RSA-2048"},

@@ -61,7 +61,7 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 		m, parsed, err := r.previousMaterial(prev, api, req)
 		if err == nil {
 			r.info(fmt.Sprintf("reused the serving certificate for %s: expires %s, renewed by a render after %s",
-				req.DNSNames[0], stamp(parsed.Leaf.NotAfter), stamp(pki.RenewalTime(parsed.Leaf, renewBefore))))
+				req.DNSNames[0], rfc3339(parsed.Leaf.NotAfter), rfc3339(pki.RenewalTime(parsed.Leaf, renewBefore))))
 			bundle := r.bundle(parsed.CAs, previousBundle, parsed.Leaf, cert.OverlapDuration())
 			return material(bundle, m), nil
 		}
@@ -95,8 +95,8 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 		return manifests.Material{}, err
 	}
 	// The CA key goes out of scope here: it is never written anywhere.
-	m := pki.ServingMaterial{CertPEM: pki.EncodeCertPEM(kp.Cert), KeyPEM: keyPEM, CAPEM: pki.EncodeCertPEM(ca.Cert)}
-	issued := fmt.Sprintf("issued a new serving certificate for %s, expires %s (%s)", req.DNSNames[0], stamp(kp.Cert.NotAfter), reason)
+	m := pki.TLSMaterial{CertPEM: pki.EncodeCertPEM(kp.Cert), KeyPEM: keyPEM, CAPEM: pki.EncodeCertPEM(ca.Cert)}
+	issued := fmt.Sprintf("issued a new serving certificate for %s, expires %s (%s)", req.DNSNames[0], rfc3339(kp.Cert.NotAfter), reason)
 	if broken {
 		r.warn(issued)
 	} else {
@@ -130,9 +130,9 @@ const caNamePrefix = "aggapi CA for "
 // The digest is no signature: anyone who can write the Secret can recompute it, so the
 // checks of the material itself come on top. parsed is nil when the material does not
 // parse or was edited; an error that is a *notOursError means it is not aggapi's.
-func (r *run) previousMaterial(prev *yaml.RNode, api *config.AggregatedAPI, req pki.ServingCertRequest) (pki.ServingMaterial, *pki.Parsed, error) {
+func (r *run) previousMaterial(prev *yaml.RNode, api *config.AggregatedAPI, req pki.ServingCertRequest) (pki.TLSMaterial, *pki.Parsed, error) {
 	if !unchangedBeyondMetadata(prev, manifests.ServingSecret(api, api.ObjectNames(), manifests.SecretPEM{})) {
-		return pki.ServingMaterial{}, nil, notOurs("it was changed after aggapi rendered it (its %s does not match), so its key material is neither reused nor trusted", keys.RenderedDigestAnnotation)
+		return pki.TLSMaterial{}, nil, notOurs("it was changed after aggapi rendered it (its %s does not match), so its key material is neither reused nor trusted", keys.RenderedDigestAnnotation)
 	}
 	m, err := secretMaterial(prev)
 	if err != nil {
@@ -242,7 +242,7 @@ func (r *run) keptCAs(previousCA *x509.Certificate, previousBundle []*x509.Certi
 		}
 		kept = append(kept, ca)
 		r.info(fmt.Sprintf("the caBundle also trusts the previous CA %q (%s, expires %s) until %s, while pods roll to the new certificate",
-			ca.Subject.CommonName, where, stamp(ca.NotAfter), stamp(end)))
+			ca.Subject.CommonName, where, rfc3339(ca.NotAfter), rfc3339(end)))
 	}
 	if previousCA != nil {
 		keep(previousCA, overlapEnd(leaf, overlap, previousCA), "from the previous Secret")
@@ -330,7 +330,7 @@ func (r *run) previousBundle(api *config.AggregatedAPI, owned []*yaml.RNode) []*
 	return nil
 }
 
-func material(bundle []*x509.Certificate, m pki.ServingMaterial) manifests.Material {
+func material(bundle []*x509.Certificate, m pki.TLSMaterial) manifests.Material {
 	return manifests.Material{
 		CABundle:       pki.EncodeCertPEM(bundle...),
 		Secret:         &manifests.SecretPEM{CertPEM: m.CertPEM, KeyPEM: m.KeyPEM, CAPEM: m.CAPEM},
@@ -364,16 +364,16 @@ func (r *run) provided(api *config.AggregatedAPI) (manifests.Material, error) {
 		case !ca.IsCA || !ca.BasicConstraintsValid:
 			r.fail(fmt.Sprintf("`%s`: certificate %d (%q) is not a CA certificate (basicConstraints CA:TRUE); give the CA that signed the serving certificate, not the serving certificate", path, i+1, ca.Subject.CommonName), path)
 		case !r.now.Before(ca.NotAfter):
-			r.fail(fmt.Sprintf("`%s`: CA certificate %d (%q) expired %s", path, i+1, ca.Subject.CommonName, stamp(ca.NotAfter)), path)
+			r.fail(fmt.Sprintf("`%s`: CA certificate %d (%q) expired %s", path, i+1, ca.Subject.CommonName, rfc3339(ca.NotAfter)), path)
 		case r.now.Add(api.Spec.Certificate.RenewBeforeDuration()).After(ca.NotAfter):
-			r.warn(fmt.Sprintf("the provided CA %q expires %s, within renewBefore (%s): replace it and the serving certificate it signed", ca.Subject.CommonName, stamp(ca.NotAfter), api.Spec.Certificate.RenewBefore))
+			r.warn(fmt.Sprintf("the provided CA %q expires %s, within renewBefore (%s): replace it and the serving certificate it signed", ca.Subject.CommonName, rfc3339(ca.NotAfter), api.Spec.Certificate.RenewBefore))
 		}
 	}
 	if r.failed {
 		return manifests.Material{}, nil
 	}
 	bundle := pki.EncodeCertPEM(cas...)
-	r.info(fmt.Sprintf("using the provided CA (%d certificate(s), first expires %s) and Secret %s/%s", len(cas), stamp(earliest(cas)), api.Spec.Namespace, p.SecretName))
+	r.info(fmt.Sprintf("using the provided CA (%d certificate(s), first expires %s) and Secret %s/%s", len(cas), rfc3339(earliest(cas)), api.Spec.Namespace, p.SecretName))
 	return manifests.Material{
 		CABundle:       bundle,
 		PodAnnotations: manifests.HashAnnotation(keys.CABundleHashAnnotation, bundle),
@@ -426,7 +426,7 @@ func findSecret(owned []*yaml.RNode, name, namespace string) *yaml.RNode {
 	return nil
 }
 
-func secretMaterial(secret *yaml.RNode) (pki.ServingMaterial, error) {
+func secretMaterial(secret *yaml.RNode) (pki.TLSMaterial, error) {
 	data := secret.GetDataMap()
 	get := func(key string) ([]byte, error) {
 		v, ok := data[key]
@@ -439,7 +439,7 @@ func secretMaterial(secret *yaml.RNode) (pki.ServingMaterial, error) {
 		}
 		return b, nil
 	}
-	var m pki.ServingMaterial
+	var m pki.TLSMaterial
 	var err error
 	if m.CertPEM, err = get("tls.crt"); err != nil {
 		return m, err

@@ -261,4 +261,4 @@ func fileOf(n *yaml.RNode) *File {
 	return nil
 }
 
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
