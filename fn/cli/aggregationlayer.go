@@ -34,8 +34,9 @@ func AggregationLayer(args []string, stdout, stderr io.Writer) int {
 	return Run(OS(), append([]string{"aggregation-layer"}, args...), nil, stdout, stderr)
 }
 
-// aggregationLayer runs `aggapi aggregation-layer` at clock c.
-func aggregationLayer(c clock.Clock, args []string, stdout, stderr io.Writer) int {
+// aggregationLayer runs `aggapi aggregation-layer` at clock c, with keys from keys
+// (nil: pki.GenerateKey).
+func aggregationLayer(c clock.Clock, keys pki.KeySource, args []string, stdout, stderr io.Writer) int {
 	stderr = redact.NewWriter(stderr)
 	fs := flag.NewFlagSet("aggregation-layer", flag.ContinueOnError)
 	var o frontproxy.Options
@@ -75,6 +76,7 @@ func aggregationLayer(c clock.Clock, args []string, stdout, stderr io.Writer) in
 	if err := frontproxy.CheckDir(o.FlagDir); o.FlagDir != "" && err != nil {
 		return bad("--flag-dir %q: %v", o.FlagDir, err)
 	}
+	o.Keys = keys
 	res, err := frontproxy.Ensure(o, c.Now())
 	var flagDir *frontproxy.FlagDirError
 	if errors.As(err, &flagDir) {

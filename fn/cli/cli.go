@@ -13,16 +13,20 @@ import (
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/internal/redact"
 	"github.com/aggapi/aggapi/fn/internal/resourcelist"
+	"github.com/aggapi/aggapi/fn/pki"
 	"github.com/aggapi/aggapi/fn/render"
 	"github.com/aggapi/aggapi/fn/version"
 )
 
 // Env is what a command takes from its surroundings besides its arguments and
-// streams: the environment (AGGAPI_NOW) and the real clock. Tests pass their own, so
-// they can run in parallel and no package variable can change a command's time.
+// streams: the environment (AGGAPI_NOW), the real clock and the source of keys. Tests
+// pass their own, so they can run in parallel and no package variable can change a
+// command's time or keys.
 type Env struct {
 	Getenv func(string) string
 	Now    func() time.Time
+	// Keys makes the keys of the certificates a command issues; nil: pki.GenerateKey.
+	Keys pki.KeySource
 }
 
 // WarningsEnvVar makes the function's warnings fatal when it is "error": kustomize
@@ -108,7 +112,7 @@ func Run(env Env, args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 			if !ok {
 				return 2
 			}
-			return aggregationLayer(c, args[1:], stdout, stderr)
+			return aggregationLayer(c, env.Keys, args[1:], stdout, stderr)
 		case "verify":
 			c, ok := datesFor(" verify")
 			if !ok {
@@ -135,7 +139,7 @@ func Run(env Env, args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "aggapi: error: %v\n", err)
 		return 1
 	}
-	return function(c, fatal, stdin, stdout, stderr)
+	return function(c, env.Keys, fatal, stdin, stdout, stderr)
 }
 
 const versionUsage = `Usage: aggapi version
@@ -163,12 +167,12 @@ func Function(stdin io.Reader, stdout, stderr io.Writer) int {
 	return Run(OS(), nil, stdin, stdout, stderr)
 }
 
-// function is the KRM function at clock c. Every error result is also written to
+// function is the KRM function at clock c, with keys from keys (nil: pki.GenerateKey). Every error result is also written to
 // stderr, because kustomize shows a failing function's stderr but not its results.
 // Whatever is written to stderr goes through redact, as the results do
 // (render.ResultsNode). A set clock is also an info result, so kpt shows it. With
 // warningsFatal a render that warns fails as one with an error does.
-func function(c clock.Clock, warningsFatal bool, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+func function(c clock.Clock, keys pki.KeySource, warningsFatal bool, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	stderr = redact.NewWriter(stderr)
 	defer func() {
 		// kyaml panics on some malformed documents; a user gets a message, not a stack.
@@ -199,7 +203,7 @@ func function(c clock.Clock, warningsFatal bool, stdin io.Reader, stdout, stderr
 		return 1
 	}
 	input := in.Items
-	out := render.Process(input, in.FunctionConfig, c.Now(), render.WithProgress(stderr))
+	out := render.Process(input, in.FunctionConfig, c.Now(), render.WithProgress(stderr), render.WithKeySource(keys))
 	if warningsFatal {
 		out = render.FailOnWarnings(out, input, WarningsEnvVar+"=error")
 	}

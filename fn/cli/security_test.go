@@ -21,23 +21,24 @@ import (
 // TestCAKeyNeverLeaves records every key a render generates and checks that only the
 // serving key reaches the output, in any encoding, and no key reaches a message.
 func TestCAKeyNeverLeaves(t *testing.T) {
-	var keys []crypto.Signer
-	saved := pki.NewPrivateKey
-	pki.NewPrivateKey = func(alg pki.KeyAlgorithm) (crypto.Signer, error) {
-		k, err := saved(alg)
-		keys = append(keys, k)
-		return k, err
-	}
-	defer func() { pki.NewPrivateKey = saved }()
-
+	t.Parallel()
 	for _, alg := range []string{"ECDSA-P256", "RSA-2048", "Ed25519"} {
 		t.Run(alg, func(t *testing.T) {
-			keys = nil
+			t.Parallel()
+			var keys []crypto.Signer
+			env := testEnv(goldenNow)
+			env.Keys = func(alg pki.KeyAlgorithm) (crypto.Signer, error) {
+				k, err := pki.GenerateKey(alg)
+				keys = append(keys, k)
+				return k, err
+			}
 			dir := t.TempDir()
 			cfg, _ := os.ReadFile("../../testdata/basic/config.yaml")
 			cfg = bytes.Replace(cfg, []byte("keyAlgorithm: ECDSA-P256"), []byte("keyAlgorithm: "+alg), 1)
 			writeFile(t, filepath.Join(dir, "config.yaml"), cfg)
-			out, stderr, code := runFunction(t, goldenInput(t, dir), goldenNow)
+			var stdout, errOut bytes.Buffer
+			code := Run(env, nil, bytes.NewReader(goldenInput(t, dir)), &stdout, &errOut)
+			out, stderr := stdout.Bytes(), errOut.String()
 			if code != 0 || len(keys) != 2 {
 				t.Fatalf("exit %d, %d keys generated (want a CA key and a serving key)", code, len(keys))
 			}
@@ -88,7 +89,7 @@ func servingCert(t *testing.T, rl []byte) *x509.Certificate {
 // TestNoSecretBytesInErrors gives a private key where a CA belongs: the error names
 // the problem and carries none of the key's bytes.
 func TestNoSecretBytesInErrors(t *testing.T) {
-	key, err := pki.NewPrivateKey(pki.ECDSAP256)
+	key, err := pki.GenerateKey(pki.ECDSAP256)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,8 @@ type Options struct {
 	// AggregatorRouting adds --enable-aggregator-routing=true, for control planes that
 	// do not run kube-proxy and so cannot reach Service IPs.
 	AggregatorRouting bool
+	// Keys makes the CA's and the client's keys; nil: pki.GenerateKey.
+	Keys pki.KeySource
 }
 
 // Result tells what Ensure did.
@@ -154,7 +156,7 @@ func Ensure(o Options, now time.Time) (*Result, error) {
 		res.Reason = err.Error()
 	}
 
-	ca, err := pki.NewCertificateAuthority("aggapi front-proxy CA", o.KeyAlgorithm, now, req.NotAfter)
+	ca, err := pki.Issuer{Keys: o.Keys}.NewCertificateAuthority("aggapi front-proxy CA", o.KeyAlgorithm, now, req.NotAfter)
 	if err != nil {
 		return nil, err
 	}

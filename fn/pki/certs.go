@@ -26,14 +26,36 @@ const (
 type CertificateAuthority struct {
 	Cert *x509.Certificate
 	Key  crypto.Signer
+	keys KeySource // of the certificates it signs
 }
 
-// NewCertificateAuthority makes a self-signed CA valid from now (less the backdate) until notAfter.
+// Issuer makes CAs whose keys, and the keys of the certificates they sign, come from
+// Keys (nil: GenerateKey).
+type Issuer struct {
+	Keys KeySource
+}
+
+func (i Issuer) keySource() KeySource {
+	if i.Keys == nil {
+		return GenerateKey
+	}
+	return i.Keys
+}
+
+// NewCertificateAuthority makes a self-signed CA valid from now (less the backdate)
+// until notAfter, with keys from GenerateKey.
 func NewCertificateAuthority(commonName string, alg KeyAlgorithm, now, notAfter time.Time) (*CertificateAuthority, error) {
+	return Issuer{}.NewCertificateAuthority(commonName, alg, now, notAfter)
+}
+
+// NewCertificateAuthority makes a self-signed CA valid from now (less the backdate)
+// until notAfter, with keys from i.Keys.
+func (i Issuer) NewCertificateAuthority(commonName string, alg KeyAlgorithm, now, notAfter time.Time) (*CertificateAuthority, error) {
 	if err := checkCommonName(commonName); err != nil {
 		return nil, err
 	}
-	key, err := NewPrivateKey(alg)
+	keys := i.keySource()
+	key, err := keys(alg)
 	if err != nil {
 		return nil, fmt.Errorf("generating CA key: %w", err)
 	}
@@ -59,7 +81,7 @@ func NewCertificateAuthority(commonName string, alg KeyAlgorithm, now, notAfter 
 	if err != nil {
 		return nil, fmt.Errorf("parsing the CA certificate just signed: %w", err)
 	}
-	return &CertificateAuthority{Cert: cert, Key: key}, nil
+	return &CertificateAuthority{Cert: cert, Key: key, keys: keys}, nil
 }
 
 // MaxCommonNameBytes is RFC 5280's upper bound of a commonName (ub-common-name);
@@ -124,7 +146,11 @@ func (ca *CertificateAuthority) NewClientCert(req ClientCertRequest, now time.Ti
 }
 
 func (ca *CertificateAuthority) sign(tmpl *x509.Certificate, alg KeyAlgorithm, notAfter, now time.Time) (*KeyPair, error) {
-	key, err := NewPrivateKey(alg)
+	keys := ca.keys
+	if keys == nil { // a CertificateAuthority{Cert, Key} a caller put together
+		keys = GenerateKey
+	}
+	key, err := keys(alg)
 	if err != nil {
 		return nil, fmt.Errorf("generating key: %w", err)
 	}

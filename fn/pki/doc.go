@@ -5,6 +5,7 @@
 // library and knows nothing of Kubernetes objects.
 //
 // Time comes in from the caller (every function that needs it takes now).
-// Randomness is crypto/rand's: keys are made through NewPrivateKey, which tests
-// replace to use fixed keys; serial numbers and signatures read crypto/rand directly.
+// Randomness is crypto/rand's: keys come from a KeySource (GenerateKey unless an
+// Issuer is given another, as tests do); serial numbers and signatures read
+// crypto/rand directly.
 package pki

@@ -28,7 +28,7 @@ const (
 )
 
 // keyAlgorithms is the one list of what each algorithm is: the CRD's keyAlgorithm enum
-// is tied to it by a test (fn/config TestEnumsMatchGo), and NewPrivateKey and
+// is tied to it by a test (fn/config TestEnumsMatchGo), and GenerateKey and
 // AlgorithmOf by TestKeyAlgorithms.
 var keyAlgorithms = []struct {
 	alg    KeyAlgorithm
@@ -72,9 +72,13 @@ func (a KeyAlgorithm) Size() int {
 	return 0
 }
 
-// NewPrivateKey generates a key. Tests replace it to use fixed keys; production keeps
-// crypto/rand.
-var NewPrivateKey = func(alg KeyAlgorithm) (crypto.Signer, error) {
+// KeySource makes the private key of a new certificate. GenerateKey is the real one;
+// a test passes its own (fixed keys, a counter) through Issuer, never by replacing a
+// package variable.
+type KeySource func(KeyAlgorithm) (crypto.Signer, error)
+
+// GenerateKey generates a key of alg from crypto/rand.
+func GenerateKey(alg KeyAlgorithm) (crypto.Signer, error) {
 	switch alg {
 	case ECDSAP256:
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

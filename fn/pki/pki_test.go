@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -238,7 +239,7 @@ func TestKeyAlgorithms(t *testing.T) {
 		if alg == RSA4096 || alg == RSA3072 {
 			continue // seconds to generate; the others cover both code paths
 		}
-		key, err := NewPrivateKey(alg)
+		key, err := GenerateKey(alg)
 		if err != nil {
 			t.Fatalf("%s: %v", alg, err)
 		}
@@ -262,5 +263,29 @@ func TestKeyAlgorithms(t *testing.T) {
 	}
 	if KeyAlgorithm("DSA-1024").Family() != "" {
 		t.Error("an unsupported algorithm has a family")
+	}
+}
+
+// TestIssuerKeySource: an Issuer's CA and the certificates it signs take their keys
+// from the Issuer's source, in that order.
+func TestIssuerKeySource(t *testing.T) {
+	t.Parallel()
+	var made []crypto.Signer
+	issuer := Issuer{Keys: func(alg KeyAlgorithm) (crypto.Signer, error) {
+		k, err := GenerateKey(alg)
+		made = append(made, k)
+		return k, err
+	}}
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	ca, err := issuer.NewCertificateAuthority("keys CA", ECDSAP256, t0, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := ca.NewServingCert(ServingCertRequest{DNSNames: []string{"api.x.svc"}, KeyAlgorithm: ECDSAP256, NotAfter: t0.Add(time.Hour)}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(made) != 2 || made[0] != ca.Key || made[1] != kp.Key {
+		t.Errorf("%d keys from the source; the CA's and the serving key must be the first two", len(made))
 	}
 }

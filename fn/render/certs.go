@@ -82,7 +82,7 @@ func (r *run) generate(api *config.AggregatedAPI, names manifests.Names, owned [
 	if req.KeyAlgorithm.Slow() {
 		fmt.Fprintf(r.progress, "aggapi: generating two %s keys (the CA's and the serving certificate's); this takes a few seconds\n", req.KeyAlgorithm)
 	}
-	ca, err := pki.NewCertificateAuthority(api.CACommonName(), req.KeyAlgorithm, r.now, req.NotAfter)
+	ca, err := r.issuer.NewCertificateAuthority(api.CACommonName(), req.KeyAlgorithm, r.now, req.NotAfter)
 	if err != nil {
 		return manifests.Material{}, err
 	}

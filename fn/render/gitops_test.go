@@ -267,11 +267,10 @@ func TestBrokenSecretKeepsPreviousCAs(t *testing.T) {
 
 // TestSlowKeyGenerationIsAnnounced: RSA-3072 and RSA-4096 say so before the wait.
 func TestSlowKeyGenerationIsAnnounced(t *testing.T) {
-	saved := pki.NewPrivateKey
-	defer func() { pki.NewPrivateKey = saved }()
+	t.Parallel()
 	var progress bytes.Buffer
 	var notedFirst bool
-	pki.NewPrivateKey = func(pki.KeyAlgorithm) (crypto.Signer, error) {
+	keys := func(pki.KeyAlgorithm) (crypto.Signer, error) {
 		notedFirst = notedFirst || progress.Len() > 0
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) // the note is under test, not RSA
 	}
@@ -282,7 +281,7 @@ func TestSlowKeyGenerationIsAnnounced(t *testing.T) {
 		if err := cfg.PipeE(yaml.LookupCreate(yaml.MappingNode, "spec", "certificate"), yaml.SetField("keyAlgorithm", yaml.NewStringRNode(alg))); err != nil {
 			t.Fatal(err)
 		}
-		Process(nil, cfg, t0, WithProgress(&progress))
+		Process(nil, cfg, t0, WithProgress(&progress), WithKeySource(keys))
 		if slow && (!notedFirst || !strings.Contains(progress.String(), alg)) {
 			t.Errorf("%s: no note before generating (%q)", alg, progress.String())
 		}

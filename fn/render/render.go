@@ -13,6 +13,7 @@ import (
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/keys"
 	"github.com/aggapi/aggapi/fn/manifests"
+	"github.com/aggapi/aggapi/fn/pki"
 	"github.com/aggapi/aggapi/fn/provenance"
 	"github.com/aggapi/aggapi/fn/version"
 )
@@ -34,6 +35,9 @@ type Option func(*run)
 // WithProgress sends what a user waits on (slow key generation) to w as it happens;
 // results come only at the end.
 func WithProgress(w io.Writer) Option { return func(r *run) { r.progress = w } }
+
+// WithKeySource makes the render's keys with keys instead of pki.GenerateKey.
+func WithKeySource(keys pki.KeySource) Option { return func(r *run) { r.issuer.Keys = keys } }
 
 // Process runs the function over items with the given functionConfig at time now.
 func Process(items []*yaml.RNode, fnConfig *yaml.RNode, now time.Time, opts ...Option) Output {
@@ -63,6 +67,8 @@ type run struct {
 	edits          []edit
 	// progress receives notes before slow steps.
 	progress io.Writer
+	// issuer makes the CA and serving certificate (its key source: WithKeySource).
+	issuer pki.Issuer
 }
 
 // fail records an error result; fieldPath names the config field, or is empty.
