@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsjson "sigs.k8s.io/json"
+
+	"github.com/aggapi/aggapi/fn/config/internal/schemacheck"
 )
 
 // The fields below hold Kubernetes types. The schema only says "object" for them
@@ -92,7 +94,7 @@ func decodeStrict(p *field.Path, raw []byte, v any) field.ErrorList {
 }
 
 func under(p *field.Path, rel string) *field.Path {
-	return pathFrom(p.String() + "." + rel)
+	return schemacheck.PathFrom(p.String() + "." + rel)
 }
 
 func embeddedTypeName(v any) string {

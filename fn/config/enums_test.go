@@ -77,7 +77,7 @@ func collectEnums(s *schema, path string, out map[string][]string) {
 		collectEnums(p, child, out)
 	}
 	collectEnums(s.Items, path+"[]", out)
-	collectEnums(s.AdditionalProperties.schema, path+"[*]", out)
+	collectEnums(s.AdditionalProperties.Schema, path+"[*]", out)
 }
 
 func sameSet(a, b []string) bool {

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/aggapi/aggapi/fn/config/internal/schemacheck"
 )
 
 // The schema checker reports what kube-openapi reports (its tests hold it to that);
@@ -102,21 +104,21 @@ func explainSchema(errs field.ErrorList, doc map[string]any) field.ErrorList {
 				continue
 			}
 			v, _ := valueAt(doc, m[2])
-			if f, ok := v.(float64); ok && isJSONInteger(f) {
+			if f, ok := v.(float64); ok && schemacheck.IsJSONInteger(f) {
 				// Whole but too large for the format: the range check at the path says more.
 				continue
 			}
-			add(field.Invalid(pathFrom(m[2]), v, "must be an integer"))
+			add(field.Invalid(schemacheck.PathFrom(m[2]), v, "must be an integer"))
 			continue
 		}
 		if m := typeMismatch().FindStringSubmatch(e.Detail); m != nil {
 			v, _ := valueAt(doc, e.Field)
-			add(field.Invalid(pathFrom(e.Field), v, "must be "+typeName(m[1])))
+			add(field.Invalid(schemacheck.PathFrom(e.Field), v, "must be "+typeName(m[1])))
 			continue
 		}
 		if p := durationPattern(); p != "" && e.Detail == "should match '"+p+"'" {
 			s, _ := e.BadValue.(string)
-			add(field.Invalid(pathFrom(e.Field), e.BadValue, durationHint(e.Field, s)))
+			add(field.Invalid(schemacheck.PathFrom(e.Field), e.BadValue, durationHint(e.Field, s)))
 			continue
 		}
 		add(e)
@@ -191,7 +193,7 @@ func durationHint(path, given string) string {
 
 // valueAt finds the value at a path such as spec.versions[0].name in a decoded document.
 func valueAt(doc any, path string) (any, bool) {
-	for _, seg := range segments(path) {
+	for _, seg := range schemacheck.Segments(path) {
 		switch s := seg.(type) {
 		case string:
 			m, ok := doc.(map[string]any)

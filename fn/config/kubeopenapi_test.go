@@ -15,6 +15,7 @@ import (
 	"k8s.io/kube-openapi/pkg/validation/validate"
 
 	"github.com/aggapi/aggapi/config/crd"
+	"github.com/aggapi/aggapi/fn/config/internal/schemacheck"
 )
 
 // The schema check the function ran before schema_check.go: kube-openapi's validator,
@@ -69,9 +70,9 @@ func schemaError(e error) *field.Error {
 	msg = strings.TrimPrefix(msg, path+" in body ")
 	msg = strings.TrimPrefix(msg, path+" ")
 	if ve.Code() == openapierrors.RequiredFailCode || (ve.Code() == openapierrors.TooShortFailCode && ve.Value == "") {
-		return field.Required(pathFrom(path), "")
+		return field.Required(schemacheck.PathFrom(path), "")
 	}
-	return field.Invalid(pathFrom(path), ve.Value, msg)
+	return field.Invalid(schemacheck.PathFrom(path), ve.Value, msg)
 }
 
 // canonical spells errors so that two lists compare equal when they hold the same

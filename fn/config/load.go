@@ -7,13 +7,14 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsjson "sigs.k8s.io/json"
+
+	"github.com/aggapi/aggapi/fn/config/internal/schemacheck"
 )
 
 const (
@@ -60,7 +61,7 @@ func loadJSON(raw []byte, checkSchema func(map[string]any) field.ErrorList) (*Ag
 		// Drop the values the schema rejected, so the strict decode below still reports
 		// unknown fields and Validate still sees the rest of the config: every problem at once.
 		for _, e := range errs {
-			dropPath(generic, segments(e.Field))
+			dropPath(generic, schemacheck.Segments(e.Field))
 		}
 		if raw, err = json.Marshal(generic); err != nil {
 			return nil, append(errs, field.InternalError(field.NewPath(""), err))
@@ -129,50 +130,9 @@ func schemaErrors(generic map[string]any) field.ErrorList {
 	if err != nil {
 		return field.ErrorList{field.InternalError(field.NewPath(""), err)}
 	}
-	errs := root.validate(generic)
+	errs := root.Validate(generic)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 	return errs
-}
-
-// Compiled on first use: only error paths need them, and every run pays for package init.
-var indexSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*)\[(\d+)\]$`) })
-
-// segments splits "spec.versions[0].name" into "spec", "versions", 0, "name".
-func segments(s string) []any {
-	var out []any
-	for _, part := range strings.Split(s, ".") {
-		var idx []any
-		for {
-			m := indexSuffix().FindStringSubmatch(part)
-			if m == nil {
-				break
-			}
-			n, _ := strconv.Atoi(m[2])
-			idx = append([]any{n}, idx...)
-			part = m[1]
-		}
-		out = append(out, part)
-		out = append(out, idx...)
-	}
-	return out
-}
-
-// pathFrom parses "spec.versions[0].name" into a field.Path.
-func pathFrom(s string) *field.Path {
-	var p *field.Path
-	for _, seg := range segments(s) {
-		switch v := seg.(type) {
-		case int:
-			p = p.Index(v)
-		case string:
-			if p == nil {
-				p = field.NewPath(v)
-			} else {
-				p = p.Child(v)
-			}
-		}
-	}
-	return p
 }
 
 // dropPath removes the value at path from a decoded JSON document (a list element
@@ -213,7 +173,7 @@ func strictError(e error) *field.Error {
 		if s := suggestField(m[1]); s != "" {
 			detail = fmt.Sprintf("unknown field: did you mean %s?", s)
 		}
-		return field.Forbidden(pathFrom(m[1]), detail)
+		return field.Forbidden(schemacheck.PathFrom(m[1]), detail)
 	}
 	return field.Invalid(field.NewPath(""), nil, e.Error())
 }

@@ -82,19 +82,19 @@ func mutations(root *schema) []mutation {
 				out = append(out, mutation{path: path, drop: true})
 			}
 		}
-		for _, name := range s.propertyNames {
+		for _, name := range s.PropertyNames() {
 			walk(s.Properties[name], append(slices.Clone(path), name))
 		}
 		if s.Items != nil {
 			walk(s.Items, append(slices.Clone(path), 0))
 			walk(s.Items, append(slices.Clone(path), 2))
 		}
-		if extra := s.AdditionalProperties.schema; extra != nil {
+		if extra := s.AdditionalProperties.Schema; extra != nil {
 			for _, key := range []string{"memory", "a.b", "x[0]", "", "spec"} {
 				walk(extra, append(slices.Clone(path), key))
 			}
 		}
-		if s.AdditionalProperties.forbidden {
+		if s.AdditionalProperties.Forbidden {
 			out = append(out, mutation{path: append(slices.Clone(path), "notDeclared"), value: "x"})
 		}
 	}
@@ -152,7 +152,7 @@ func valuesFor(s *schema) []any {
 		if limit != nil {
 			for _, n := range []int64{*limit - 1, *limit, *limit + 1} {
 				if n >= 0 {
-					values = append(values, mapOf(int(n), sampleOf(s.AdditionalProperties.schema)))
+					values = append(values, mapOf(int(n), sampleOf(s.AdditionalProperties.Schema)))
 				}
 			}
 		}

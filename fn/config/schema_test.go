@@ -109,7 +109,7 @@ func TestSyntheticSchemasMatchKubeOpenAPI(t *testing.T) {
 		for _, base := range []map[string]any{{}, {"a": 1.0, "m": map[string]any{"n": "v", "o": []any{"p"}}}} {
 			for _, m := range mutations(s) {
 				doc := m.apply(deepCopy(base))
-				requireSameErrors(t, fmt.Sprintf("schema %d: %s", i, m), kubeOpenAPIFieldErrors(reference, doc), s.validate(doc))
+				requireSameErrors(t, fmt.Sprintf("schema %d: %s", i, m), kubeOpenAPIFieldErrors(reference, doc), s.Validate(doc))
 			}
 		}
 	}
@@ -191,25 +191,6 @@ func TestSchemaKeywordsAreKnown(t *testing.T) {
 		}
 	}
 	walk(doc, "<root>")
-}
-
-// TestPatternsCompileOnUse: decoding the schema compiles no regexp; checking a value does.
-func TestPatternsCompileOnUse(t *testing.T) {
-	s, err := parseSchema(crd.AggregatedAPISchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert := s.Properties["spec"].Properties["certificate"]
-	if cert.Properties["validity"].compiled.re != nil {
-		t.Fatal("a pattern was compiled before any value needed it")
-	}
-	errs := s.validate(map[string]any{"spec": map[string]any{"certificate": map[string]any{"validity": "soon"}}})
-	if cert.Properties["validity"].compiled.re == nil || cert.Properties["overlap"].compiled.re != nil {
-		t.Fatal("the pattern checked is not the one compiled")
-	}
-	if len(errs) == 0 {
-		t.Fatal("a bad duration passed the pattern")
-	}
 }
 
 // testdataConfigs are the configs of ../../testdata that decode to a JSON object.

@@ -1,4 +1,4 @@
-package config
+package schemacheck
 
 import (
 	"fmt"
@@ -17,8 +17,8 @@ import (
 // strfmt.Default) reports for the keywords of our schema: the same paths, messages and
 // values, quirks included, so users see the errors they saw before (TestSchemaMatchesKubeOpenAPI).
 
-// validate checks a document decoded by encoding/json against the schema.
-func (s *schema) validate(doc any) field.ErrorList {
+// Validate checks a document decoded by encoding/json against the schema.
+func (s *Schema) Validate(doc any) field.ErrorList {
 	c := checker{path: make([]step, 0, 8)}
 	s.check(doc, &c)
 	return c.errs
@@ -46,7 +46,7 @@ const (
 )
 
 // in checks a child value, one step further down the path.
-func (c *checker) in(st step, s *schema, v any) {
+func (c *checker) in(st step, s *Schema, v any) {
 	c.path = append(c.path, st)
 	s.check(v, c)
 	c.path = c.path[:len(c.path)-1]
@@ -76,17 +76,17 @@ func (c *checker) at() string {
 
 // invalid records a field.Invalid at the current value.
 func (c *checker) invalid(value any, detail string) {
-	c.errs = append(c.errs, field.Invalid(pathFrom(c.at()), value, detail))
+	c.errs = append(c.errs, field.Invalid(PathFrom(c.at()), value, detail))
 }
 
 // required records a field.Required at path, which is kube-openapi's spelling.
 func (c *checker) required(path string) {
-	c.errs = append(c.errs, field.Required(pathFrom(path), ""))
+	c.errs = append(c.errs, field.Required(PathFrom(path), ""))
 }
 
 // check runs the checks in kube-openapi's order: type, string, number, items, enum,
 // object. Which run depends on the Go kind of the value, not on the declared type.
-func (s *schema) check(v any, c *checker) {
+func (s *Schema) check(v any, c *checker) {
 	if s == nil {
 		return
 	}
@@ -113,14 +113,14 @@ func (s *schema) check(v any, c *checker) {
 	}
 }
 
-func (s *schema) checkType(v any, c *checker) {
+func (s *Schema) checkType(v any, c *checker) {
 	if s.Type == "" && s.Format == "" {
 		return
 	}
 	got, gotFormat := jsonType(v)
 	f, isNumber := v.(float64)
 	// An integer may come as a float64 that is whole (to one part in 1e9).
-	wholeNumber := isNumber && s.Type == "integer" && isJSONInteger(f)
+	wholeNumber := isNumber && s.Type == "integer" && IsJSONInteger(f)
 	_, isString := v.(string)
 	_, isList := v.([]any)
 	if !isString && !isList && s.Format != "" && s.Type != got && gotFormat != s.Format && !wholeNumber {
@@ -154,7 +154,7 @@ func jsonType(v any) (string, string) {
 
 // isJSONInteger is go-openapi/swag's IsFloat64AJSONInteger: whole, or within a
 // relative 1e-9 of whole, and no larger than 2^53-1.
-func isJSONInteger(f float64) bool {
+func IsJSONInteger(f float64) bool {
 	const maxJSONInteger = float64(1<<53 - 1)
 	if math.IsNaN(f) || math.IsInf(f, 0) || f < -maxJSONInteger || f > maxJSONInteger {
 		return false
@@ -170,7 +170,7 @@ func isJSONInteger(f float64) bool {
 }
 
 // checkString reports the first of too long, too short, not matching the pattern.
-func (s *schema) checkString(v string, c *checker) {
+func (s *Schema) checkString(v string, c *checker) {
 	n := int64(utf8.RuneCountInString(v))
 	switch {
 	case s.MaxLength != nil && n > *s.MaxLength:
@@ -192,7 +192,7 @@ func (s *schema) checkString(v string, c *checker) {
 }
 
 // checkNumber checks that the value, and the bounds, fit the integer format, then the bounds.
-func (s *schema) checkNumber(v float64, c *checker) {
+func (s *Schema) checkNumber(v float64, c *checker) {
 	s.checkRange(v, "Checked", c)
 	if s.Minimum != nil {
 		s.checkRange(*s.Minimum, "Minimum boundary", c)
@@ -210,7 +210,7 @@ func (s *schema) checkNumber(v float64, c *checker) {
 
 // checkRange reports a number an integer schema's format cannot hold; kube-openapi
 // reports it as a plain error, which becomes one without a field path.
-func (s *schema) checkRange(v float64, what string, c *checker) {
+func (s *Schema) checkRange(v float64, what string, c *checker) {
 	if s.Type != "integer" {
 		return
 	}
@@ -231,7 +231,7 @@ func (s *schema) checkRange(v float64, what string, c *checker) {
 	c.errs = append(c.errs, field.Invalid(field.NewPath(""), nil, msg))
 }
 
-func (s *schema) checkItems(v []any, c *checker) {
+func (s *Schema) checkItems(v []any, c *checker) {
 	if s.Items != nil {
 		for i, item := range v {
 			c.in(step{kind: stepItem, index: i}, s.Items, item)
@@ -247,7 +247,7 @@ func (s *schema) checkItems(v []any, c *checker) {
 }
 
 // checkEnum compares JSON values as kube-openapi does; null matches nothing.
-func (s *schema) checkEnum(v any, c *checker) {
+func (s *Schema) checkEnum(v any, c *checker) {
 	if len(s.Enum) == 0 {
 		return
 	}
@@ -261,7 +261,7 @@ func (s *schema) checkEnum(v any, c *checker) {
 	c.invalid(v, fmt.Sprintf("should be one of %v", s.Enum))
 }
 
-func (s *schema) checkObject(m map[string]any, c *checker) {
+func (s *Schema) checkObject(m map[string]any, c *checker) {
 	n := int64(len(m))
 	if s.MinProperties != nil && n < *s.MinProperties {
 		c.invalid(n, fmt.Sprintf("should have at least %d properties", *s.MinProperties))
@@ -270,17 +270,17 @@ func (s *schema) checkObject(m map[string]any, c *checker) {
 		c.invalid(n, fmt.Sprintf("should have at most %d properties", *s.MaxProperties))
 	}
 	extra := s.AdditionalProperties
-	if extra.forbidden || extra.schema != nil {
+	if extra.Forbidden || extra.Schema != nil {
 		for _, key := range slices.Sorted(maps.Keys(m)) {
 			if _, known := s.Properties[key]; known {
 				continue
 			}
-			if extra.forbidden {
+			if extra.Forbidden {
 				// kube-openapi's message keeps its "in body" here: the key follows the path.
 				c.invalid(key, fmt.Sprintf("%s.%s in body is a forbidden property", c.at(), key))
 				continue
 			}
-			c.in(step{kind: stepEntry, name: key}, extra.schema, m[key])
+			c.in(step{kind: stepEntry, name: key}, extra.Schema, m[key])
 		}
 	}
 	for _, name := range s.propertyNames {
