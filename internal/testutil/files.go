@@ -24,6 +24,16 @@ func WriteFile(tb testing.TB, path string, data []byte) {
 	}
 }
 
+// ReadFile is the content of path; the test fails when it cannot be read.
+func ReadFile(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 // ReplaceOnce replaces old, which must occur exactly once in the file, by new.
 func ReplaceOnce(tb testing.TB, path, old, new string) {
 	tb.Helper()

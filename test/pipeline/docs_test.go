@@ -155,7 +155,7 @@ func TestDocsLinks(t *testing.T) {
 		return set
 	}
 	for _, file := range testutil.DocFiles(t, repoRoot) {
-		text := string(readFile(t, filepath.Join(repoRoot, file)))
+		text := string(testutil.ReadFile(t, filepath.Join(repoRoot, file)))
 		for _, m := range mdLink.FindAllStringSubmatch(text, -1) {
 			link := m[1]
 			if strings.Contains(link, "://") || strings.HasPrefix(link, "mailto:") {
@@ -181,7 +181,7 @@ func TestDocsLinks(t *testing.T) {
 // and every Go package of the tree is under one of them.
 func TestContributingLayout(t *testing.T) {
 	t.Parallel()
-	text := string(readFile(t, filepath.Join(repoRoot, "CONTRIBUTING.md")))
+	text := string(testutil.ReadFile(t, filepath.Join(repoRoot, "CONTRIBUTING.md")))
 	start := strings.Index(text, "\n## Layout\n")
 	if start < 0 {
 		t.Fatal("CONTRIBUTING.md has no Layout section")

@@ -56,7 +56,7 @@ func TestGitOpsCompanions(t *testing.T) {
 	if r := script(t, root, nil, "render.sh"); r.Err != nil {
 		t.Fatalf("render.sh: %v\n%s", r.Err, r.Output())
 	}
-	if bytes.Contains(readFile(t, filepath.Join(api, "rendered", "manifests.yaml")), []byte("\nkind: ConfigMap\n")) {
+	if bytes.Contains(testutil.ReadFile(t, filepath.Join(api, "rendered", "manifests.yaml")), []byte("\nkind: ConfigMap\n")) {
 		t.Errorf("the companion ConfigMap reached rendered/manifests.yaml")
 	}
 	deploy, err := fluxBuild(filepath.Join(root, "examples", "gitops", "deploy"))
@@ -110,10 +110,10 @@ func TestGitOpsArgoCDPlugin(t *testing.T) {
 	}
 
 	var app, plugin *yaml.RNode
-	if nodes := parseYAML(t, readFile(t, filepath.Join(dir, "clusters", "argocd", "application.yaml"))); len(nodes) == 1 {
+	if nodes := parseYAML(t, testutil.ReadFile(t, filepath.Join(dir, "clusters", "argocd", "application.yaml"))); len(nodes) == 1 {
 		app = nodes[0]
 	}
-	for _, n := range parseYAML(t, readFile(t, filepath.Join(dir, "clusters", "argocd", "sops-kustomize-plugin.yaml"))) {
+	for _, n := range parseYAML(t, testutil.ReadFile(t, filepath.Join(dir, "clusters", "argocd", "sops-kustomize-plugin.yaml"))) {
 		if n.GetKind() == "ConfigMap" {
 			v, err := n.Pipe(yaml.Lookup("data", "plugin.yaml"))
 			if err != nil || v == nil {
@@ -172,7 +172,7 @@ func TestGitOpsArgoCDPlugin(t *testing.T) {
 	if len(argo) != len(want) || secrets != len(gitopsAPIs) {
 		t.Errorf("the plugin built %d objects, Flux %d (%d Secrets)", len(argo), len(want), secrets)
 	}
-	vr := runStdin(t, dir, r.Stdout, aggapiBin, "verify", "--config", "render", "--config", "apis/custom-metrics/render")
+	vr := testutil.Run(t, dir, r.Stdout, aggapiBin, "verify", "--config", "render", "--config", "apis/custom-metrics/render")
 	if vr.Err != nil || strings.Contains(string(vr.Stdout), "SOPS-encrypted") {
 		t.Errorf("verify --config on the plugin's output: %v\n%s", vr.Err, vr.Output())
 	}

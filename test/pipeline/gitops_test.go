@@ -57,12 +57,12 @@ func sopsKey(t *testing.T, root string) (string, []string) {
 	}
 	key := filepath.Join(t.TempDir(), "age.agekey")
 	mustRun(t, root, testutil.AgeKeygen(t), "-o", key)
-	recipient := regexp.MustCompile(`(?m)^# public key: (age1\S+)$`).FindSubmatch(readFile(t, key))
+	recipient := regexp.MustCompile(`(?m)^# public key: (age1\S+)$`).FindSubmatch(testutil.ReadFile(t, key))
 	if recipient == nil {
-		t.Fatalf("age-keygen wrote no public key:\n%s", readFile(t, key))
+		t.Fatalf("age-keygen wrote no public key:\n%s", testutil.ReadFile(t, key))
 	}
 	config := filepath.Join(root, "examples", "gitops", ".sops.yaml")
-	b := regexp.MustCompile(`(?m)^(\s*age: )age1\S+$`).ReplaceAll(readFile(t, config), append([]byte("${1}"), recipient[1]...))
+	b := regexp.MustCompile(`(?m)^(\s*age: )age1\S+$`).ReplaceAll(testutil.ReadFile(t, config), append([]byte("${1}"), recipient[1]...))
 	if !bytes.Contains(b, recipient[1]) {
 		t.Fatalf("examples/gitops/.sops.yaml names no age recipient to replace")
 	}
@@ -83,20 +83,6 @@ func runEnv(t *testing.T, dir string, env []string, name string, args ...string)
 	return testutil.Cmd{Dir: dir, Env: append(os.Environ(), env...)}.Run(t, name, args...)
 }
 
-func runStdin(t *testing.T, dir string, stdin []byte, name string, args ...string) testutil.Result {
-	t.Helper()
-	return testutil.Run(t, dir, stdin, name, args...)
-}
-
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // stamps are the lines a render by another aggapi build changes without anything
 // else changing: its version, and the digest of what it wrote, which covers it.
 var stamps = regexp.MustCompile(`(?m)^(\s*aggapi\.dev/(?:version|rendered-digest): ).*$`)
@@ -111,7 +97,7 @@ func TestGitOpsCommittedRenderIsCurrent(t *testing.T) {
 	rendered := filepath.Join(root, "examples", "gitops", "rendered")
 	before := map[string][]byte{}
 	for _, f := range []string{"manifests.yaml", "secret.yaml"} {
-		before[f] = readFile(t, filepath.Join(rendered, f))
+		before[f] = testutil.ReadFile(t, filepath.Join(rendered, f))
 	}
 	r := script(t, root, nil, "render.sh")
 	if r.Err != nil {
@@ -121,7 +107,7 @@ func TestGitOpsCommittedRenderIsCurrent(t *testing.T) {
 		t.Errorf("render.sh warned:\n%s", r.Stderr)
 	}
 	for f, b := range before {
-		if got := readFile(t, filepath.Join(rendered, f)); withoutStamps(got) != withoutStamps(b) {
+		if got := testutil.ReadFile(t, filepath.Join(rendered, f)); withoutStamps(got) != withoutStamps(b) {
 			t.Errorf("examples/gitops/rendered/%s is not what the config gives (run examples/gitops/render.sh): %s", f, firstDiff(withoutStamps(b), withoutStamps(got)))
 		}
 	}
@@ -135,7 +121,7 @@ func TestGitOpsStaleRenderFailsVerify(t *testing.T) {
 	dir := filepath.Join(root, "examples", "gitops")
 	testutil.ReplaceOnce(t, filepath.Join(dir, "render", "aggapi.yaml"), "replicas: 2", "replicas: 3")
 	stale := mustRun(t, dir, filepath.Join(root, "bin", "kustomize"), "build", "--enable-alpha-plugins", "render")
-	r := runStdin(t, dir, stale, aggapiBin, "verify", "--config", "render")
+	r := testutil.Run(t, dir, stale, aggapiBin, "verify", "--config", "render")
 	if r.Err == nil {
 		t.Fatalf("verify --config passed a stale render:\n%s", r.Output())
 	}
@@ -145,7 +131,7 @@ func TestGitOpsStaleRenderFailsVerify(t *testing.T) {
 		}
 	}
 	fresh := mustRun(t, dir, filepath.Join(root, "bin", "kustomize"), "build", "--enable-alpha-plugins", "--enable-exec", "render")
-	if r := runStdin(t, dir, fresh, aggapiBin, "verify", "--config", "render"); r.Err != nil {
+	if r := testutil.Run(t, dir, fresh, aggapiBin, "verify", "--config", "render"); r.Err != nil {
 		t.Errorf("verify --config fails a fresh render: %v\n%s", r.Err, r.Output())
 	}
 }
@@ -228,7 +214,7 @@ func TestGitOpsDeployLayer(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"verify"}, {"verify", "--config", "render", "--config", "apis/custom-metrics/render"}} {
-		if r := runStdin(t, dir, deploy, aggapiBin, args...); r.Err != nil {
+		if r := testutil.Run(t, dir, deploy, aggapiBin, args...); r.Err != nil {
 			t.Errorf("aggapi %s on the deploy layer: %v\n%s", strings.Join(args, " "), r.Err, r.Output())
 		}
 	}
@@ -266,7 +252,7 @@ func encryptAll(t *testing.T, dir, sops string, env []string) map[string]string 
 		if r := runEnv(t, filepath.Join(dir, api), env, sops, "--encrypt", "--in-place", "rendered/secret.yaml"); r.Err != nil {
 			t.Fatalf("sops --encrypt %s/rendered/secret.yaml: %v\n%s", api, r.Err, r.Output())
 		}
-		b := readFile(t, filepath.Join(dir, api, "rendered", "secret.yaml"))
+		b := testutil.ReadFile(t, filepath.Join(dir, api, "rendered", "secret.yaml"))
 		if !bytes.Contains(b, []byte("\nsops:")) || !bytes.Contains(b, []byte("ENC[AES256_GCM")) || bytes.Contains(b, []byte("tls.key: LS0")) {
 			t.Fatalf("sops did not encrypt %s/rendered/secret.yaml:\n%s", api, b)
 		}
@@ -285,9 +271,9 @@ func TestGitOpsSOPS(t *testing.T) {
 	sops, env := sopsKey(t, root)
 	secret := filepath.Join(dir, "rendered", "secret.yaml")
 	manifests := filepath.Join(dir, "rendered", "manifests.yaml")
-	plainManifests := readFile(t, manifests)
+	plainManifests := testutil.ReadFile(t, manifests)
 	before := encryptAll(t, dir, sops, env)
-	encrypted := readFile(t, secret)
+	encrypted := testutil.ReadFile(t, secret)
 
 	t.Run("Flux builds the encrypted Secrets through", func(t *testing.T) {
 		out, err := fluxBuild(filepath.Join(dir, "deploy"))
@@ -298,7 +284,7 @@ func TestGitOpsSOPS(t *testing.T) {
 			t.Errorf("the build holds %d Secrets with SOPS metadata, want %d", n, len(gitopsAPIs))
 		}
 		// The CI check of the deploy layer passes: ciphertext is not a broken certificate.
-		r := runStdin(t, dir, out, aggapiBin, "verify", "--config", "render", "--config", "apis/custom-metrics/render")
+		r := testutil.Run(t, dir, out, aggapiBin, "verify", "--config", "render", "--config", "apis/custom-metrics/render")
 		if r.Err != nil || !strings.Contains(string(r.Stdout), "is SOPS-encrypted") {
 			t.Errorf("verify --config on the encrypted deploy layer: %v\n%s", r.Err, r.Output())
 		}
@@ -339,7 +325,7 @@ func TestGitOpsSOPS(t *testing.T) {
 		if r.Err != nil {
 			t.Fatalf("render.sh: %v\n%s", r.Err, r.Output())
 		}
-		got := readFile(t, secret)
+		got := testutil.ReadFile(t, secret)
 		if bytes.Equal(got, encrypted) || !bytes.Contains(got, []byte("\nsops:")) || bytes.Contains(got, []byte("tls.key: LS0")) {
 			t.Fatalf("the reissued Secret is not encrypted anew:\n%s", got)
 		}
@@ -350,7 +336,7 @@ func TestGitOpsSOPS(t *testing.T) {
 		if plain.Err != nil {
 			t.Fatal(plain.Output())
 		}
-		nodes := parseYAML(t, append(readFile(t, manifests), append([]byte("\n---\n"), plain.Stdout...)...))
+		nodes := parseYAML(t, append(testutil.ReadFile(t, manifests), append([]byte("\n---\n"), plain.Stdout...)...))
 		ca := func(nodes []*yaml.RNode, kind string, path ...string) string {
 			for _, n := range nodes {
 				if n.GetKind() == kind {
@@ -402,7 +388,7 @@ func TestGitOpsKptSOPS(t *testing.T) {
 	if r := runEnv(t, root, env, sops, "--config", "examples/gitops/.sops.yaml", "--encrypt", "--in-place", "examples/kpt/secrets/wardle-serving-cert.yaml"); r.Err != nil {
 		t.Fatalf("the hint's sops command: %v\n%s", r.Err, r.Output())
 	}
-	encrypted := readFile(t, secret)
+	encrypted := testutil.ReadFile(t, secret)
 	if !bytes.Contains(encrypted, []byte("\nsops:")) || bytes.Contains(encrypted, []byte("tls.key: LS0")) {
 		t.Fatalf("sops did not encrypt the Secret file:\n%s", encrypted)
 	}
@@ -432,7 +418,7 @@ func TestGitOpsClusterAndCIFiles(t *testing.T) {
 	dir := filepath.Join(repoRoot, "examples", "gitops")
 	docs := func(rel string) []*yaml.RNode {
 		t.Helper()
-		nodes, err := kio.FromBytes(readFile(t, filepath.Join(dir, rel)))
+		nodes, err := kio.FromBytes(testutil.ReadFile(t, filepath.Join(dir, rel)))
 		if err != nil {
 			t.Fatalf("%s: %v", rel, err)
 		}
@@ -462,7 +448,7 @@ func TestGitOpsClusterAndCIFiles(t *testing.T) {
 	if flux == nil || field(flux, "spec", "path") != "./"+deployPath || field(flux, "spec", "decryption", "provider") != "sops" || field(flux, "spec", "decryption", "secretRef", "name") == "" {
 		t.Errorf("the Flux Kustomization does not build %s with SOPS decryption", deployPath)
 	}
-	ci := string(readFile(t, filepath.Join(dir, "ci", "aggapi.yaml")))
+	ci := string(testutil.ReadFile(t, filepath.Join(dir, "ci", "aggapi.yaml")))
 	if _, err := yaml.Parse(ci); err != nil {
 		t.Fatalf("ci/aggapi.yaml: %v", err)
 	}

@@ -239,7 +239,7 @@ func TestGitOpsCIYear(t *testing.T) {
 func TestCertificateLifeWalkthrough(t *testing.T) {
 	t.Parallel()
 	const file, heading = "docs/certificates.md", "#### A certificate's life, day by day"
-	text := string(readFile(t, filepath.Join(repoRoot, file)))
+	text := string(testutil.ReadFile(t, filepath.Join(repoRoot, file)))
 	start := strings.Index(text, "\n"+heading+"\n")
 	if start < 0 {
 		t.Fatalf("%s has no %q", file, heading)

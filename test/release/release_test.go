@@ -22,17 +22,6 @@ import (
 	"github.com/aggapi/aggapi/internal/testutil"
 )
 
-func repoRoot(t *testing.T) string { return testutil.Root(t) }
-
-func read(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestMakeRelease runs `make release` for this machine's platform, twice: the
 // directory and archive hold both binaries and the docs, SHA256SUMS matches, the
 // binary stamps the given version on what it renders, and the second run gives the
@@ -46,8 +35,8 @@ func TestMakeRelease(t *testing.T) {
 			t.Skipf("%s not installed", tool)
 		}
 	}
-	root := repoRoot(t)
-	makefile := string(read(t, filepath.Join(root, "Makefile")))
+	root := testutil.Root(t)
+	makefile := string(testutil.ReadFile(t, filepath.Join(root, "Makefile")))
 	if m := regexp.MustCompile(`(?m)^PLATFORMS \?= (.*)$`).FindStringSubmatch(makefile); m == nil ||
 		!slices.Equal(strings.Fields(m[1]), []string{"linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64"}) {
 		t.Errorf("the Makefile's PLATFORMS are not linux and darwin on amd64 and arm64: %v", m)
@@ -68,7 +57,7 @@ func TestMakeRelease(t *testing.T) {
 	release(dist)
 
 	sums := map[string]string{}
-	for line := range strings.Lines(string(read(t, filepath.Join(dist, "SHA256SUMS")))) {
+	for line := range strings.Lines(string(testutil.ReadFile(t, filepath.Join(dist, "SHA256SUMS")))) {
 		f := strings.Fields(line)
 		if len(f) != 2 {
 			t.Fatalf("SHA256SUMS line %q", line)
@@ -85,7 +74,7 @@ func TestMakeRelease(t *testing.T) {
 		wantFiles = append(wantFiles, "docs/"+filepath.Base(d))
 	}
 	for _, f := range []string{name + ".tar.gz", name + "/aggapi", name + "/aggapi-doctor"} {
-		sum := sha256.Sum256(read(t, filepath.Join(dist, f)))
+		sum := sha256.Sum256(testutil.ReadFile(t, filepath.Join(dist, f)))
 		if got := sums[f]; got != hex.EncodeToString(sum[:]) {
 			t.Errorf("SHA256SUMS has %q for %s, the file's is %x", got, f, sum)
 		}
@@ -100,18 +89,7 @@ func TestMakeRelease(t *testing.T) {
 	}
 
 	// The version is linked in and stamped on what the binary renders.
-	cfg := `apiVersion: config.kubernetes.io/v1
-kind: ResourceList
-items: []
-functionConfig:
-  apiVersion: aggapi.dev/v1alpha1
-  kind: AggregatedAPI
-  metadata: {name: wardle}
-  spec:
-    group: wardle.example.com
-    versions: [{name: v1alpha1}]
-    server: {image: registry.k8s.io/e2e-test-images/sample-apiserver:1.29.2}
-`
+	cfg := testutil.ResourceList("", testutil.MinimalConfig("wardle"))
 	cmd := exec.Command(filepath.Join(dist, name, "aggapi"))
 	cmd.Stdin = strings.NewReader(cfg)
 	out, err := cmd.Output()
@@ -124,7 +102,7 @@ functionConfig:
 
 	again := filepath.Join(t.TempDir(), "dist")
 	release(again)
-	if a, b := read(t, filepath.Join(dist, "SHA256SUMS")), read(t, filepath.Join(again, "SHA256SUMS")); !bytes.Equal(a, b) {
+	if a, b := testutil.ReadFile(t, filepath.Join(dist, "SHA256SUMS")), testutil.ReadFile(t, filepath.Join(again, "SHA256SUMS")); !bytes.Equal(a, b) {
 		t.Errorf("two releases of the same commit differ:\n%s\n%s", a, b)
 	}
 }
@@ -170,14 +148,14 @@ func sorted(s []string) []string { slices.Sort(s); return s }
 // TestLicenseChangelogMetadata: the Apache-2.0 text in full, a changelog with an
 // Unreleased section, and catalog metadata whose examples exist.
 func TestLicenseChangelogMetadata(t *testing.T) {
-	root := repoRoot(t)
-	license := string(read(t, filepath.Join(root, "LICENSE")))
+	root := testutil.Root(t)
+	license := string(testutil.ReadFile(t, filepath.Join(root, "LICENSE")))
 	for _, want := range []string{"Apache License", "Version 2.0, January 2004", "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION", "9. Accepting Warranty or Additional Liability.", "END OF TERMS AND CONDITIONS"} {
 		if !strings.Contains(license, want) {
 			t.Errorf("LICENSE lacks %q", want)
 		}
 	}
-	if changelog := string(read(t, filepath.Join(root, "CHANGELOG.md"))); !strings.Contains(changelog, "\n## [Unreleased]\n") {
+	if changelog := string(testutil.ReadFile(t, filepath.Join(root, "CHANGELOG.md"))); !strings.Contains(changelog, "\n## [Unreleased]\n") {
 		t.Errorf("CHANGELOG.md has no Unreleased section")
 	}
 
@@ -189,7 +167,7 @@ func TestLicenseChangelogMetadata(t *testing.T) {
 		ExamplePackageURLs []string `yaml:"examplePackageURLs"`
 		License            string   `yaml:"license"`
 	}
-	if err := yaml.Unmarshal(read(t, filepath.Join(root, "metadata.yaml")), &meta); err != nil {
+	if err := yaml.Unmarshal(testutil.ReadFile(t, filepath.Join(root, "metadata.yaml")), &meta); err != nil {
 		t.Fatal(err)
 	}
 	if meta.Image == "" || meta.Description == "" || len(meta.Tags) == 0 || meta.SourceURL == "" || meta.License != "Apache-2.0" {
