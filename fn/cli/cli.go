@@ -185,9 +185,10 @@ func function(c clock.Clock, keys pki.KeySource, warningsFatal bool, stdin io.Re
 	// one reads the input.
 	go config.Warm()
 	data, err := resourcelist.ReadInput(stdin)
+	var mem inputMemory
 	if err == nil {
 		var restore func()
-		if restore, err = memoryPolicy(data); err == nil {
+		if mem, restore, err = memoryPolicy(data); err == nil {
 			defer restore()
 		}
 	}
@@ -196,7 +197,7 @@ func function(c clock.Clock, keys pki.KeySource, warningsFatal bool, stdin io.Re
 		in, err = resourcelist.Parse(data)
 	}
 	if err == nil {
-		err = checkWrite(in.LargestNodes)
+		err = mem.checkWrite(in.LargestNodes)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi: error: reading the ResourceList from stdin: %v\n", err)

@@ -18,14 +18,17 @@ const (
 // its end, in a slice that doubles as it grows.
 const emitNodeBytes = 800
 
-// limit is the heap the input's parse needs (the soft memory limit memoryPolicy set
-// for a large input); budget is the most the input may take (MemoryBudget). Both are
-// 0 outside a render.
-var limit, budget int64
+// inputMemory is what memoryPolicy found for one input: limit is the heap its parse
+// needs (the soft memory limit set for a large input), budget the most the input may
+// take (MemoryBudget). The zero value checks nothing.
+type inputMemory struct {
+	limit, budget int64
+}
 
 // checkWrite refuses to write a document of largest nodes that would take more memory
 // than the input's budget, or than the process may use, once the input is parsed.
-func checkWrite(largest int) error {
+func (m inputMemory) checkWrite(largest int) error {
+	limit, budget := m.limit, m.budget
 	if limit == 0 {
 		return nil
 	}
@@ -41,34 +44,32 @@ func checkWrite(largest int) error {
 	return nil
 }
 
-// memoryPolicy sets the garbage collector for the input and returns what restores the
-// previous settings. An input whose nodes would take more than its
+// memoryPolicy sets the garbage collector for the input and returns what the input
+// may take (for checkWrite) and what restores the previous settings. An input whose nodes would take more than its
 // resourcelist.MemoryBudget is refused before it is parsed. A small render allocates
 // a few MB in ~40 ms: collecting rarely (GOGC=400) saves ~10% of it. A large input's
 // parsed nodes take ~20 times its size: there a soft limit at the estimated need keeps
 // the heap near it instead of letting it grow to a multiple. An input that needs more
 // memory than the process may use (ulimit -v, a cgroup limit) is refused up front
 // rather than crashing half-way.
-func memoryPolicy(data []byte) (restore func(), err error) {
+func memoryPolicy(data []byte) (mem inputMemory, restore func(), err error) {
 	if err := resourcelist.CheckMemory(data, "the input", 1); err != nil {
-		return nil, err
+		return inputMemory{}, nil, err
 	}
 	need := resourcelist.ParseHeap(data)
-	limit, budget = need, resourcelist.MemoryBudget(len(data))
+	mem = inputMemory{limit: need, budget: resourcelist.MemoryBudget(len(data))}
 	if len(data) < smallInput && need < smallHeap {
 		prev := debug.SetGCPercent(400)
-		return func() { debug.SetGCPercent(prev); limit, budget = 0, 0 }, nil
+		return mem, func() { debug.SetGCPercent(prev) }, nil
 	}
 	if avail, limited := availableMemory(); limited && need > avail {
-		limit, budget = 0, 0
-		return nil, fmt.Errorf("the input (%d MiB) needs about %d MiB of memory to render, more than the %d MiB this process may use (ulimit -v or the cgroup's memory.max): raise the limit or split the input",
+		return inputMemory{}, nil, fmt.Errorf("the input (%d MiB) needs about %d MiB of memory to render, more than the %d MiB this process may use (ulimit -v or the cgroup's memory.max): raise the limit or split the input",
 			len(data)>>20, need>>20, max(avail, 0)>>20)
 	}
 	prevPercent := debug.SetGCPercent(100)
 	prevLimit := debug.SetMemoryLimit(need)
-	return func() {
+	return mem, func() {
 		debug.SetGCPercent(prevPercent)
 		debug.SetMemoryLimit(prevLimit)
-		limit, budget = 0, 0
 	}, nil
 }
