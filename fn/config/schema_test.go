@@ -153,7 +153,7 @@ func TestSchemaKeywordsAreKnown(t *testing.T) {
 		}
 		for k := range m {
 			if !known[k] && !ignoredKeywords[k] {
-				t.Errorf("%s: keyword %q is not checked by schema_check.go", at, k)
+				t.Errorf("%s: keyword %q is not checked by internal/schemacheck", at, k)
 			}
 		}
 		switch typ := m["type"]; typ {
