@@ -12,16 +12,21 @@ import (
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/aggapi/aggapi/fn/keys"
 )
 
 // ReservedLabels are the labels the function sets itself on its objects and pods; the
 // selector and the owner label depend on them (a test in fn/manifests keeps the list
 // in step with what it sets).
-var ReservedLabels = []string{"aggapi.dev/owner", "app.kubernetes.io/name", "app.kubernetes.io/component", "app.kubernetes.io/managed-by"}
+var ReservedLabels = []string{keys.OwnerLabel, keys.NameLabel, keys.ComponentLabel, keys.ManagedByLabel}
 
-// reservedAnnotationPrefixes belong to the function and to the tools running it (kpt
-// and kustomize bookkeeping, config.kubernetes.io/local-config).
-var reservedAnnotationPrefixes = []string{"aggapi.dev/", "config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/"}
+// isReservedAnnotation: the function's own keys (aggapi.dev/) and the tools'
+// bookkeeping (keys.IsToolAnnotation: kpt's and kustomize's paths, indexes, ids,
+// local-config), which a render neither counts as an edit nor lets a config set.
+func isReservedAnnotation(k string) bool {
+	return strings.HasPrefix(k, keys.Prefix) || keys.IsToolAnnotation(k)
+}
 
 // reservedAnnotations are set by the function on some of its objects.
 var reservedAnnotations = []string{
@@ -190,7 +195,7 @@ func validateAnnotations(p *field.Path, annotations map[string]string) field.Err
 	var errs field.ErrorList
 	for _, k := range slices.Sorted(maps.Keys(annotations)) {
 		kp := p.Key(k)
-		if slices.Contains(reservedAnnotations, k) || slices.ContainsFunc(reservedAnnotationPrefixes, func(pre string) bool { return strings.HasPrefix(k, pre) }) {
+		if slices.Contains(reservedAnnotations, k) || isReservedAnnotation(k) {
 			errs = append(errs, field.Forbidden(kp, "the function or the tool running it sets this annotation"))
 			continue
 		}

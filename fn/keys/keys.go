@@ -1,10 +1,9 @@
 package keys
 
-import (
-	"strings"
+import "strings"
 
-	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
-)
+// Prefix starts every label and annotation key the function owns.
+const Prefix = "aggapi.dev/"
 
 // The function's own labels: what marks an object as generated, and by which config.
 const (
@@ -35,18 +34,22 @@ const (
 	CABundleHashAnnotation = "aggapi.dev/ca-bundle-sha256"
 )
 
-// The tools' annotations (kyaml's kioutil names most of them).
+// The tools' annotations, as kyaml's kioutil names them. They are spelled here, not
+// taken from kioutil, so that fn/config, which imports this package, links no kyaml
+// (and through it no kube-openapi); TestToolKeysAreKioutils ties each to kioutil.
 const (
 	// InternalPrefix is the prefix of the annotations kyaml keeps for itself
 	// (kioutil.PathAnnotation and its siblings; kioutil does not export it).
 	InternalPrefix = "internal.config.kubernetes.io/"
 	// PathAnnotation and LegacyPathAnnotation name the file an object is read from
 	// and written to; kpt honours both.
-	PathAnnotation       = kioutil.PathAnnotation
-	LegacyPathAnnotation = kioutil.LegacyPathAnnotation
+	PathAnnotation       = InternalPrefix + "path"
+	LegacyPathAnnotation = "config.kubernetes.io/path"
 	// IndexAnnotation and LegacyIndexAnnotation are an object's place in that file.
-	IndexAnnotation       = kioutil.IndexAnnotation
-	LegacyIndexAnnotation = kioutil.LegacyIndexAnnotation
+	IndexAnnotation       = InternalPrefix + "index"
+	LegacyIndexAnnotation = "config.kubernetes.io/index"
+	// LegacyIDAnnotation is the id kpt maps inputs to outputs by (IdAnnotation's old name).
+	LegacyIDAnnotation = "config.k8s.io/id"
 	// DependsOnAnnotation orders applies in kpt and Config Sync.
 	DependsOnAnnotation = "config.kubernetes.io/depends-on"
 )
@@ -81,7 +84,7 @@ func IsToolAnnotation(key string) bool {
 // one never reads as an edit.
 func IsLocationAnnotation(key string) bool {
 	switch key {
-	case kioutil.LegacyPathAnnotation, kioutil.LegacyIndexAnnotation, kioutil.LegacyIdAnnotation:
+	case LegacyPathAnnotation, LegacyIndexAnnotation, LegacyIDAnnotation:
 		return true
 	}
 	return strings.HasPrefix(key, InternalPrefix)

@@ -54,3 +54,19 @@ func TestInternalPrefixIsKioutils(t *testing.T) {
 		}
 	}
 }
+
+// TestToolKeysAreKioutils: the tools' keys spelled in this package are kyaml's.
+func TestToolKeysAreKioutils(t *testing.T) {
+	t.Parallel()
+	for ours, theirs := range map[string]string{
+		PathAnnotation:        string(kioutil.PathAnnotation),
+		LegacyPathAnnotation:  kioutil.LegacyPathAnnotation,
+		IndexAnnotation:       string(kioutil.IndexAnnotation),
+		LegacyIndexAnnotation: kioutil.LegacyIndexAnnotation,
+		LegacyIDAnnotation:    kioutil.LegacyIdAnnotation,
+	} {
+		if ours != theirs {
+			t.Errorf("%q is %q in kioutil", ours, theirs)
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 	"github.com/aggapi/aggapi/fn/sops"
 )
 
-// The stamps a render leaves on every object it generates (fn/provenance defines them;
+// The stamps a render leaves on every object it generates (fn/keys defines them;
 // verify reads them without importing the renderer).
 const (
 	ownerLabel             = keys.OwnerLabel
