@@ -21,7 +21,6 @@ import (
 type command struct {
 	name  string
 	argv  []string
-	dir   string
 	stdin []byte
 	times []time.Duration
 	// CPU time in the process and its children, and minor page faults, summed over runs.

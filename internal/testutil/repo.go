@@ -15,7 +15,7 @@ import (
 // ModulePath is the module of the repository.
 const ModulePath = "github.com/aggapi/aggapi"
 
-// RequireToolsEnv, when "1" (`make unit`, `make e2e` and so `make test` set it), makes
+// RequireToolsEnv names the variable that, when "1" (`make unit`, `make e2e` and so `make test` set it), makes
 // a missing or wrongly versioned pinned tool fail the test instead of skipping it.
 const RequireToolsEnv = "AGGAPI_REQUIRE_TOOLS"
 

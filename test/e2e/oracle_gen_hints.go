@@ -533,7 +533,7 @@ var extraRulePool = []map[string]any{
 	{"apiGroups": []any{"custom.metrics.k8s.io", "external.metrics.k8s.io"}, "resources": []any{"*"}, "verbs": []any{"get", "list"}},
 }
 
-func (g *generator) extraRules(s *schemaNode) any {
+func (g *generator) extraRules(_ *schemaNode) any {
 	var list []any
 	for range 1 + g.r.IntN(3) {
 		list = append(list, pick(g, extraRulePool...))

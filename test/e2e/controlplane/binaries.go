@@ -18,7 +18,7 @@ const (
 	EnvBinDir = "E2E_BIN_DIR"
 	// EnvEtcd overrides the etcd binary (default: <bin dir>/etcd, then $PATH).
 	EnvEtcd = "E2E_ETCD"
-	// EnvRequire, when "1", makes RequireBinaries fail the test instead of
+	// EnvRequire names the variable that, when "1", makes RequireBinaries fail the test instead of
 	// skipping it, so that a CI job cannot go green by skipping everything.
 	EnvRequire = "E2E_REQUIRE"
 

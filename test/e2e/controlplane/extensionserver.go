@@ -124,7 +124,7 @@ func (cp *ControlPlane) StartExtensionServer(ctx context.Context, opts Extension
 func (p *Process) waitHealthy(ctx context.Context, url, path string, caPEM []byte, serverName string, timeout, stopGrace time.Duration) error {
 	hc, err := NewTLSClient(caPEM, nil)
 	if err != nil {
-		p.Stop(stopGrace)
+		_ = p.Stop(stopGrace) // the client error is the one to report
 		return err
 	}
 	if serverName != "" {
@@ -135,7 +135,7 @@ func (p *Process) waitHealthy(ctx context.Context, url, path string, caPEM []byt
 		return client.Get(ctx, path, new([]byte))
 	})
 	if err != nil {
-		p.Stop(stopGrace)
+		_ = p.Stop(stopGrace) // the readiness error is the one to report
 	}
 	return err
 }
