@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/pki"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // TestCAKeyNeverLeaves records every key a render generates and checks that only the
@@ -33,9 +34,9 @@ func TestCAKeyNeverLeaves(t *testing.T) {
 				return k, err
 			}
 			dir := t.TempDir()
-			cfg, _ := os.ReadFile("../../testdata/basic/config.yaml")
-			cfg = bytes.Replace(cfg, []byte("keyAlgorithm: ECDSA-P256"), []byte("keyAlgorithm: "+alg), 1)
+			cfg := readGoldenConfig(t)
 			writeFile(t, filepath.Join(dir, "config.yaml"), cfg)
+			testutil.ReplaceOnce(t, filepath.Join(dir, "config.yaml"), "keyAlgorithm: ECDSA-P256", "keyAlgorithm: "+alg)
 			var stdout, errOut bytes.Buffer
 			code := Run(env, nil, bytes.NewReader(goldenInput(t, dir)), &stdout, &errOut)
 			out, stderr := stdout.Bytes(), errOut.String()
@@ -96,13 +97,13 @@ func TestNoSecretBytesInErrors(t *testing.T) {
 	keyPEM, _ := pki.EncodePrivateKeyPEM(key)
 	body := strings.Join(strings.Split(string(keyPEM), "\n")[1:3], "")
 	dir := t.TempDir()
-	cfg, _ := os.ReadFile("../../testdata/basic/config.yaml")
 	var b strings.Builder
-	b.Write(bytes.Replace(cfg, []byte("    keyAlgorithm: ECDSA-P256\n"), []byte("    mode: provided\n    provided:\n      secretName: tls\n      caBundle: |\n"), 1))
+	b.WriteString("    mode: provided\n    provided:\n      secretName: tls\n      caBundle: |\n")
 	for _, l := range strings.Split(strings.TrimSpace(string(keyPEM)), "\n") {
 		b.WriteString("        " + l + "\n")
 	}
-	writeFile(t, filepath.Join(dir, "config.yaml"), []byte(b.String()))
+	writeFile(t, filepath.Join(dir, "config.yaml"), readGoldenConfig(t))
+	testutil.ReplaceOnce(t, filepath.Join(dir, "config.yaml"), "    keyAlgorithm: ECDSA-P256\n", b.String())
 	out, stderr, code := runFunction(t, goldenInput(t, dir), goldenNow)
 	if code != 1 || !strings.Contains(stderr, "not a CERTIFICATE") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -179,4 +180,14 @@ func TestImageRunsAsNonRoot(t *testing.T) {
 	if !strings.Contains(s, "CGO_ENABLED=0") {
 		t.Errorf("the binary is not built static")
 	}
+}
+
+// readGoldenConfig is testdata/basic's config, the one the security tests change.
+func readGoldenConfig(t *testing.T) []byte {
+	t.Helper()
+	cfg, err := os.ReadFile("../../testdata/basic/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
