@@ -28,13 +28,8 @@ func isReservedAnnotation(k string) bool {
 	return strings.HasPrefix(k, keys.Prefix) || keys.IsToolAnnotation(k)
 }
 
-// reservedAnnotations are set by the function on some of its objects.
-var reservedAnnotations = []string{
-	"argocd.argoproj.io/sync-wave",
-	"cert-manager.io/inject-ca-from",
-	"service.beta.openshift.io/inject-cabundle",
-	"service.beta.openshift.io/serving-cert-secret-name",
-}
+// reservedAnnotations are other tools' keys the function sets on some of its objects.
+var reservedAnnotations = keys.WrittenForOthers
 
 // maxDeploymentNameLength leaves room for what the Deployment's controllers append: the
 // ReplicaSet is named <deployment>-<pod-template-hash> (at most 10 characters), and its

@@ -17,7 +17,6 @@ import (
 	"k8s.io/client-go/discovery"
 
 	"github.com/aggapi/aggapi/fn/keys"
-	"github.com/aggapi/aggapi/fn/manifests"
 	"github.com/aggapi/aggapi/fn/pki"
 )
 
@@ -215,9 +214,9 @@ func (d *Doctor) discoverTargets(ctx context.Context) []Target {
 
 func injectorOf(ann map[string]string) string {
 	switch {
-	case ann[manifests.CertManagerInjectAnnotation] != "":
+	case ann[keys.CertManagerInjectAnnotation] != "":
 		return CertManager
-	case ann[manifests.OpenShiftInjectAnnotation] == "true":
+	case ann[keys.OpenShiftInjectAnnotation] == "true":
 		return OpenShift
 	}
 	return ""

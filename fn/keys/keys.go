@@ -89,3 +89,19 @@ func IsLocationAnnotation(key string) bool {
 	}
 	return strings.HasPrefix(key, InternalPrefix)
 }
+
+// Other tools' annotations the function writes on what it generates: a config may not
+// set them (they would fight the function's own values).
+const (
+	// CertManagerInjectAnnotation asks cert-manager's cainjector to fill a caBundle.
+	CertManagerInjectAnnotation = "cert-manager.io/inject-ca-from"
+	// OpenShiftInjectAnnotation asks OpenShift's service-ca operator to fill a caBundle.
+	OpenShiftInjectAnnotation = "service.beta.openshift.io/inject-cabundle"
+	// OpenShiftServingCertAnnotation asks it for a serving certificate Secret.
+	OpenShiftServingCertAnnotation = "service.beta.openshift.io/serving-cert-secret-name"
+	// SyncWaveAnnotation orders Argo CD's apply (APIServices after their server).
+	SyncWaveAnnotation = "argocd.argoproj.io/sync-wave"
+)
+
+// WrittenForOthers are the annotations of other tools the function writes.
+var WrittenForOthers = []string{CertManagerInjectAnnotation, OpenShiftInjectAnnotation, OpenShiftServingCertAnnotation, SyncWaveAnnotation}

@@ -11,15 +11,6 @@ import (
 	"github.com/aggapi/aggapi/fn/keys"
 )
 
-// Annotations that hand the caBundle to an in-cluster injector.
-const (
-	CertManagerInjectAnnotation    = "cert-manager.io/inject-ca-from"
-	OpenShiftInjectAnnotation      = "service.beta.openshift.io/inject-cabundle"
-	OpenShiftServingCertAnnotation = "service.beta.openshift.io/serving-cert-secret-name"
-
-	SyncWaveAnnotation = "argocd.argoproj.io/sync-wave"
-)
-
 // APIService registers one version of the group with the kube-aggregator, trusting
 // caBundle for the Service's serving certificate, or asking cert-manager's cainjector
 // or OpenShift's service-ca to fill it in. It never skips TLS verification.
@@ -32,13 +23,13 @@ func APIService(api *config.AggregatedAPI, g config.APIGroup, v config.Version, 
 		// deletion). kpt live apply reads depends-on; Argo CD syncs waves in order and
 		// prunes in reverse.
 		keys.DependsOnAnnotation: "apps/namespaces/" + api.Spec.Namespace + "/Deployment/" + n.Deployment,
-		SyncWaveAnnotation:       "1",
+		keys.SyncWaveAnnotation:  "1",
 	})
 	switch api.Spec.Certificate.Mode {
 	case config.ModeCertManager:
-		m.Annotations[CertManagerInjectAnnotation] = api.Spec.Namespace + "/" + n.ServingCertificate
+		m.Annotations[keys.CertManagerInjectAnnotation] = api.Spec.Namespace + "/" + n.ServingCertificate
 	case config.ModeOpenShift:
-		m.Annotations[OpenShiftInjectAnnotation] = "true"
+		m.Annotations[keys.OpenShiftInjectAnnotation] = "true"
 	}
 	return &apiregv1.APIService{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apiregistration.k8s.io/v1", Kind: "APIService"},

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/fn/keys"
 )
 
 // Service fronts the server pods on spec.service.port; its targetPort is the container port.
@@ -17,7 +18,7 @@ func Service(api *config.AggregatedAPI, n Names) *corev1.Service {
 	maps.Copy(m.Labels, api.Spec.Service.Labels) // validated: never one of the function's labels
 	m.Annotations = annotations(api, api.Spec.Service.Annotations)
 	if api.Spec.Certificate.Mode == config.ModeOpenShift {
-		m.Annotations = annotations(api, api.Spec.Service.Annotations, map[string]string{OpenShiftServingCertAnnotation: n.Secret})
+		m.Annotations = annotations(api, api.Spec.Service.Annotations, map[string]string{keys.OpenShiftServingCertAnnotation: n.Secret})
 	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},

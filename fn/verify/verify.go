@@ -10,6 +10,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/aggapi/aggapi/fn/keys"
 	"github.com/aggapi/aggapi/fn/pki"
 	"github.com/aggapi/aggapi/fn/sops"
 )
@@ -134,8 +135,8 @@ func (c *checker) warnf(format string, args ...any) {
 
 // The annotations that have the cluster inject the caBundle.
 const (
-	injectCertManager = "cert-manager.io/inject-ca-from"
-	injectOpenShift   = "service.beta.openshift.io/inject-cabundle"
+	injectCertManager = keys.CertManagerInjectAnnotation
+	injectOpenShift   = keys.OpenShiftInjectAnnotation
 )
 
 // annotation reads one annotation; unlike kyaml's GetAnnotations it does not panic
