@@ -77,7 +77,6 @@ metadata:
 spec:
   group: x
   version: v1
-  insecureSkipTLSVerify: true
   service: {name: api, namespace: x}
 `))
 	var stdout, stderr bytes.Buffer
