@@ -17,9 +17,9 @@ import (
 // the schema has is a candidate, enums, minimum/maximum, maxLength, maxItems and
 // maxProperties come from the schema, and required properties are always set. Where
 // a field's meaning matters (a group is a DNS subdomain, a quantity is a quantity) a
-// hint for its path supplies realistic values and the edges issue 18 names; a field
+// hint for its path supplies realistic values and the edges users hit; a field
 // without a hint gets a value from its schema alone, so a field added to the CRD is
-// generated without touching this file (TestOracleGeneratorCoversSchema notices it).
+// generated without touching this file (TestOracleGeneratorFollowsSchema notices it).
 //
 // The configs are valid by the schema and, apart from the edges below, by the rules
 // a user reads in the README; the edges are what a careless user writes and what

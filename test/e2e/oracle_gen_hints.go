@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// Hints: realistic values, and the edges issue 18 names, for the schema paths whose
+// Hints: realistic values, and the edges users hit (sizes at and past the API
+// server's limits, requests above limits, odd peers), for the schema paths whose
 // meaning the schema does not tell. A hint gets the path's schema node, so lengths,
 // counts, ranges and enums still come from the schema.
 

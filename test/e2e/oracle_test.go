@@ -37,7 +37,7 @@ import (
 	"github.com/aggapi/aggapi/test/e2e/controlplane"
 )
 
-// The kube-apiserver is the oracle (issue 18): configs generated from the CRD schema
+// The kube-apiserver is the oracle: configs generated from the CRD schema
 // (oracle_gen.go) are rendered by the function, and every render that exits 0 is
 // applied with a server-side dry run to a real kube-apiserver. A config the function
 // refuses is fine; an object the API server refuses is a failure.
