@@ -53,10 +53,10 @@ func (m inputMemory) checkWrite(largest int) error {
 // memory than the process may use (ulimit -v, a cgroup limit) is refused up front
 // rather than crashing half-way.
 func memoryPolicy(data []byte) (mem inputMemory, restore func(), err error) {
-	if err := resourcelist.CheckMemory(data, "the input", 1); err != nil {
+	need, err := resourcelist.CheckMemory(data, "the input", 1)
+	if err != nil {
 		return inputMemory{}, nil, err
 	}
-	need := resourcelist.ParseHeap(data)
 	mem = inputMemory{limit: need, budget: resourcelist.MemoryBudget(len(data))}
 	if len(data) < smallInput && need < smallHeap {
 		prev := debug.SetGCPercent(400)

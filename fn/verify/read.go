@@ -159,8 +159,9 @@ func (r *Reader) decode(src io.Reader) ([]*yaml.RNode, error) {
 	// any is parsed, so no error comes after a partial read.
 	var need int64
 	err = resourcelist.Documents(data, func(doc []byte, line int) error {
-		need = max(need, resourcelist.ParseHeap(doc))
-		return resourcelist.CheckMemory(doc, fmt.Sprintf("the YAML document at line %d", line), line)
+		docNeed, err := resourcelist.CheckMemory(doc, fmt.Sprintf("the YAML document at line %d", line), line)
+		need = max(need, docNeed)
+		return err
 	})
 	if err != nil {
 		return nil, err

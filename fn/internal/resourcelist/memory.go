@@ -99,12 +99,13 @@ func (e *MemoryError) Error() string {
 		e.What, e.Size, e.Nodes, where, e.Need>>20, MemoryFactor, MemoryAllowance>>20, e.Limit>>20)
 }
 
-// CheckMemory refuses data, named what in the error and starting on line first of its
-// file, whose parse would need more than its MemoryBudget.
-func CheckMemory(data []byte, what string, first int) error {
+// CheckMemory returns what a parse of data needs (ParseHeap), and refuses data, named
+// what in the error and starting on line first of its file, whose parse would need
+// more than its MemoryBudget. The need comes back so no caller counts the nodes twice.
+func CheckMemory(data []byte, what string, first int) (need int64, err error) {
 	need, limit := ParseHeap(data), MemoryBudget(len(data))
 	if need <= limit {
-		return nil
+		return need, nil
 	}
 	e := &MemoryError{What: what, Size: len(data), Nodes: Nodes(data), Need: need, Limit: limit}
 	e.Line, e.LineNodes = densestLine(data)
@@ -112,7 +113,7 @@ func CheckMemory(data []byte, what string, first int) error {
 	if e.LineNodes < e.Nodes/2 {
 		e.LineNodes = 0 // no one line stands out
 	}
-	return e
+	return need, e
 }
 
 // densestLine returns the line of data (from 1) with the most nodes, and their bound.
