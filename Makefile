@@ -55,9 +55,12 @@ vet: ## Run go vet, with and without the e2e build tag.
 verify: verify-fmt vet verify-generate lint vulncheck ## Fail on unformatted Go code, a go vet or linter finding, a called vulnerability, or a generated file that make generate would change.
 
 .PHONY: lint
+# --allow-serial-runners: a second run (test/gate's lint test on a copy, another
+# checkout) waits for the first one's lock instead of failing with "parallel
+# golangci-lint is running".
 lint: lint-tools ## Run golangci-lint (.golangci.yml), with and without the e2e build tag.
-	$(GOLANGCI_LINT) run ./...
-	$(GOLANGCI_LINT) run --build-tags e2e ./...
+	$(GOLANGCI_LINT) run --allow-serial-runners ./...
+	$(GOLANGCI_LINT) run --allow-serial-runners --build-tags e2e ./...
 
 # govulncheck reads the database that lint-tools wrote from the module proxy, never
 # vuln.go.dev. hack/vulncheck fails on every vulnerability the code calls unless
