@@ -11,7 +11,7 @@ import (
 	"k8s.io/kube-aggregator/pkg/apis/apiregistration/validation"
 
 	"github.com/aggapi/aggapi/fn/config"
-	"github.com/aggapi/aggapi/internal/testutil"
+	"github.com/aggapi/aggapi/internal/testutil/goldenconfig"
 )
 
 // TestAPIServicesPassTheAggregatorsValidation runs the kube-aggregator's own
@@ -19,7 +19,7 @@ import (
 // the function accepts, the API server accepts.
 func TestAPIServicesPassTheAggregatorsValidation(t *testing.T) {
 	checked := 0
-	for _, c := range testutil.ValidGoldenConfigs(t) {
+	for _, c := range goldenconfig.Valid(t) {
 		p, api := c.Path, c.API
 		for _, g := range api.APIGroups() {
 			for _, v := range g.Versions {

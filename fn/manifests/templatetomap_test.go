@@ -6,7 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/aggapi/aggapi/internal/testutil"
+	"github.com/aggapi/aggapi/internal/testutil/goldenconfig"
 )
 
 // TestTemplateToMapMatchesJSON holds templateToMap to encoding/json: for
@@ -14,7 +14,7 @@ import (
 // as JSON), so the strategic merge sees what it would see with json.Marshal.
 func TestTemplateToMapMatchesJSON(t *testing.T) {
 	checked := 0
-	for _, c := range testutil.ValidGoldenConfigs(t) {
+	for _, c := range goldenconfig.Valid(t) {
 		p, api := c.Path, c.API
 		m := Material{PodAnnotations: map[string]string{"a": "b"}}
 		d, err := Deployment(api, api.ObjectNames(), m)

@@ -8,14 +8,14 @@ import (
 
 	"github.com/aggapi/aggapi/fn/internal/yamlenc"
 	"github.com/aggapi/aggapi/fn/manifests"
-	"github.com/aggapi/aggapi/internal/testutil"
+	"github.com/aggapi/aggapi/internal/testutil/goldenconfig"
 )
 
 // TestEncodeMatchesJSON: every object of every golden config encodes as json.Marshal
 // would have it.
 func TestEncodeMatchesJSON(t *testing.T) {
 	built := 0
-	for _, c := range testutil.ValidGoldenConfigs(t) {
+	for _, c := range goldenconfig.Valid(t) {
 		p, api := c.Path, c.API
 		secret := &manifests.SecretPEM{CertPEM: []byte("cert"), KeyPEM: []byte("key"), CAPEM: []byte("ca")}
 		objs, err := manifests.Build(api, manifests.Material{Secret: secret, CABundle: []byte("bundle"), PodAnnotations: map[string]string{"on": "yes"}})
