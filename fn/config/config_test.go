@@ -4,18 +4,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 func TestLoadDefaults(t *testing.T) {
-	api, errs := Load([]byte(`
-apiVersion: aggapi.dev/v1alpha1
-kind: AggregatedAPI
-metadata: {name: metrics}
-spec:
-  group: metrics.example.com
-  versions: [{name: v1}]
-  server: {image: example.com/metrics:v1}
-`))
+	api, errs := Load([]byte(testutil.MinimalConfig("metrics")))
 	if len(errs) > 0 {
 		t.Fatalf("unexpected errors: %v", errs)
 	}

@@ -11,16 +11,14 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // basicConfig is testdata/basic's config, the base the tests below change.
 func basicConfig(t testing.TB) string {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/basic/config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return string(testutil.ReadFile(t, "../../testdata/basic/config.yaml"))
 }
 
 // withServer adds lines (indented under spec.server) to the basic config.

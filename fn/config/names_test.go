@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // TestObjectNamesOfLongestName: with the longest metadata.name Validate accepts, every
@@ -13,15 +15,7 @@ import (
 // cluster-scoped kinds we emit all accept) and derived from that name.
 func TestObjectNamesOfLongestName(t *testing.T) {
 	name := strings.Repeat("a", maxNameLength)
-	api, errs := Load([]byte(`
-apiVersion: aggapi.dev/v1alpha1
-kind: AggregatedAPI
-metadata: {name: ` + name + `}
-spec:
-  group: wardle.example.com
-  versions: [{name: v1alpha1}]
-  server: {image: example.com/wardle:v1}
-`))
+	api, errs := Load([]byte(testutil.MinimalConfig(name)))
 	if len(errs) > 0 {
 		t.Fatalf("the longest name is rejected: %v", errs)
 	}
@@ -35,13 +29,9 @@ spec:
 			t.Errorf("%s = %q: %s", field, v, msg)
 		}
 	}
-	if _, errs := Load([]byte(strings.Replace(`
-apiVersion: aggapi.dev/v1alpha1
-kind: AggregatedAPI
-metadata: {name: NAME}
-spec: {group: wardle.example.com, versions: [{name: v1alpha1}], server: {image: example.com/wardle:v1}}
-`, "NAME", name+"a", 1))); len(errs) == 0 {
-		t.Errorf("a name longer than %d is accepted", maxNameLength)
+	_, errs = Load([]byte(testutil.MinimalConfig(name + "a")))
+	if len(errs) != 1 || errs[0].Field != "metadata.name" {
+		t.Errorf("a name longer than %d: want one error at metadata.name, got %v", maxNameLength, errs)
 	}
 }
 
