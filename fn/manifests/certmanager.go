@@ -1,6 +1,8 @@
 package manifests
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -100,7 +102,7 @@ func CertManagerObjects(api *config.AggregatedAPI, n Names) []Object {
 					SecretName: n.CACertificate,
 					CommonName: api.CACommonName(),
 					IsCA:       true,
-					Duration:   caDuration,
+					Duration:   certManagerDuration(caDuration),
 					// Keeping the key on renewal keeps certificates signed by the previous
 					// CA certificate verifiable by the new one: no trust gap at CA renewal.
 					PrivateKey: privateKey(c.KeyAlgorithm, "Never"),
@@ -122,14 +124,27 @@ func CertManagerObjects(api *config.AggregatedAPI, n Names) []Object {
 			SecretName:  n.Secret,
 			CommonName:  api.ServingCommonName(),
 			DNSNames:    names,
-			Duration:    c.Validity,
-			RenewBefore: c.RenewBefore,
+			Duration:    certManagerDuration(c.Validity),
+			RenewBefore: certManagerDuration(c.RenewBefore),
 			Usages:      []string{"server auth", "digital signature"},
 			PrivateKey:  privateKey(c.KeyAlgorithm, "Always"),
 			IssuerRef:   ref,
 		},
 	})
 	return objs
+}
+
+// certManagerDuration is a validated config duration the way cert-manager stores it:
+// cert-manager.io/v1 CertificateSpec's duration and renewBefore are *metav1.Duration
+// (pkg/apis/certmanager/v1/types_certificate.go), whose MarshalJSON writes
+// time.Duration's String form, so anything that decodes and re-encodes the Certificate
+// (cert-manager's webhook answers with a patch from the re-marshalled object:
+// pkg/webhook/admission/custom_mutation_webhook.go; older releases' conversion webhook;
+// any typed client's update) turns 8760h into 8760h0m0s. Writing that form makes the
+// round trip a no-op, so a GitOps diff (Argo CD) sees no drift.
+func certManagerDuration(s string) string {
+	d, _ := time.ParseDuration(s)
+	return d.String()
 }
 
 // privateKey is cert-manager's spelling of a key algorithm: family and size.
