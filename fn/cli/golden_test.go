@@ -86,7 +86,7 @@ func runGolden(t *testing.T, dir string) {
 			if code != 0 {
 				t.Fatalf("items.from case %s failed", src)
 			}
-			writeFile(t, filepath.Join(dir, "items.yaml"), itemsOf(t, out))
+			testutil.WriteFile(t, filepath.Join(dir, "items.yaml"), itemsOf(t, out))
 		}
 	}
 	stdin := goldenInput(t, dir)
@@ -125,7 +125,7 @@ func runGolden(t *testing.T, dir string) {
 	got := mask(out, stdin)
 	path := filepath.Join(dir, "expected.yaml")
 	if *update {
-		writeFile(t, path, got)
+		testutil.WriteFile(t, path, got)
 		return
 	}
 	want, err := os.ReadFile(path)
@@ -369,13 +369,6 @@ func lookup(n *yaml.RNode, path ...string) string {
 func sha(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-func writeFile(t *testing.T, path string, b []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // lineDiff shows the first differing lines, enough to see what changed.

@@ -10,19 +10,6 @@ import (
 	"github.com/aggapi/aggapi/internal/testutil"
 )
 
-const denseConfig = `apiVersion: aggapi.dev/v1alpha1
-kind: AggregatedAPI
-metadata:
-  name: wardle
-spec:
-  group: wardle.example.com
-  versions:
-  - name: v1alpha1
-  namespace: wardle
-  server:
-    image: example.com/wardle:v1
-`
-
 // denseItem is a ConfigMap holding a flow list of n small integers: two bytes a
 // YAML node, each ~170 bytes once parsed.
 func denseItem(n int) string {
@@ -33,7 +20,7 @@ func denseItem(n int) string {
 // plus 128 MiB is refused before it is parsed (it rendered, taking ~90 times its size:
 // a 14 MB input took 1.3 GB), naming the line and the limit, with nothing on stdout.
 func TestFunctionRefusesDenseInput(t *testing.T) {
-	in := testutil.ResourceList("- "+denseItem(3_000_000)+"\n", denseConfig)
+	in := testutil.ResourceList("- "+denseItem(3_000_000)+"\n", testutil.MinimalConfig("wardle"))
 	var stdout, stderr bytes.Buffer
 	if code := Function(strings.NewReader(in), &stdout, &stderr); code != 1 || stdout.Len() > 0 {
 		t.Fatalf("exit %d, %d bytes on stdout, stderr:\n%.500s", code, stdout.Len(), stderr.String())
@@ -54,7 +41,7 @@ func TestVerifyRefusesDenseDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	config := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(config, []byte(denseConfig+"  x: ["+strings.Repeat("1,", 3_000_000)+"1]\n"), 0o600); err != nil {
+	if err := os.WriteFile(config, []byte(testutil.MinimalConfig("wardle")+"  x: ["+strings.Repeat("1,", 3_000_000)+"1]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{{dense}, {"--config", config, dense}} {

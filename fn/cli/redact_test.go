@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // goldenKeyChunks are pieces of the key that testdata/err-private-key-in-field pastes
@@ -52,7 +54,7 @@ spec:
   server: {image: "x:1\x1b]0;title\a"}
 `
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "config.yaml"), []byte(cfg))
+	testutil.WriteFile(t, filepath.Join(dir, "config.yaml"), []byte(cfg))
 	_, stderr, code := runFunction(t, goldenInput(t, dir), goldenNow)
 	if code != 1 {
 		t.Fatalf("exit %d", code)
@@ -70,7 +72,7 @@ spec:
 func TestVerifyOutputIsEscaped(t *testing.T) {
 	dir := t.TempDir()
 	manifest := filepath.Join(dir, "m.yaml")
-	writeFile(t, manifest, []byte(`apiVersion: apiregistration.k8s.io/v1
+	testutil.WriteFile(t, manifest, []byte(`apiVersion: apiregistration.k8s.io/v1
 kind: APIService
 metadata:
   name: "v1.x\r\x1b[2Jok"

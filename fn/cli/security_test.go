@@ -19,6 +19,9 @@ import (
 	"github.com/aggapi/aggapi/internal/testutil"
 )
 
+// basicConfigPath is testdata/basic's config, the one the security tests change.
+const basicConfigPath = "../../testdata/basic/config.yaml"
+
 // TestCAKeyNeverLeaves records every key a render generates and checks that only the
 // serving key reaches the output, in any encoding, and no key reaches a message.
 func TestCAKeyNeverLeaves(t *testing.T) {
@@ -34,8 +37,7 @@ func TestCAKeyNeverLeaves(t *testing.T) {
 				return k, err
 			}
 			dir := t.TempDir()
-			cfg := readGoldenConfig(t)
-			writeFile(t, filepath.Join(dir, "config.yaml"), cfg)
+			testutil.WriteFile(t, filepath.Join(dir, "config.yaml"), testutil.ReadFile(t, basicConfigPath))
 			testutil.ReplaceOnce(t, filepath.Join(dir, "config.yaml"), "keyAlgorithm: ECDSA-P256", "keyAlgorithm: "+alg)
 			var stdout, errOut bytes.Buffer
 			code := Run(env, nil, bytes.NewReader(goldenInput(t, dir)), &stdout, &errOut)
@@ -102,7 +104,7 @@ func TestNoSecretBytesInErrors(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimSpace(string(keyPEM)), "\n") {
 		b.WriteString("        " + l + "\n")
 	}
-	writeFile(t, filepath.Join(dir, "config.yaml"), readGoldenConfig(t))
+	testutil.WriteFile(t, filepath.Join(dir, "config.yaml"), testutil.ReadFile(t, basicConfigPath))
 	testutil.ReplaceOnce(t, filepath.Join(dir, "config.yaml"), "    keyAlgorithm: ECDSA-P256\n", b.String())
 	out, stderr, code := runFunction(t, goldenInput(t, dir), goldenNow)
 	if code != 1 || !strings.Contains(stderr, "not a CERTIFICATE") {
@@ -180,14 +182,4 @@ func TestImageRunsAsNonRoot(t *testing.T) {
 	if !strings.Contains(s, "CGO_ENABLED=0") {
 		t.Errorf("the binary is not built static")
 	}
-}
-
-// readGoldenConfig is testdata/basic's config, the one the security tests change.
-func readGoldenConfig(t *testing.T) []byte {
-	t.Helper()
-	cfg, err := os.ReadFile("../../testdata/basic/config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // TestVerifyRefusesAConfigWhereAManifestBelongs: `verify --config apis/*/render` gives
@@ -18,10 +20,7 @@ func TestVerifyRefusesAConfigWhereAManifestBelongs(t *testing.T) {
 	rendered := renderTo(t, dir, verifyConfig)
 	a, b := filepath.Join(dir, "a", "render"), filepath.Join(dir, "b", "render")
 	for _, d := range []string{a, b} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, filepath.Join(d, "aggapi.yaml"), []byte(verifyConfig))
+		testutil.WriteFile(t, filepath.Join(d, "aggapi.yaml"), []byte(verifyConfig))
 	}
 	var out, errOut bytes.Buffer
 	code := Run(testEnv(goldenNow), []string{"verify", "--config", a, b, rendered}, strings.NewReader(""), &out, &errOut)
@@ -31,15 +30,8 @@ func TestVerifyRefusesAConfigWhereAManifestBelongs(t *testing.T) {
 
 	// A kpt package holds its config beside the rendered objects: read as manifests.
 	pkg := filepath.Join(dir, "pkg")
-	if err := os.MkdirAll(pkg, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(rendered)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(pkg, "aggapi.yaml"), []byte(verifyConfig))
-	writeFile(t, filepath.Join(pkg, "rendered.yaml"), data)
+	testutil.WriteFile(t, filepath.Join(pkg, "aggapi.yaml"), []byte(verifyConfig))
+	testutil.WriteFile(t, filepath.Join(pkg, "rendered.yaml"), testutil.ReadFile(t, rendered))
 	out.Reset()
 	errOut.Reset()
 	if code := Run(testEnv(goldenNow), []string{"verify", pkg}, strings.NewReader(""), &out, &errOut); code != 0 {

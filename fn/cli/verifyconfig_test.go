@@ -30,13 +30,12 @@ spec:
 // renderTo renders config into dir/rendered.yaml and returns its path.
 func renderTo(t *testing.T, dir, config string) string {
 	t.Helper()
-	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + testutil.Indent(config)
-	out, stderr, code := runFunction(t, []byte(in), goldenNow)
+	out, stderr, code := runFunction(t, []byte(testutil.ResourceList("", config)), goldenNow)
 	if code != 0 {
 		t.Fatalf("render: %s", stderr)
 	}
 	path := filepath.Join(dir, "rendered.yaml")
-	writeFile(t, path, itemsAsDocuments(t, out))
+	testutil.WriteFile(t, path, itemsAsDocuments(t, out))
 	return path
 }
 
@@ -65,7 +64,7 @@ func TestVerifyConfig(t *testing.T) {
 	cfg := filepath.Join(dir, "aggapi.yaml")
 
 	t.Run("fresh render passes", func(t *testing.T) {
-		writeFile(t, cfg, []byte(verifyConfig))
+		testutil.WriteFile(t, cfg, []byte(verifyConfig))
 		if out, stderr, code := runVerify(t, "--config", cfg, rendered); code != 0 {
 			t.Errorf("exit %d:\n%s%s", code, out, stderr)
 		}
@@ -75,8 +74,8 @@ func TestVerifyConfig(t *testing.T) {
 		if err := os.MkdirAll(sub, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		writeFile(t, filepath.Join(sub, "aggapi.yaml"), []byte(verifyConfig))
-		writeFile(t, filepath.Join(sub, "kustomization.yaml"), []byte("resources: [../rendered.yaml]\ntransformers: [aggapi.yaml]\n"))
+		testutil.WriteFile(t, filepath.Join(sub, "aggapi.yaml"), []byte(verifyConfig))
+		testutil.WriteFile(t, filepath.Join(sub, "kustomization.yaml"), []byte("resources: [../rendered.yaml]\ntransformers: [aggapi.yaml]\n"))
 		if out, stderr, code := runVerify(t, "--config", sub, rendered); code != 0 {
 			t.Errorf("exit %d:\n%s%s", code, out, stderr)
 		}
@@ -92,13 +91,13 @@ spec:
   group: wardle.example.com
   namespace: wardle
 `
-		writeFile(t, cfg, []byte(reformatted))
+		testutil.WriteFile(t, cfg, []byte(reformatted))
 		if out, stderr, code := runVerify(t, "--config", cfg, rendered); code != 0 {
 			t.Errorf("exit %d:\n%s%s", code, out, stderr)
 		}
 	})
 	t.Run("a config change fails naming the objects", func(t *testing.T) {
-		writeFile(t, cfg, []byte(strings.Replace(verifyConfig, "replicas: 1", "replicas: 3", 1)))
+		testutil.WriteFile(t, cfg, []byte(strings.Replace(verifyConfig, "replicas: 1", "replicas: 3", 1)))
 		out, _, code := runVerify(t, "--config", cfg, rendered)
 		if code != 1 {
 			t.Fatalf("exit %d, want 1:\n%s", code, out)
@@ -110,7 +109,7 @@ spec:
 		}
 	})
 	t.Run("unstamped objects fail", func(t *testing.T) {
-		writeFile(t, cfg, []byte(verifyConfig))
+		testutil.WriteFile(t, cfg, []byte(verifyConfig))
 		b, _ := os.ReadFile(rendered)
 		var kept []string
 		for _, l := range strings.Split(string(b), "\n") {
@@ -119,14 +118,14 @@ spec:
 			}
 		}
 		old := filepath.Join(dir, "old.yaml")
-		writeFile(t, old, []byte(strings.Join(kept, "\n")))
+		testutil.WriteFile(t, old, []byte(strings.Join(kept, "\n")))
 		out, _, code := runVerify(t, "--config", cfg, old)
 		if code != 1 || !strings.Contains(out, "carry no aggapi.dev/config-digest") {
 			t.Errorf("exit %d:\n%s", code, out)
 		}
 	})
 	t.Run("manifests without the config's objects fail", func(t *testing.T) {
-		writeFile(t, cfg, []byte(strings.Replace(verifyConfig, "name: wardle", "name: other", 1)))
+		testutil.WriteFile(t, cfg, []byte(strings.Replace(verifyConfig, "name: wardle", "name: other", 1)))
 		out, _, code := runVerify(t, "--config", cfg, rendered)
 		if code != 1 || !strings.Contains(out, "no object in the manifests was rendered from this config") {
 			t.Errorf("exit %d:\n%s", code, out)
@@ -139,7 +138,7 @@ spec:
 		}
 	})
 	t.Run("an invalid config is an error naming the field", func(t *testing.T) {
-		writeFile(t, cfg, []byte(strings.Replace(verifyConfig, "replicas: 1", "replicas: 1000", 1)))
+		testutil.WriteFile(t, cfg, []byte(strings.Replace(verifyConfig, "replicas: 1", "replicas: 1000", 1)))
 		_, stderr, code := runVerify(t, "--config", cfg, rendered)
 		if code != 1 || !strings.Contains(stderr, "spec.server.replicas") {
 			t.Errorf("exit %d:\n%s", code, stderr)
@@ -150,7 +149,7 @@ spec:
 // TestWarningsReachStderr: kustomize does not show results, so an edit the render
 // replaced is also reported on stderr.
 func TestWarningsReachStderr(t *testing.T) {
-	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + testutil.Indent(verifyConfig)
+	in := testutil.ResourceList("", verifyConfig)
 	out, _, code := runFunction(t, []byte(in), goldenNow)
 	if code != 0 {
 		t.Fatal("render failed")

@@ -30,7 +30,7 @@ func TestVerifyRenewalDueIsExit3(t *testing.T) {
 	dir := t.TempDir()
 	rendered := renderTo(t, dir, verifyConfig)
 	cfg := filepath.Join(dir, "aggapi.yaml")
-	writeFile(t, cfg, []byte(verifyConfig))
+	testutil.WriteFile(t, cfg, []byte(verifyConfig))
 	notAfter := goldenNow.Add(8760 * time.Hour).Format(time.RFC3339)
 	renewal := goldenNow.Add((8760 - 720) * time.Hour)
 
@@ -60,7 +60,7 @@ func TestVerifyRenewalDueIsExit3(t *testing.T) {
 	}
 
 	stale := filepath.Join(dir, "stale.yaml")
-	writeFile(t, stale, []byte(strings.Replace(verifyConfig, "replicas: 1", "replicas: 2", 1)))
+	testutil.WriteFile(t, stale, []byte(strings.Replace(verifyConfig, "replicas: 1", "replicas: 2", 1)))
 	for _, at := range []time.Time{goldenNow, renewal} {
 		if out, _, code := verifyAtNow(t, at, "", "--config", stale, rendered); code != 1 || !strings.Contains(out, "the render is stale") {
 			t.Errorf("a stale render at %s: exit %d, want 1\n%s", at, code, out)
@@ -77,7 +77,7 @@ func TestVerifyEditsInRenderedFiles(t *testing.T) {
 	dir := t.TempDir()
 	rendered := renderTo(t, dir, verifyConfig) // dir/rendered.yaml
 	cfg := filepath.Join(t.TempDir(), "aggapi.yaml")
-	writeFile(t, cfg, []byte(verifyConfig))
+	testutil.WriteFile(t, cfg, []byte(verifyConfig))
 	testutil.ReplaceOnce(t, rendered, "replicas: 1", "replicas: 4")
 	edited, err := os.ReadFile(rendered)
 	if err != nil {
@@ -141,7 +141,7 @@ func TestVerifyJSONShape(t *testing.T) {
 	}
 
 	// A render, then a renewal: its caBundle holds the previous CA.
-	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + testutil.Indent(verifyConfig)
+	in := testutil.ResourceList("", verifyConfig)
 	first, stderr, code := runFunction(t, []byte(in), goldenNow)
 	if code != 0 {
 		t.Fatal(stderr)
@@ -154,9 +154,9 @@ func TestVerifyJSONShape(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rendered.yaml")
-	writeFile(t, path, itemsAsDocuments(t, renewed))
+	testutil.WriteFile(t, path, itemsAsDocuments(t, renewed))
 	cfg := filepath.Join(dir, "aggapi.yaml")
-	writeFile(t, cfg, []byte(verifyConfig))
+	testutil.WriteFile(t, cfg, []byte(verifyConfig))
 
 	out, stderr, code := verifyAtNow(t, renewedAt.Add(25*time.Hour), "", "-o", "json", "--config", cfg, path)
 	if code != 3 {
