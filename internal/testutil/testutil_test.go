@@ -1,12 +1,14 @@
 package testutil
 
 import (
+	"fmt"
 	"go/parser"
 	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,6 +124,58 @@ func TestImportsNothingOfOurs(t *testing.T) {
 	}
 	if checked < 5 {
 		t.Fatalf("checked %d files", checked)
+	}
+}
+
+// fatalRecorder is a testing.TB whose Fatal and Fatalf record the message and end the
+// goroutine, as the real ones do, so a test can see a helper fail.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (r *fatalRecorder) Helper() {}
+
+func (r *fatalRecorder) Fatal(args ...any) {
+	r.msg = fmt.Sprint(args...)
+	runtime.Goexit()
+}
+
+func (r *fatalRecorder) Fatalf(format string, args ...any) {
+	r.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// failsWith runs f with a fatalRecorder and returns what it failed with ("" if it did not).
+func failsWith(t *testing.T, f func(tb testing.TB)) string {
+	r := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(r)
+	}()
+	<-done
+	return r.msg
+}
+
+// TestReplaceOnce: an edit whose text is absent or ambiguous fails and leaves the file
+// as it was, so a test cannot go on checking the unedited input.
+func TestReplaceOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	WriteFile(t, path, []byte("a: 1\nb: 1\n"))
+	for old, want := range map[string]string{"c: 1": "occurs 0 times", ": 1": "occurs 2 times"} {
+		if msg := failsWith(t, func(tb testing.TB) { ReplaceOnce(tb, path, old, "x") }); !strings.Contains(msg, want) {
+			t.Errorf("ReplaceOnce(%q): failed with %q, want %q", old, msg, want)
+		}
+	}
+	if got := string(ReadFile(t, path)); got != "a: 1\nb: 1\n" {
+		t.Errorf("a refused edit changed the file to %q", got)
+	}
+	if msg := failsWith(t, func(tb testing.TB) { ReplaceOnce(tb, path, "a: 1", "a: 2") }); msg != "" {
+		t.Fatal(msg)
+	}
+	if got := string(ReadFile(t, path)); got != "a: 2\nb: 1\n" {
+		t.Errorf("after the edit: %q", got)
 	}
 }
 
