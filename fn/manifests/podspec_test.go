@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // TestContainerResourceNames holds the mirror of the kube-apiserver's
@@ -128,6 +129,7 @@ func TestPodTemplatesUndoingTheHardening(t *testing.T) {
 	}
 }
 
+// podTemplateConfig is the minimal config with tmpl as its spec.server.podTemplate.
 func podTemplateConfig(tmpl string) string {
-	return "apiVersion: aggapi.dev/v1alpha1\nkind: AggregatedAPI\nmetadata: {name: w}\nspec:\n  group: w.example.com\n  versions: [{name: v1}]\n  server:\n    image: i\n    podTemplate: " + tmpl + "\n"
+	return testutil.MinimalConfig("w") + "    podTemplate: " + tmpl + "\n"
 }

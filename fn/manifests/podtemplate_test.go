@@ -29,8 +29,7 @@ func TestOddPodTemplates(t *testing.T) {
 		`{metadata: {labels: {app.kubernetes.io/component: other}}}`,
 		`{spec: {containers: [{name: apiserver, volumeMounts: [{name: serving-cert, mountPath: /var/run/aggapi/serving-cert, $patch: delete}]}]}}`,
 	} {
-		cfg := "apiVersion: aggapi.dev/v1alpha1\nkind: AggregatedAPI\nmetadata: {name: w}\nspec:\n  group: w.example.com\n  versions: [{name: v1}]\n  server:\n    image: i\n    podTemplate: " + tmpl + "\n"
-		api, errs := config.Load([]byte(cfg))
+		api, errs := config.Load([]byte(podTemplateConfig(tmpl)))
 		if len(errs) == 0 {
 			errs = CheckPodTemplate(api)
 			if _, err := Build(api, Material{}); (err != nil) != (len(errs) > 0) {
