@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/pki"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // TestCommonNamesFitAtTheNameLimits renders the longest names the config allows (a
@@ -30,9 +31,7 @@ func TestCommonNamesFitAtTheNameLimits(t *testing.T) {
 			if strings.Contains(mode, "short") {
 				svc, ns = "api", "wardle"
 			}
-			cfg := "apiVersion: aggapi.dev/v1alpha1\nkind: AggregatedAPI\nmetadata:\n  name: " + name + "\nspec:\n" +
-				"  group: wardle.example.com\n  versions: [{name: v1alpha1}]\n  namespace: " + ns + "\n" +
-				"  service: {name: " + svc + "}\n  server: {image: example.com/api:v1}\n"
+			cfg := testutil.MinimalConfig(name) + "  namespace: " + ns + "\n  service: {name: " + svc + "}\n"
 			if cert != "" {
 				cfg += "  certificate:\n" + cert
 			}

@@ -11,6 +11,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/aggapi/aggapi/fn/config"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // digestBases are minimal configs of each shape whose defaults differ: the property
@@ -36,28 +37,8 @@ spec:
   networkPolicy: {enabled: true, apiServerCIDRs: [10.0.0.0/24]}
   server: {image: "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0"}
 `,
-	"cert-manager with an issuer": `apiVersion: aggapi.dev/v1alpha1
-kind: AggregatedAPI
-metadata: {name: wardle}
-spec:
-  group: wardle.example.com
-  versions: [{name: v1alpha1}]
-  server: {image: "registry.k8s.io/e2e-test-images/sample-apiserver:1.29.2"}
-  certificate:
-    mode: cert-manager
-    certManager: {issuerRef: {name: my-ca}}
-`,
-	"cert-manager, own CA": `apiVersion: aggapi.dev/v1alpha1
-kind: AggregatedAPI
-metadata: {name: wardle}
-spec:
-  group: wardle.example.com
-  versions: [{name: v1alpha1}]
-  server: {image: "registry.k8s.io/e2e-test-images/sample-apiserver:1.29.2"}
-  certificate:
-    mode: cert-manager
-    certManager: {}
-`,
+	"cert-manager with an issuer": testutil.MinimalConfig("wardle") + "  certificate: {mode: cert-manager, certManager: {issuerRef: {name: my-ca}}}\n",
+	"cert-manager, own CA":        testutil.MinimalConfig("wardle") + "  certificate: {mode: cert-manager, certManager: {}}\n",
 }
 
 // namesField maps each spec.names key to the derived name it overrides; a key

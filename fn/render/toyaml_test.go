@@ -7,21 +7,15 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // TestYAML11ReadersGetStrings: a string that a YAML 1.1 parser would read as a boolean or
 // a number (kubectl and sigs.k8s.io/yaml use one) comes back from the rendered output
 // as the same string.
 func TestYAML11ReadersGetStrings(t *testing.T) {
-	cfg := yaml.MustParse(`apiVersion: aggapi.dev/v1alpha1
-kind: AggregatedAPI
-metadata: {name: wardle}
-spec:
-  group: wardle.example.com
-  versions: [{name: v1alpha1}]
-  server:
-    image: registry.example.com/wardle:1.0
-    args: ["--etcd-servers=http://localhost:2379", "on", "yes", "1:20", "NO"]
+	cfg := yaml.MustParse(testutil.MinimalConfig("wardle") + `    args: ["--etcd-servers=http://localhost:2379", "on", "yes", "1:20", "NO"]
 `)
 	out := render(t, nil, cfg, t0)
 	dep := find(out.Items, "Deployment", "wardle-apiserver")
