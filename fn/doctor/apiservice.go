@@ -20,21 +20,31 @@ import (
 	"github.com/aggapi/aggapi/fn/pki"
 )
 
-// checkAPIService is check 4 (the live APIService: Available, where it points, its
-// caBundle against the manifests) and check 5 (the serving certificate behind it).
+// checkAPIService is check 4 (the live APIService: who manages it, Available with
+// its cause, where it points, its caBundle against the manifests), check 5 (the
+// serving certificate behind it, in the Secret and as served) and the checks of what
+// serves it (ports, pods, ServiceAccount, NetworkPolicies, discovery).
 func (d *Doctor) checkAPIService(ctx context.Context, t Target) {
 	what := "APIService " + t.Name
-	live, err := d.Aggregator.ApiregistrationV1().APIServices().Get(ctx, t.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		d.fail(what, applyFix(t), "not found in the cluster: the APIService was not applied (or was deleted)")
-		return
-	case apierrors.IsForbidden(err):
-		d.fail(what, "run the doctor as a user who may get apiservices.apiregistration.k8s.io", "cannot read it: %v", err)
-		return
-	case err != nil:
-		d.fail(what, "check that the cluster is reachable and run the doctor again", "cannot read it: %v", err)
-		return
+	live := t.Live
+	if live == nil {
+		var err error
+		live, err = d.Aggregator.ApiregistrationV1().APIServices().Get(ctx, t.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			d.fail(CauseAPIServiceNotApplied, what, applyFix(t), "not found in the cluster: the APIService was not applied (or was deleted)")
+			return
+		case apierrors.IsForbidden(err):
+			d.fail(CauseDoctorNotAllowed, what, "run the doctor as a user who may get apiservices.apiregistration.k8s.io", "cannot read it: %v", err)
+			return
+		case err != nil:
+			d.fail(CauseClusterUnreachable, what, "check that the cluster is reachable and run the doctor again", "cannot read it: %v", err)
+			return
+		}
+	}
+	if r := t.Rendered; r != nil && r.Spec.InsecureSkipTLSVerify && len(r.Spec.CABundle) > 0 {
+		d.fail(CauseInsecureSkipTLSVerifyCABundle, what, "remove insecureSkipTLSVerify from "+t.Source+": with a caBundle the kube-apiserver refuses the object, and without one it trusts any server",
+			"%s sets insecureSkipTLSVerify together with a caBundle", t.Source)
 	}
 	if live.Spec.Service == nil {
 		d.ok(what, "served by the kube-apiserver itself (no spec.service)")
@@ -42,16 +52,41 @@ func (d *Doctor) checkAPIService(ctx context.Context, t Target) {
 	}
 	ref := Ref{APIService: t.Name, Namespace: live.Spec.Service.Namespace, Service: live.Spec.Service.Name, Port: portOf(live.Spec.Service.Port)}
 	if e := t.Expect; e != nil && (e.Namespace != ref.Namespace || e.Service != ref.Service || e.Port != ref.Port) {
-		d.warn(what, applyFix(t), "points at Service %s port %d, but %s says %s port %d: not re-applied since the last render, or changed in the cluster",
+		d.warn(CauseAPIServiceDiffers, what, applyFix(t), "points at Service %s port %d, but %s says %s port %d: not re-applied since the last render, or changed in the cluster",
 			ref.service(), ref.Port, t.Source, e.service(), e.Port)
 	}
-	if live.Spec.InsecureSkipTLSVerify {
-		d.fail(what, "remove insecureSkipTLSVerify and give a caBundle: "+applyFix(t),
-			"insecureSkipTLSVerify is set: the kube-aggregator accepts any server at %s, and sends it every request with the identity of its users", ref.service())
+	srv := d.findServer(ctx, ref)
+	var svcMeta metav1.Object
+	if srv.svc != nil {
+		svcMeta = srv.svc
 	}
-	d.availability(what, live, ref)
-	d.compareCABundle(what, t, live)
+	if c := conflicts(live, svcMeta, t.Owner); len(c) > 0 {
+		d.fail(CauseConflictingProvider, what, "keep one installer for "+live.Spec.Group+"/"+live.Spec.Version+": uninstall the other (helm uninstall, kubectl delete -f) and re-apply the one you keep",
+			"two installers claim it: %s", strings.Join(c, "; "))
+	} else {
+		d.ok(what, "managed by %s", managerOf(live))
+	}
+	if live.Spec.InsecureSkipTLSVerify {
+		cause, extra := CauseInsecureSkipTLSVerify, ""
+		if len(live.Spec.CABundle) > 0 {
+			cause, extra = CauseInsecureSkipTLSVerifyCABundle, " (a caBundle is set too, and ignored)"
+		}
+		d.fail(cause, what, "remove insecureSkipTLSVerify and give a caBundle: "+applyFix(t),
+			"insecureSkipTLSVerify is set%s: the kube-aggregator accepts any server at %s, and sends it every request with the identity of its users", extra, ref.service())
+	}
+	isAvailable := d.availability(ctx, what, live, srv)
+	d.compareCABundle(ctx, what, t, live)
+	d.checkPorts(what, srv)
+	d.checkPods(ctx, what, srv, isAvailable)
+	if !isAvailable {
+		d.checkServiceAccounts(ctx, what, srv)
+		d.checkNetworkPolicies(ctx, what, srv)
+	}
 	d.servingCertificate(ctx, what+": serving certificate", t, live, ref)
+	d.checkEndpointTLS(ctx, what+": served certificate", live, srv)
+	if isAvailable {
+		d.checkDiscovery(ctx, what, live)
+	}
 }
 
 func applyFix(t Target) string {
@@ -62,40 +97,45 @@ func applyFix(t Target) string {
 }
 
 // availability reports the Available condition the kube-aggregator sets, with the
-// likely cause and fix of a failure.
-func (d *Doctor) availability(what string, live *apiregv1.APIService, ref Ref) {
-	var cond *apiregv1.APIServiceCondition
-	for i := range live.Status.Conditions {
-		if live.Status.Conditions[i].Type == apiregv1.Available {
-			cond = &live.Status.Conditions[i]
-		}
-	}
+// likely cause and fix of a failure; it returns whether the APIService is Available.
+func (d *Doctor) availability(ctx context.Context, what string, live *apiregv1.APIService, srv *server) bool {
+	ref := srv.ref
+	ok, cond := available(live)
 	if cond == nil {
 		diag := Explain("", "", ref)
-		d.warn(what, diag.Fix, "no Available condition yet: %s", diag.Cause)
-		return
+		d.warn(diag.ID, what, diag.Fix, "no Available condition yet: %s", diag.Cause)
+		return false
 	}
 	msg := oneLine(cond.Message)
-	if cond.Status == apiregv1.ConditionTrue {
+	if ok {
 		d.ok(what, "Available (%s: %s) → Service %s port %d", cond.Reason, msg, ref.service(), ref.Port)
-		return
+		return true
 	}
-	diag := Explain(cond.Reason, msg, ref)
-	d.fail(what, diag.Fix, "Available=%s (%s): %s; likely cause: %s", cond.Status, cond.Reason, msg, diag.Cause)
+	diag := explain(cond.Reason, msg, ref, d.network(ctx, srv))
+	if diag.ID == CauseFrontProxyNotAllowed && d.allowedNames != "" {
+		diag.Cause += "; " + d.allowedNames
+	}
+	d.add(Result{Status: Fail, Cause: diag.ID, What: what, Fix: diag.Fix, Ask: diag.Ask,
+		Message: fmt.Sprintf("Available=%s (%s): %s; likely cause: %s", cond.Status, cond.Reason, msg, diag.Cause)})
+	return false
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // compareCABundle compares the live caBundle with the one of the manifests (or of a
 // provided-mode config); injected caBundles are only checked to be there.
-func (d *Doctor) compareCABundle(what string, t Target, live *apiregv1.APIService) {
+func (d *Doctor) compareCABundle(ctx context.Context, what string, t Target, live *apiregv1.APIService) {
 	injector := t.Injector
 	if injector == "" {
 		injector = injectorOf(live.Annotations)
 	}
+	if injector == CertManager {
+		d.checkCertManager(ctx, what, live)
+		return
+	}
 	if injector != "" {
 		if len(live.Spec.CABundle) == 0 {
-			d.fail(what, injectorFix(injector), "has no caBundle: %s has not injected it yet", injector)
+			d.fail(CauseCABundleEmpty, what, injectorFix(injector), "has no caBundle: %s has not injected it yet", injector)
 			return
 		}
 		d.ok(what, "caBundle injected by %s (%s); not compared with %s", injector, bundleNames(live.Spec.CABundle), t.Source)
@@ -112,7 +152,7 @@ func (d *Doctor) compareCABundle(what string, t Target, live *apiregv1.APIServic
 	if m := caBundleManagers(live); len(m) > 0 {
 		changedBy = "; field manager(s) of the live caBundle: " + strings.Join(m, ", ")
 	}
-	d.fail(what, applyFix(t)+"; if it changes again, find what rewrites it: kubectl get apiservice "+t.Name+" --show-managed-fields -o yaml",
+	d.fail(CauseCABundleMismatch, what, applyFix(t)+"; if it changes again, find what rewrites it: kubectl get apiservice "+t.Name+" --show-managed-fields -o yaml",
 		"the live caBundle (%s) differs from the one in %s (%s): something changed it in the cluster, or %s was not applied since it was rendered%s",
 		bundleNames(live.Spec.CABundle), t.Source, bundleNames(t.CABundle), t.Source, changedBy)
 }
@@ -189,38 +229,37 @@ func caBundleManagers(api *apiregv1.APIService) []string {
 // servingCertificate is check 5: the live Deployment behind the Service, the TLS
 // Secret its pods mount, and its certificate against the live caBundle.
 func (d *Doctor) servingCertificate(ctx context.Context, what string, t Target, live *apiregv1.APIService, ref Ref) {
-	svc, err := d.Kube.CoreV1().Services(ref.Namespace).Get(ctx, ref.Service, metav1.GetOptions{})
+	svc, err := d.service(ctx, ref.Namespace, ref.Service)
 	switch {
 	case apierrors.IsNotFound(err):
-		d.fail(what, applyFix(t), "Service %s does not exist", ref.service())
+		d.fail(CauseServiceNotFound, what, applyFix(t), "Service %s does not exist", ref.service())
 		return
 	case err != nil:
-		d.warn(what, "run the doctor as a user who may get services, deployments and secrets in "+ref.Namespace, "cannot read Service %s: %v", ref.service(), err)
+		d.warn(CauseDoctorNotAllowed, what, "run the doctor as a user who may get services, deployments and secrets in "+ref.Namespace, "cannot read Service %s: %v", ref.service(), err)
 		return
 	}
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
-		d.warn(what, fmt.Sprintf("check that %s:%d presents a certificate for %s signed by a CA in the caBundle", svc.Spec.ExternalName, ref.Port, ref.serverName()),
-			"Service %s is an ExternalName (%s): the server runs outside the cluster, its certificate is not checked", ref.service(), svc.Spec.ExternalName)
+		d.note(what, "Service %s is an ExternalName (%s): the server runs outside the cluster, the certificate in its Secret is not checked", ref.service(), svc.Spec.ExternalName)
 		return
 	}
 	if len(svc.Spec.Selector) == 0 {
-		d.warn(what, "", "Service %s has no selector (its endpoints are managed by hand): the serving certificate is not checked", ref.service())
+		d.note(what, "Service %s has no selector (its endpoints are managed by hand): the serving certificate is not checked", ref.service())
 		return
 	}
-	deps, err := d.Kube.AppsV1().Deployments(ref.Namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		d.warn(what, "run the doctor as a user who may list deployments in "+ref.Namespace, "cannot list Deployments in %s: %v", ref.Namespace, err)
+	deps := d.deployments(ctx, ref.Namespace)
+	if err := deps.err; err != nil {
+		d.warn(CauseDoctorNotAllowed, what, "run the doctor as a user who may list deployments in "+ref.Namespace, "cannot list Deployments in %s: %v", ref.Namespace, err)
 		return
 	}
 	sel := labels.SelectorFromSet(svc.Spec.Selector)
 	var matched []*appsv1.Deployment
-	for i := range deps.Items {
-		if sel.Matches(labels.Set(deps.Items[i].Spec.Template.Labels)) {
-			matched = append(matched, &deps.Items[i])
+	for i := range deps.items {
+		if sel.Matches(labels.Set(deps.items[i].Spec.Template.Labels)) {
+			matched = append(matched, &deps.items[i])
 		}
 	}
 	if len(matched) == 0 {
-		d.fail(what, applyFix(t)+"; the Service's selector must match the pod template's labels",
+		d.fail(CauseNoServingPods, what, applyFix(t)+"; the Service's selector must match the pod template's labels",
 			"no Deployment in %s has pods that Service %s selects (%s): nothing serves the APIService", ref.Namespace, ref.service(), sel)
 		return
 	}
@@ -262,12 +301,12 @@ func (d *Doctor) deploymentCertificate(ctx context.Context, what string, t Targe
 		want = *dep.Spec.Replicas
 	}
 	if ready := dep.Status.ReadyReplicas; want == 0 || ready < want {
-		d.warn(what, fmt.Sprintf("kubectl -n %s describe deployment %s; kubectl -n %s logs deployment/%s", dep.Namespace, dep.Name, dep.Namespace, dep.Name),
+		d.warn(CausePodsNotReady, what, fmt.Sprintf("kubectl -n %s describe deployment %s; kubectl -n %s logs deployment/%s", dep.Namespace, dep.Name, dep.Namespace, dep.Name),
 			"%s has %d of %d replica(s) ready", depName, ready, want)
 	}
 	secrets, optional := secretVolumes(dep.Spec.Template.Spec)
 	if len(secrets) == 0 {
-		d.warn(what, "", "%s mounts no Secret: where does the server get its certificate? Not checked", depName)
+		d.note(what, "%s mounts no Secret: where does the server get its certificate? Not checked", depName)
 		return
 	}
 	checked := false
@@ -278,12 +317,12 @@ func (d *Doctor) deploymentCertificate(ctx context.Context, what string, t Targe
 			if optional[name] {
 				continue
 			}
-			d.fail(what, secretFix(t, dep.Namespace, name),
+			d.fail(CauseServingSecretMissing, what, secretFix(t, dep.Namespace, name),
 				"Secret %s/%s, mounted by %s, does not exist: its pods cannot start", dep.Namespace, name, depName)
 			checked = true
 			continue
 		case err != nil:
-			d.warn(what, "run the doctor as a user who may get secrets in "+dep.Namespace, "cannot read Secret %s/%s: %v", dep.Namespace, name, err)
+			d.warn(CauseDoctorNotAllowed, what, "run the doctor as a user who may get secrets in "+dep.Namespace, "cannot read Secret %s/%s: %v", dep.Namespace, name, err)
 			checked = true
 			continue
 		}
@@ -294,7 +333,7 @@ func (d *Doctor) deploymentCertificate(ctx context.Context, what string, t Targe
 		d.verifySecret(what, t, depName, sec, live, ref)
 	}
 	if !checked {
-		d.warn(what, "", "none of the Secrets %s mounts (%s) has %s: the serving certificate is not checked", depName, strings.Join(secrets, ", "), corev1.TLSCertKey)
+		d.note(what, "none of the Secrets %s mounts (%s) has %s: the serving certificate is not checked", depName, strings.Join(secrets, ", "), corev1.TLSCertKey)
 	}
 }
 
@@ -316,18 +355,19 @@ func (d *Doctor) verifySecret(what string, t Target, depName string, sec *corev1
 	}
 	certs, err := pki.ParseCertsPEM(sec.Data[corev1.TLSCertKey])
 	if err != nil {
-		d.fail(what, renew, "%s (mounted by %s): tls.crt: %v", secName, depName, err)
+		d.fail(CauseServingCertUnreadable, what, renew, "%s (mounted by %s): tls.crt: %v", secName, depName, err)
 		return
 	}
 	leaf := certs[0]
+	d.secretLeaves[ref.service()] = leaf
 	if keyPEM := sec.Data[corev1.TLSPrivateKeyKey]; len(keyPEM) > 0 {
 		key, err := pki.ParsePrivateKeyPEM(keyPEM)
 		switch {
 		case err != nil:
-			d.fail(what, renew, "%s: tls.key: %v", secName, err)
+			d.fail(CauseServingCertUnreadable, what, renew, "%s: tls.key: %v", secName, err)
 			return
 		case !pki.KeyMatchesCert(key, leaf):
-			d.fail(what, renew, "%s: tls.key does not match tls.crt: the server cannot start serving", secName)
+			d.fail(CauseServingCertUnreadable, what, renew, "%s: tls.key does not match tls.crt: the server cannot start serving", secName)
 			return
 		}
 	}
@@ -336,12 +376,12 @@ func (d *Doctor) verifySecret(what string, t Target, depName string, sec *corev1
 		if t.Injector != "" {
 			fix = injectorFix(t.Injector)
 		}
-		d.fail(what, fix, "the live APIService has no caBundle: the kube-aggregator cannot verify %s", secName)
+		d.fail(CauseCABundleEmpty, what, fix, "the live APIService has no caBundle: the kube-aggregator cannot verify %s", secName)
 		return
 	}
 	roots, err := pki.ParseCertsPEM(live.Spec.CABundle)
 	if err != nil {
-		d.fail(what, applyFix(t), "the live caBundle: %v", err)
+		d.fail(CauseCABundleMismatch, what, applyFix(t), "the live caBundle: %v", err)
 		return
 	}
 	pool, intermediates := x509.NewCertPool(), x509.NewCertPool()
@@ -356,8 +396,8 @@ func (d *Doctor) verifySecret(what string, t Target, depName string, sec *corev1
 		CurrentTime: d.Now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	})
 	if err != nil {
-		diag := explainDiscovery("x509: "+strings.TrimPrefix(err.Error(), "x509: "), ref)
-		d.fail(what, diag.Fix, "tls.crt of %s (mounted by %s) does not verify against the live caBundle (%s) for %s: %v; likely cause: %s",
+		diag := explainDiscovery("x509: "+strings.TrimPrefix(err.Error(), "x509: "), ref, Network{})
+		d.fail(diag.ID, what, diag.Fix, "tls.crt of %s (mounted by %s) does not verify against the live caBundle (%s) for %s: %v; likely cause: %s",
 			secName, depName, bundleNames(live.Spec.CABundle), ref.serverName(), err, diag.Cause)
 		return
 	}
@@ -370,7 +410,7 @@ func (d *Doctor) verifySecret(what string, t Target, depName string, sec *corev1
 	}
 	left := expires.Sub(d.Now)
 	if left < d.WarnWithin {
-		d.warn(what, renew, "%s (mounted by %s): tls.crt for %s verifies against the live caBundle but expires %s, in %s",
+		d.warn(CauseServingCertExpiring, what, renew, "%s (mounted by %s): tls.crt for %s verifies against the live caBundle but expires %s, in %s",
 			secName, depName, ref.serverName(), stamp(expires), days(left))
 		return
 	}

@@ -46,7 +46,7 @@ func (d *Doctor) checkAPIServiceAPI(ctx context.Context) bool {
 		version = v.GitVersion
 	case !errors.As(err, &status):
 		// Not an answer from an API server: do not wait for a second timeout.
-		d.fail("cluster", "check --kubeconfig / --context (or $KUBECONFIG) and that the kube-apiserver is reachable from here",
+		d.fail(CauseClusterUnreachable, "cluster", "check --kubeconfig / --context (or $KUBECONFIG) and that the kube-apiserver is reachable from here",
 			"cannot reach the cluster: %v", unreachable(err))
 		return false
 	}
@@ -54,15 +54,15 @@ func (d *Doctor) checkAPIServiceAPI(ctx context.Context) bool {
 	switch {
 	case err == nil:
 	case apierrors.IsNotFound(err):
-		d.fail(what, "use a kube-apiserver with its built-in kube-aggregator (every release since 1.10); a proxy in front of it must pass /apis/apiregistration.k8s.io through",
+		d.fail(CauseAPIServiceAPIMissing, what, "use a kube-apiserver with its built-in kube-aggregator (every release since 1.10); a proxy in front of it must pass /apis/apiregistration.k8s.io through",
 			"%s is not served by the cluster%s", apiregGroupVersion, at(version))
 		return true // the other checks still say something useful
 	case apierrors.IsUnauthorized(err):
-		d.fail("cluster", "refresh the credentials of the kubeconfig's user (or choose another with --context / --kubeconfig)",
+		d.fail(CauseCredentialsRejected, "cluster", "refresh the credentials of the kubeconfig's user (or choose another with --context / --kubeconfig)",
 			"the cluster rejects the credentials: %v", err)
 		return false
 	default:
-		d.fail("cluster", "check --kubeconfig / --context (or $KUBECONFIG) and that the kube-apiserver is reachable from here",
+		d.fail(CauseClusterUnreachable, "cluster", "check --kubeconfig / --context (or $KUBECONFIG) and that the kube-apiserver is reachable from here",
 			"cannot reach the cluster: %v", unreachable(err))
 		return false
 	}
@@ -72,7 +72,7 @@ func (d *Doctor) checkAPIServiceAPI(ctx context.Context) bool {
 			return true
 		}
 	}
-	d.fail(what, "use a kube-apiserver with its built-in kube-aggregator",
+	d.fail(CauseAPIServiceAPIMissing, what, "use a kube-apiserver with its built-in kube-aggregator",
 		"%s is served but has no apiservices resource%s", apiregGroupVersion, at(version))
 	return true
 }
@@ -103,7 +103,7 @@ func (d *Doctor) checkCreatePermission(ctx context.Context) {
 		}},
 	}, metav1.CreateOptions{})
 	if err != nil {
-		d.warn(what, "", "cannot ask whether %s may create apiservices.apiregistration.k8s.io (SelfSubjectAccessReview: %v)", who, err)
+		d.warn(CauseDoctorNotAllowed, what, "", "cannot ask whether %s may create apiservices.apiregistration.k8s.io (SelfSubjectAccessReview: %v)", who, err)
 		return
 	}
 	if review.Status.Allowed {
@@ -114,7 +114,7 @@ func (d *Doctor) checkCreatePermission(ctx context.Context) {
 	if review.Status.Reason != "" {
 		why = " (" + review.Status.Reason + ")"
 	}
-	d.fail(what, "apply as a cluster admin, or bind a ClusterRole with create (and get, update, patch, delete) on apiservices.apiregistration.k8s.io to this user",
+	d.fail(CauseCannotCreateAPIServices, what, "apply as a cluster admin, or bind a ClusterRole with create (and get, update, patch, delete) on apiservices.apiregistration.k8s.io to this user",
 		"%s may not create apiservices.apiregistration.k8s.io%s: applying the APIServices will be forbidden", who, why)
 }
 
@@ -135,32 +135,32 @@ func (d *Doctor) checkAuthenticationConfigMap(ctx context.Context) {
 	cm, err := d.Kube.CoreV1().ConfigMaps(authConfigMapNS).Get(ctx, authConfigMapName, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
-		d.fail(what, aggregationFlagsFix, "does not exist: the kube-apiserver publishes no client CA at all")
+		d.fail(CauseRequestHeaderCAMissing, what, aggregationFlagsFix, "does not exist: the kube-apiserver publishes no client CA at all")
 		return
 	case apierrors.IsForbidden(err):
-		d.warn(what, "run the doctor as a user who may get configmaps in kube-system (Role extension-apiserver-authentication-reader)",
+		d.warn(CauseDoctorNotAllowed, what, "run the doctor as a user who may get configmaps in kube-system (Role extension-apiserver-authentication-reader)",
 			"cannot read it: %v", err)
 		return
 	case err != nil:
-		d.warn(what, "", "cannot read it: %v", err)
+		d.warn(CauseClusterUnreachable, what, "", "cannot read it: %v", err)
 		return
 	}
 	caPEM := cm.Data["requestheader-client-ca-file"]
 	if strings.TrimSpace(caPEM) == "" {
-		d.fail(what, aggregationFlagsFix,
+		d.fail(CauseRequestHeaderCAMissing, what, aggregationFlagsFix,
 			"has no requestheader-client-ca-file: the kube-apiserver runs without an aggregation layer, so no aggregated API server can authenticate the requests it proxies")
 		return
 	}
 	cas, err := pki.ParseCertsPEM([]byte(caPEM))
 	if err != nil {
-		d.fail(what, aggregationFlagsFix, "requestheader-client-ca-file is not a CA bundle: %v", err)
+		d.fail(CauseRequestHeaderCAMissing, what, aggregationFlagsFix, "requestheader-client-ca-file is not a CA bundle: %v", err)
 		return
 	}
 	var problems []string
 	for _, ca := range cas {
 		switch left := ca.NotAfter.Sub(d.Now); {
 		case left <= 0:
-			d.fail(what, "renew the front-proxy CA and client certificate (`aggapi aggregation-layer --dir DIR` renews them; kubeadm: kubeadm certs renew front-proxy-client) and restart the kube-apiserver",
+			d.fail(CauseRequestHeaderCAExpired, what, "renew the front-proxy CA and client certificate (`aggapi aggregation-layer --dir DIR` renews them; kubeadm: kubeadm certs renew front-proxy-client) and restart the kube-apiserver",
 				"the request-header CA %q expired %s", ca.Subject.CommonName, stamp(ca.NotAfter))
 			return
 		case left < d.WarnWithin:
@@ -173,12 +173,13 @@ func (d *Doctor) checkAuthenticationConfigMap(ctx context.Context) {
 		allowed = "requestheader-allowed-names is empty (any client certificate from that CA may assert users)"
 	}
 	if h := jsonList(cm.Data["requestheader-username-headers"]); len(h) == 0 {
-		d.warn(what, aggregationFlagsFix,
+		d.warn(CauseRequestHeaderIncomplete, what, aggregationFlagsFix,
 			"has no requestheader-username-headers: aggregated API servers will not know who proxied requests come from")
 	}
+	d.allowedNames = allowed
 	d.ok(what, "requestheader-client-ca-file holds %d CA(s) (%s); %s", len(cas), caNames(cas), allowed)
 	for _, p := range problems {
-		d.warn(what, "renew the front-proxy CA (`aggapi aggregation-layer --dir DIR` renews inside --renew-before) and restart the kube-apiserver", "%s", p)
+		d.warn(CauseRequestHeaderCAExpiring, what, "renew the front-proxy CA (`aggapi aggregation-layer --dir DIR` renews inside --renew-before) and restart the kube-apiserver", "%s", p)
 	}
 }
 
@@ -190,25 +191,29 @@ func jsonList(s string) []string {
 	return slices.DeleteFunc(l, func(v string) bool { return v == "" })
 }
 
-// discoverTargets lists the APIServices aggapi rendered (label aggapi.dev/owner).
+// discoverTargets lists every APIService served by a Service (not the
+// kube-apiserver's own, spec.service unset), whoever installed it.
 func (d *Doctor) discoverTargets(ctx context.Context) []Target {
 	const what = "APIServices"
-	list, err := d.Aggregator.ApiregistrationV1().APIServices().List(ctx, metav1.ListOptions{LabelSelector: keys.OwnerLabel})
+	list, err := d.listAPIServices(ctx)
 	if err != nil {
-		d.warn(what, "give the rendered manifests (-f FILE) or the config (--config FILE)", "cannot list APIServices labelled %s: %v", keys.OwnerLabel, err)
-		return nil
-	}
-	if len(list.Items) == 0 {
-		d.warn(what, "give the rendered manifests (-f FILE) or the config (--config FILE)",
-			"no APIService labelled %s in the cluster, and neither -f nor --config given: nothing more to check", keys.OwnerLabel)
+		d.warn(CauseDoctorNotAllowed, what, "run the doctor as a user who may list apiservices.apiregistration.k8s.io, or give the rendered manifests (-f FILE) or the config (--config FILE)", "cannot list APIServices: %v", err)
 		return nil
 	}
 	var ts []Target
-	for i := range list.Items {
-		api := &list.Items[i]
-		ts = append(ts, Target{Name: api.Name, Injector: injectorOf(api.Annotations), Source: "the cluster"})
+	for i := range list {
+		api := &list[i]
+		if api.Spec.Service == nil {
+			continue
+		}
+		ts = append(ts, Target{Name: api.Name, Injector: injectorOf(api.Annotations), Source: "the cluster", Live: api})
 	}
-	d.ok(what, "%d APIService(s) labelled %s in the cluster (no -f or --config given)", len(ts), keys.OwnerLabel)
+	if len(ts) == 0 {
+		d.warn(CauseNoAPIServices, what, "give the rendered manifests (-f FILE) or the config (--config FILE) of the API you expect",
+			"no APIService in the cluster is served by a Service (all %d are the kube-apiserver's own): nothing more to check", len(list))
+		return nil
+	}
+	d.ok(what, "%d APIService(s) served by a Service, of %d in the cluster (no -f or --config given)", len(ts), len(list))
 	return ts
 }
 

@@ -2,9 +2,11 @@ package doctor
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	aggregator "k8s.io/kube-aggregator/pkg/client/clientset_generated/clientset"
@@ -13,26 +15,56 @@ import (
 // Status of a check.
 type Status string
 
-// Statuses, in the words printed.
+// Statuses, in the words printed, from the most to the least severe.
 const (
-	OK   Status = "ok"
-	Warn Status = "warn"
 	Fail Status = "FAIL"
+	Warn Status = "warn"
+	// Note says what was not checked and why: not a finding, it changes no exit code.
+	Note Status = "note"
+	OK   Status = "ok"
 )
 
-// Result is the outcome of one check: what was checked, what was found, and for a
-// warning or failure the fix.
+// rank orders statuses by severity for the report.
+func (s Status) rank() int {
+	switch s {
+	case Fail:
+		return 0
+	case Warn:
+		return 1
+	case Note:
+		return 2
+	}
+	return 3
+}
+
+// Result is the outcome of one check: what was checked (the object), what was found
+// (the evidence), and for a finding its cause, the fix and, for causes in the
+// cluster's platform, what to ask its provider.
 type Result struct {
-	Status  Status
+	Status Status
+	// Cause is the stable kebab-case id of the cause (causes.go); empty for ok.
+	Cause   string
 	What    string
 	Message string
 	Fix     string
+	// Ask is what to ask the cluster's provider or admin, for causes outside the
+	// APIService's own manifests (firewalls, control-plane flags); often empty.
+	Ask string
 }
 
 func (r Result) String() string {
 	s := fmt.Sprintf("%s: %s: %s", r.Status, r.What, r.Message)
-	if r.Fix != "" && r.Status != OK {
+	if r.Status == OK {
+		return s
+	}
+	if r.Fix != "" {
 		s += " — fix: " + r.Fix
+	}
+	if r.Ask != "" {
+		s += " — ask the provider: " + r.Ask
+	}
+	if r.Cause != "" {
+		s += " [" + r.Cause + "]"
 	}
 	return s
 }
@@ -58,20 +90,53 @@ type Target struct {
 	Injector string
 	// Source names where the target came from, for fixes ("rendered.yaml").
 	Source string
+	// Owner is the installer the manifests or config say owns the APIService (aggapi's
+	// label); nil when they say none.
+	Owner *Manager
+	// Live is the APIService as listed, when discovered in the cluster.
+	Live *apiregv1.APIService
 }
 
 // Doctor runs the checks.
 type Doctor struct {
 	Kube       kubernetes.Interface
 	Aggregator aggregator.Interface
+	// Dynamic reads cert-manager's Certificates; nil skips them.
+	Dynamic dynamic.Interface
 	// Now is the time certificates are checked at.
 	Now time.Time
 	// WarnWithin warns about certificates that expire within it.
 	WarnWithin time.Duration
 	// Emit, if set, receives every result as soon as it is known.
 	Emit func(Result)
+	// DialEndpoints makes the doctor dial each ready endpoint (at most
+	// MaxEndpointsDialed per Service) for the certificate it serves, each handshake
+	// bounded by DialTimeout (default 2s).
+	DialEndpoints bool
+	DialTimeout   time.Duration
+	// Watch samples the Available condition of the checked APIServices every
+	// WatchInterval (default 2s) for this long, to catch flapping; 0 does not.
+	Watch         time.Duration
+	WatchInterval time.Duration
+	// Sleep waits between samples; nil uses a timer (tests pass one that returns).
+	Sleep func(context.Context, time.Duration) error
 
 	results []Result
+
+	// Read once per run.
+	cache           map[string]*nsLists
+	permissions     map[string]permissionResult
+	secretLeaves    map[string]*x509.Certificate
+	platformRead    bool
+	platformName    string
+	injectorRead    bool
+	injectorName    string
+	injectorState   injectorState
+	apiServicesRead bool
+	apiServices     []apiregv1.APIService
+	apiServicesErr  error
+	unreachableNet  bool
+	allowedNames    string
 }
 
 func (d *Doctor) add(r Result) {
@@ -85,18 +150,26 @@ func (d *Doctor) ok(what, format string, args ...any) {
 	d.add(Result{Status: OK, What: what, Message: fmt.Sprintf(format, args...)})
 }
 
-func (d *Doctor) warn(what, fix, format string, args ...any) {
-	d.add(Result{Status: Warn, What: what, Message: fmt.Sprintf(format, args...), Fix: fix})
+func (d *Doctor) warn(cause, what, fix, format string, args ...any) {
+	d.add(Result{Status: Warn, Cause: cause, What: what, Message: fmt.Sprintf(format, args...), Fix: fix})
 }
 
-func (d *Doctor) fail(what, fix, format string, args ...any) {
-	d.add(Result{Status: Fail, What: what, Message: fmt.Sprintf(format, args...), Fix: fix})
+func (d *Doctor) fail(cause, what, fix, format string, args ...any) {
+	d.add(Result{Status: Fail, Cause: cause, What: what, Message: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+// note says what was not checked, and why.
+func (d *Doctor) note(what, format string, args ...any) {
+	d.add(Result{Status: Note, Cause: CauseNotChecked, What: what, Message: fmt.Sprintf(format, args...)})
 }
 
 // Run checks the cluster and every target. With discover set and no targets, it
-// checks the APIServices labelled aggapi.dev/owner instead.
+// checks every APIService served by a Service instead, whoever installed it.
 func (d *Doctor) Run(ctx context.Context, targets []Target, discover bool) []Result {
 	d.results = nil
+	d.cache, d.permissions, d.secretLeaves = nil, nil, map[string]*x509.Certificate{}
+	d.platformRead, d.injectorRead, d.apiServicesRead, d.unreachableNet = false, false, false, false
+	d.apiServices, d.apiServicesErr, d.allowedNames = nil, nil, ""
 	if d.WarnWithin == 0 {
 		d.WarnWithin = 720 * time.Hour
 	}
@@ -111,9 +184,13 @@ func (d *Doctor) Run(ctx context.Context, targets []Target, discover bool) []Res
 	if len(targets) == 0 && discover {
 		targets = d.discoverTargets(ctx)
 	}
+	var names []string
 	for _, t := range targets {
 		d.checkAPIService(ctx, t)
+		names = append(names, t.Name)
 	}
+	d.checkTerminatingNamespaces(ctx)
+	d.watchAvailability(ctx, names, d.Watch, d.WatchInterval)
 	return d.results
 }
 

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/version"
 	fakediscovery "k8s.io/client-go/discovery/fake"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
@@ -50,8 +51,10 @@ type cluster struct {
 	leaf     *pki.KeyPair
 	kube     *kubefake.Clientset
 	agg      *aggfake.Clientset
-	rendered string // the rendered manifests as a file
-	allowed  bool   // the SelfSubjectAccessReview answer
+	rendered string          // the rendered manifests as a file
+	allowed  bool            // the SelfSubjectAccessReview answer
+	denied   map[string]bool // resources the server's ServiceAccount may not use (SubjectAccessReview)
+	dynamic  *dynamicfake.FakeDynamicClient
 }
 
 func newCluster(t *testing.T, mode string, mutate func(*cluster)) *cluster {
@@ -125,11 +128,20 @@ func newCluster(t *testing.T, mode string, mutate func(*cluster)) *cluster {
 	c.kube = kubefake.NewClientset(kubeObjs...)
 	c.agg = aggfake.NewClientset(aggObjs...)
 	disc := c.kube.Discovery().(*fakediscovery.FakeDiscovery)
-	disc.Resources = []*metav1.APIResourceList{{GroupVersion: apiregGroupVersion, APIResources: []metav1.APIResource{{Name: "apiservices"}}}}
+	disc.Resources = []*metav1.APIResourceList{
+		{GroupVersion: apiregGroupVersion, APIResources: []metav1.APIResource{{Name: "apiservices"}}},
+		{GroupVersion: "wardle.example.com/v1alpha1", APIResources: []metav1.APIResource{{Name: "flunders"}}},
+		{GroupVersion: "wardle.example.com/v1beta1", APIResources: []metav1.APIResource{{Name: "flunders"}}},
+	}
 	disc.FakedServerVersion = &version.Info{GitVersion: "v1.37.2"}
 	c.kube.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		r := a.(k8stesting.CreateAction).GetObject().(*authzv1.SelfSubjectAccessReview).DeepCopy()
 		r.Status.Allowed = c.allowed
+		return true, r, nil
+	})
+	c.kube.PrependReactor("create", "subjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		r := a.(k8stesting.CreateAction).GetObject().(*authzv1.SubjectAccessReview).DeepCopy()
+		r.Status.Allowed = !c.denied[r.Spec.ResourceAttributes.Resource]
 		return true, r, nil
 	})
 	c.kube.PrependReactor("create", "selfsubjectreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
@@ -192,6 +204,9 @@ func (c *cluster) runTargets(t *testing.T, now time.Time, targets []Target, disc
 	t.Helper()
 	var out bytes.Buffer
 	d := &Doctor{Kube: c.kube, Aggregator: c.agg, Now: now, WarnWithin: 720 * time.Hour, Emit: func(r Result) { out.WriteString(r.String() + "\n") }}
+	if c.dynamic != nil {
+		d.Dynamic = c.dynamic
+	}
 	results := d.Run(context.Background(), targets, discover)
 	return out.String(), results
 }
@@ -361,13 +376,14 @@ func TestExternalNameService(t *testing.T) {
 	if Failures(results) != 0 {
 		t.Errorf("failures:\n%s", out)
 	}
-	wantLines(t, out, "warn: APIService v1alpha1.wardle.example.com: serving certificate: Service wardle/api is an ExternalName (127.0.0.1)")
+	wantLines(t, out, "note: APIService v1alpha1.wardle.example.com: serving certificate: Service wardle/api is an ExternalName (127.0.0.1)")
 }
 
 func TestCertManagerInjection(t *testing.T) {
 	c := newCluster(t, "cert-manager", nil)
 	out, results := c.run(t, testNow)
-	wantLines(t, out, "FAIL: APIService v1alpha1.wardle.example.com: has no caBundle: cert-manager has not injected it yet — fix: check cert-manager's cainjector")
+	wantLines(t, out, "FAIL: APIService v1alpha1.wardle.example.com: the caBundle is empty and no cert-manager cainjector Deployment runs in the cluster: nothing will inject it — fix: install cert-manager with its cainjector",
+		"[cert-manager-cainjector-missing]")
 	if strings.Contains(out, "differs from") {
 		t.Errorf("an injected caBundle must not be compared with the manifests:\n%s", out)
 	}
@@ -505,7 +521,8 @@ func TestDiscoverTargets(t *testing.T) {
 	if Failures(results) != 0 {
 		t.Errorf("failures:\n%s", out)
 	}
-	wantLines(t, out, "ok: APIServices: 2 APIService(s) labelled aggapi.dev/owner in the cluster",
+	wantLines(t, out, "ok: APIServices: 2 APIService(s) served by a Service, of 2 in the cluster",
+		"ok: APIService v1alpha1.wardle.example.com: managed by aggapi (config wardle)",
 		"ok: APIService v1beta1.wardle.example.com: serving certificate: Secret wardle/wardle-serving-cert")
 }
 
@@ -529,7 +546,9 @@ func TestMainUsage(t *testing.T) {
 		{[]string{"-f", "-", "-f", "-"}, 2, "only once"},
 		{[]string{"extra"}, 2, "unexpected argument"},
 		{[]string{"--no-such-flag"}, 2, "flag provided but not defined"},
-		{[]string{"-f", "/does/not/exist.yaml"}, 1, "no such file"},
+		{[]string{"-f", "/does/not/exist.yaml"}, 2, "no such file"},
+		{[]string{"-o", "yaml"}, 2, `-o "yaml": give text or json`},
+		{[]string{"--watch", "-1s"}, 2, "--watch must be 0 or more"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := Main(tc.args, strings.NewReader(""), &stdout, &stderr); code != tc.code || !strings.Contains(stderr.String()+stdout.String(), tc.want) {

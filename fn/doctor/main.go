@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -22,26 +23,33 @@ import (
 )
 
 const usage = `Usage: aggapi doctor [-f FILE|DIR|-]... [--config FILE|-] [--kubeconfig FILE] [--context NAME]
+                     [-o text|json] [-v] [--watch DURATION] [--dial-endpoints=false]
                      [--warn-within DURATION] [--request-timeout DURATION]
 
-Checks a live cluster for an aggregated API, one line per check with the fix:
-  1. the APIService API (apiregistration.k8s.io/v1) is served;
-  2. you may create APIServices (SelfSubjectAccessReview);
-  3. ConfigMap kube-system/extension-apiserver-authentication carries the
-     kube-apiserver's request-header CA (its aggregation layer is configured);
-  4. for every APIService of the rendered manifests (-f) or of the config (--config):
-     its Available condition, with the likely cause and fix of a failure, and its
-     caBundle against the rendered one (not for cert-manager or OpenShift injection);
-  5. the serving certificate in the Secret mounted by the Deployment behind its
-     Service verifies against the live caBundle for <service>.<namespace>.svc,
-     and when it expires.
-Without -f or --config, step 4 and 5 cover the APIServices labelled aggapi.dev/owner.
+Checks a live cluster for aggregated APIs and names the cause of each problem with
+its fix (docs/cli.md lists every cause):
+  - the APIService API is served, you may create APIServices, and ConfigMap
+    kube-system/extension-apiserver-authentication carries the request-header CA;
+  - every APIService served by a Service (or those of -f / --config): who manages
+    it (aggapi, Helm, field managers) and whether two installers claim it; its
+    Available condition read into a cause (the dialed address and port, the
+    platform's firewall rule); its caBundle against the manifests, the Secret the
+    pods mount and what each ready endpoint serves; cert-manager's Certificate and
+    cainjector; the Service's ports against the containers'; pods not ready with
+    their reasons and log denials; the server ServiceAccount's permissions and
+    the NetworkPolicies in the way (when not Available); empty discovery;
+  - namespaces stuck in Terminating, with the APIService that blocks them;
+  - with --watch, APIServices whose availability flaps.
 
 Credentials are found like kubectl's: --kubeconfig, else $KUBECONFIG, else
 ~/.kube/config (or the in-cluster service account); --context picks a context.
 
-Output: "ok: ...", "warn: ... — fix: ...", "FAIL: <what>: <message> — fix: <fix>".
-Exit status: 0 when nothing failed (warnings allowed), 1 on failures, 2 on bad usage.
+Output: findings most severe first, "FAIL: <object>: <evidence> — fix: <fix>
+[<cause>]" (also "warn:" and "note:", a note being what was not checked and why);
+-v adds the passed checks ("ok: ..."); -o json prints one object (docs/cli.md).
+Every request is bounded by --request-timeout, each TLS handshake by --dial-timeout.
+Exit status: 0 when no finding is an error (warnings and notes allowed), 1 when one
+is, 2 on bad usage or unreadable input.
 
 Flags:
 `
@@ -66,6 +74,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	kubeContext := fs.String("context", "", "the kubeconfig context to use (default: its current-context)")
 	warnWithin := fs.Duration("warn-within", 720*time.Hour, "warn about certificates that expire within this duration")
 	timeout := fs.Duration("request-timeout", 15*time.Second, "timeout of each request to the cluster")
+	output := fs.String("o", "text", "output format: text or json")
+	verbose := fs.Bool("v", false, "list the passed checks too")
+	watch := fs.Duration("watch", 0, "sample the APIServices' availability for this long (such as 30s) to catch flapping")
+	watchInterval := fs.Duration("watch-interval", 2*time.Second, "the interval of --watch's samples")
+	dialEndpoints := fs.Bool("dial-endpoints", true, "dial each ready endpoint (at most 3 per Service) for the certificate it serves")
+	dialTimeout := fs.Duration("dial-timeout", 2*time.Second, "timeout of each endpoint's TLS handshake")
 	showVersion := fs.Bool("version", false, "print the version and VCS revision of aggapi-doctor and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -80,6 +94,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *showVersion {
 		fmt.Fprintln(stdout, version.Line("aggapi-doctor"))
 		return 0
+	}
+	if *output != "text" && *output != "json" {
+		fmt.Fprintf(stderr, "aggapi doctor: -o %q: give text or json\n", *output)
+		return ExitUsage
+	}
+	if *watch < 0 || *watchInterval <= 0 || *dialTimeout <= 0 {
+		fmt.Fprintln(stderr, "aggapi doctor: --watch must be 0 or more, --watch-interval and --dial-timeout more than 0")
+		return ExitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "aggapi doctor: unexpected argument %q (rendered manifests go after -f)\n", fs.Arg(0))
@@ -115,25 +137,44 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi doctor: %v\n", err)
-		return 1
+		return ExitUsage
+	}
+
+	write := func(host string, now time.Time, results []Result) int {
+		report := NewReport(host, now, results)
+		var err error
+		if *output == "json" {
+			err = report.WriteJSON(stdout)
+		} else {
+			err = report.WriteText(stdout, results, *verbose)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "aggapi doctor: %v\n", err)
+			return ExitFindings
+		}
+		return report.ExitCode
 	}
 
 	cfg, err := restConfig(*kubeconfig, *kubeContext)
 	if err != nil {
-		fmt.Fprintf(stdout, "%s\n", Result{Status: Fail, What: "kubeconfig", Message: err.Error(),
-			Fix: "give --kubeconfig FILE (and --context NAME), or set $KUBECONFIG"})
-		return 1
+		return write("(no cluster)", time.Now(), []Result{{Status: Fail, Cause: CauseClusterUnreachable, What: "kubeconfig", Message: err.Error(),
+			Fix: "give --kubeconfig FILE (and --context NAME), or set $KUBECONFIG"}})
 	}
 	cfg.Timeout = *timeout
 	boundBodies(cfg, MaxResponseBytes)
 	cfg.UserAgent = "aggapi-doctor"
-	cfg.QPS, cfg.Burst = 50, 100
+	cfg.QPS, cfg.Burst = 100, 200
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi doctor: %v\n", err)
 		return 1
 	}
 	agg, err := aggregator.NewForConfig(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "aggapi doctor: %v\n", err)
+		return 1
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "aggapi doctor: %v\n", err)
 		return 1
@@ -153,22 +194,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	d := &Doctor{
-		Kube: kube, Aggregator: agg,
+		Kube: kube, Aggregator: agg, Dynamic: dyn,
 		Now: now.Now(), WarnWithin: *warnWithin,
-		Emit: func(r Result) { fmt.Fprintln(stdout, r) },
+		DialEndpoints: *dialEndpoints, DialTimeout: *dialTimeout,
+		Watch: *watch, WatchInterval: *watchInterval,
 	}
 	results := d.Run(ctx, targets, len(files) == 0 && *configFile == "")
-	failed, warned := Failures(results), 0
-	for _, r := range results {
-		if r.Status == Warn {
-			warned++
-		}
-	}
-	fmt.Fprintf(stdout, "%d check(s) on %s: %d failed, %d warning(s)\n", len(results), cfg.Host, failed, warned)
-	if failed > 0 {
-		return 1
-	}
-	return 0
+	return write(cfg.Host, d.Now, results)
 }
 
 // restConfig loads credentials the way kubectl does, each kubeconfig file checked

@@ -47,6 +47,9 @@ func TargetsFromManifests(paths []string, stdin io.Reader) ([]Target, error) {
 				return nil, fmt.Errorf("%s: APIService %s: %w", name(p), n.GetName(), err)
 			}
 			t := Target{Name: api.Name, Rendered: api, Injector: injectorOf(api.Annotations), Source: name(p)}
+			if m := managerOf(api); m.Kind != "" {
+				t.Owner = &m
+			}
 			if t.Injector == "" && len(api.Spec.CABundle) > 0 {
 				t.CABundle = api.Spec.CABundle
 			}
@@ -109,6 +112,7 @@ func TargetsFromConfig(path string, stdin io.Reader) ([]Target, error) {
 					CABundle: caBundle,
 					Injector: injector,
 					Source:   name(path),
+					Owner:    &Manager{Kind: "aggapi", Name: api.Name},
 				})
 			}
 		}
