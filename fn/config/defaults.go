@@ -15,6 +15,7 @@ const (
 	DefaultRenewBefore          = "720h"
 	DefaultKeyAlgorithm         = "ECDSA-P256"
 	DefaultOverlap              = "24h"
+	DefaultShutdownDelay        = "5s"
 	DefaultCADuration           = "87600h"
 	DefaultSecurePortFlag       = "--secure-port"
 	DefaultTLSCertFileFlag      = "--tls-cert-file"
@@ -51,6 +52,9 @@ func (a *AggregatedAPI) Default() {
 	}
 	if sv.Replicas == 0 {
 		sv.Replicas = DefaultReplicas
+	}
+	if sv.ShutdownDelay == "" {
+		sv.ShutdownDelay = DefaultShutdownDelay
 	}
 	if sv.ImagePullPolicy == "" {
 		sv.ImagePullPolicy = DefaultImagePullPolicy
@@ -125,6 +129,13 @@ func (c Certificate) ValidityDuration() time.Duration {
 func (c Certificate) RenewBeforeDuration() time.Duration {
 	d, _ := time.ParseDuration(c.RenewBefore)
 	return d
+}
+
+// ShutdownDelaySeconds is the parsed server.shutdownDelay in whole seconds; call it on a
+// validated config.
+func (s Server) ShutdownDelaySeconds() int64 {
+	d, _ := time.ParseDuration(s.ShutdownDelay)
+	return int64(d / time.Second)
 }
 
 // OverlapDuration is the parsed certificate.overlap; call it on a validated config.

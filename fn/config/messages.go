@@ -147,10 +147,11 @@ func typeName(t string) string {
 
 // durationExamples are the defaults of the duration fields, the best example of each.
 var durationExamples = map[string]string{
-	"validity":    "8760h",
-	"renewBefore": "720h",
-	"overlap":     "24h",
-	"caDuration":  "87600h",
+	"validity":      "8760h",
+	"renewBefore":   "720h",
+	"overlap":       "24h",
+	"caDuration":    "87600h",
+	"shutdownDelay": "5s",
 }
 
 // durationPattern is the schema's pattern for durations (the schema owns it).

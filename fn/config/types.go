@@ -291,6 +291,14 @@ type Server struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	PriorityClassName string `json:"priorityClassName,omitempty"`
+	// ShutdownDelay is how long a pod told to stop keeps serving before the server gets
+	// SIGTERM (a preStop sleep on the server container, default 5s), so the Service and
+	// the aggregator drop its endpoint first and a rollout loses no request; the grace
+	// period is this plus 30s. "0s" renders no preStop hook.
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +optional
+	ShutdownDelay string `json:"shutdownDelay,omitempty"`
 	// PodTemplate is a partial PodTemplateSpec (labels, annotations, tolerations,
 	// nodeSelector, affinity, volumes, extra containers, changes to the container named
 	// apiserver ...) merged onto the generated pod template with Kubernetes' strategic

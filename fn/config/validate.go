@@ -15,6 +15,8 @@ const (
 	maxNameLength = 40 // leaves room for the suffixes of generated object names (TestObjectNamesOfLongestName)
 	minValidity   = certManagerMinDuration
 	maxValidity   = 10 * 365 * 24 * time.Hour
+	// maxShutdownDelay bounds how long a rollout waits on each old pod.
+	maxShutdownDelay = 5 * time.Minute
 )
 
 // What cert-manager's webhook (internal/apis/certmanager/validation, ValidateDuration)
@@ -107,6 +109,17 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 		}
 	}
 
+	if sv.ShutdownDelay != "" {
+		sp := p.Child("shutdownDelay")
+		switch d, err := time.ParseDuration(sv.ShutdownDelay); {
+		case err != nil:
+			errs = append(errs, field.Invalid(sp, sv.ShutdownDelay, durationHint("shutdownDelay", sv.ShutdownDelay)))
+		case d < 0 || d > maxShutdownDelay:
+			errs = append(errs, field.Invalid(sp, sv.ShutdownDelay, fmt.Sprintf("must be between 0s and %s", maxShutdownDelay)))
+		case d%time.Second != 0:
+			errs = append(errs, field.Invalid(sp, sv.ShutdownDelay, "must be whole seconds (a preStop sleep counts seconds)"))
+		}
+	}
 	if raw := sv.PodTemplatePatch(); raw != nil {
 		errs = append(errs, validatePodTemplate(p.Child("podTemplate"), raw)...)
 	}

@@ -20,6 +20,9 @@ import (
 // nonRootUID is the distroless "nonroot" user; k8s.io/apiserver servers need no root.
 const nonRootUID = 65532
 
+// drainSeconds is what the server gets after SIGTERM: Kubernetes' default grace period.
+const drainSeconds = 30
+
 // ServerArgs are the flags the function passes before spec.server.args: the port and
 // the certificate files mounted from the serving Secret.
 func ServerArgs(api *config.AggregatedAPI) []string {
@@ -93,6 +96,13 @@ func generatedDeployment(api *config.AggregatedAPI, n Names, m Material) *appsv1
 			{Name: "tmp", MountPath: "/tmp"},
 		},
 	}
+	var grace *int64
+	if delay := sv.ShutdownDelaySeconds(); delay > 0 {
+		// The old pod keeps serving while kube-proxy and the aggregator drop its endpoint;
+		// the server then has the usual 30s to drain after SIGTERM.
+		container.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: delay}}}
+		grace = ptr.To(delay + drainSeconds)
+	}
 	podLabels := maps.Clone(labels(api))
 	maps.Copy(podLabels, selector(api))
 	return &appsv1.Deployment{
@@ -115,9 +125,10 @@ func generatedDeployment(api *config.AggregatedAPI, n Names, m Material) *appsv1
 					Annotations: annotations(api, m.PodAnnotations),
 				},
 				Spec: corev1.PodSpec{
-					ServiceAccountName:        n.ServiceAccount,
-					PriorityClassName:         sv.PriorityClassName,
-					TopologySpreadConstraints: spread(api),
+					ServiceAccountName:            n.ServiceAccount,
+					TerminationGracePeriodSeconds: grace,
+					PriorityClassName:             sv.PriorityClassName,
+					TopologySpreadConstraints:     spread(api),
 					SecurityContext: &corev1.PodSecurityContext{
 						RunAsNonRoot:   ptr.To(true),
 						RunAsUser:      ptr.To[int64](nonRootUID),

@@ -75,6 +75,7 @@ func CheckPodSpec(t *corev1.PodTemplateSpec, c PodSpecCheck) field.ErrorList {
 				}
 			}
 			errs = append(errs, checkContainer(p, ctr, list.name == "initContainers", volumes, c)...)
+			errs = append(errs, checkSleep(p, ctr, spec.TerminationGracePeriodSeconds)...)
 			if spec.HostNetwork {
 				for j, port := range ctr.Ports {
 					if port.HostPort != 0 && port.HostPort != port.ContainerPort {
@@ -241,6 +242,32 @@ func checkContainer(p *field.Path, ctr *corev1.Container, init bool, volumes map
 			if h.h != nil {
 				errs = append(errs, checkHandler(p.Child("lifecycle", h.name), map[string]bool{"exec": h.h.Exec != nil, "httpGet": h.h.HTTPGet != nil, "tcpSocket": h.h.TCPSocket != nil, "sleep": h.h.Sleep != nil})...)
 			}
+		}
+	}
+	return errs
+}
+
+// checkSleep mirrors the API server's rule for lifecycle sleep actions: no longer than
+// the grace period (30s when unset), which would cut the sleep short.
+func checkSleep(p *field.Path, ctr *corev1.Container, grace *int64) field.ErrorList {
+	if ctr.Lifecycle == nil {
+		return nil
+	}
+	limit := int64(drainSeconds)
+	if grace != nil {
+		limit = *grace
+	}
+	var errs field.ErrorList
+	for _, h := range []struct {
+		name string
+		h    *corev1.LifecycleHandler
+	}{{"postStart", ctr.Lifecycle.PostStart}, {"preStop", ctr.Lifecycle.PreStop}} {
+		if h.h == nil || h.h.Sleep == nil {
+			continue
+		}
+		if sec := h.h.Sleep.Seconds; sec < 0 || sec > limit {
+			errs = append(errs, field.Invalid(p.Child("lifecycle", h.name, "sleep", "seconds"), sec,
+				fmt.Sprintf("must be non-negative and at most terminationGracePeriodSeconds (%d)", limit)))
 		}
 	}
 	return errs
