@@ -14,6 +14,15 @@
 #                            (custom-metrics-adapter/go.mod; serves custom.metrics.k8s.io
 #                            and external.metrics.k8s.io)
 #
+# and, for the tests on real pods (test/e2e/pods, a node in a network namespace):
+#
+#   containerd, runc, CNI plugins, iptables
+#                            from Debian (apt), if absent
+#   kubelet, kube-scheduler, kube-proxy
+#                            built from k8s.io/kubernetes like kube-apiserver (same
+#                            module and flags, so Go's build cache serves most of it)
+#   pause                    the pod sandbox's process (./pause, standard library only)
+#
 # The Go binaries go to $E2E_BIN_DIR (default: <repo>/.cache/e2e/bin). Each
 # group (control plane, metrics servers) has a stamp file there recording what
 # was built; when it matches, nothing is rebuilt, so the script is cheap to run
@@ -29,6 +38,8 @@
 #                   a relative path is relative to the repository root)
 #   E2E_FORCE=1     rebuild even if the stamps match
 #   E2E_SKIP_ETCD=1 do not try to install etcd
+#   E2E_SKIP_NODE=1 do not install or build what the node needs (containerd & co.,
+#                   kubelet, kube-scheduler, kube-proxy, pause)
 set -euo pipefail
 
 # Pinned versions. The Go side of the pin lives in hack/e2e/go.mod; these are
@@ -42,6 +53,8 @@ CUSTOM_METRICS_APISERVER_VERSION=v1.37.0
 # The oracle test (test/e2e/oracle_test.go, certManagerVersion) installs cert-manager's
 # CRDs from this module; it reads the module cache only, so it is downloaded here.
 CERT_MANAGER_VERSION=v1.21.2
+# And prometheus-operator's ServiceMonitor CRD (prometheusOperatorVersion) from this one.
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "${HERE}/../.." && pwd)"
@@ -77,6 +90,37 @@ install_etcd() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq etcd-server >/dev/null
   command -v etcd >/dev/null 2>&1 || { echo "etcd still not on PATH after installing etcd-server" >&2; exit 1; }
   log "etcd installed in $(($(date +%s) - t))s: $(etcd --version | head -n1)"
+}
+
+# --- containerd, runc, CNI plugins (the node of test/e2e/pods) --------------------
+# Debian's packages: containerd 1.6 and runc 1.1 run the rendered pods on cgroup v1,
+# the bridge and host-local CNI plugins land in /usr/lib/cni. Installing containerd
+# starts no daemon here (no systemd); the test runs its own in a namespace.
+install_node_packages() {
+  if [[ "${E2E_SKIP_NODE:-}" == 1 ]]; then
+    log "E2E_SKIP_NODE=1: not installing containerd, runc, CNI plugins"
+    return
+  fi
+  if command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 \
+    && command -v iptables >/dev/null 2>&1 && [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]]; then
+    log "node packages present: $(containerd --version | cut -d' ' -f3), runc $(runc --version | head -n1 | cut -d' ' -f3)"
+    return
+  fi
+  local sudo=()
+  if [[ "$(id -u)" != 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      echo "containerd, runc or the CNI plugins are missing and this is not root (and no sudo): install containerd runc containernetworking-plugins iptables, or set E2E_SKIP_NODE=1" >&2
+      exit 1
+    fi
+  fi
+  local t=$(date +%s)
+  log "installing containerd, runc, containernetworking-plugins, iptables with apt"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq containerd runc containernetworking-plugins iptables >/dev/null
+  command -v containerd >/dev/null 2>&1 || { echo "containerd still not on PATH after apt-get install" >&2; exit 1; }
+  log "node packages installed in $(($(date +%s) - t))s: $(containerd --version | cut -d' ' -f3)"
 }
 
 # --- Go binaries ------------------------------------------------------------
@@ -211,6 +255,51 @@ build_metrics_servers() {
   printf '%s\n' "${content}" >"${stamp}"
 }
 
+# The node's binaries: built from the control plane's module with its flags, so
+# after the control plane only the kubelet's, scheduler's and proxy's own packages
+# compile (~2.5 min on 2 cores). pause is the sandbox image's process; the images
+# the test builds hold these binaries alone, so each must be static.
+NODE_BINARIES=(kubelet kube-scheduler kube-proxy pause)
+build_node() {
+  if [[ "${E2E_SKIP_NODE:-}" == 1 ]]; then
+    log "E2E_SKIP_NODE=1: not building kubelet, kube-scheduler, kube-proxy, pause"
+    return
+  fi
+  local stamp="${BIN}/.stamp-node" ldflags content b
+  ldflags="$(version_ldflags "${KUBE_VERSION}")"
+  content="$(stamp_content "${HERE}" "kube=${KUBE_VERSION}"$'\n'"pause=$(sha256sum "${HERE}/pause/main.go" | cut -d' ' -f1)" \
+    "${ldflags}" "${NODE_BINARIES[@]}")"
+  if up_to_date "${stamp}" "${content}" "${NODE_BINARIES[@]}"; then
+    log "node: binaries in ${BIN} are up to date (${KUBE_VERSION}); nothing to build"
+    return
+  fi
+  rm -f "${stamp}"
+  log "node: ~3 minutes after the control plane on 2 cores (shared build cache)"
+  go_build "node" "${HERE}" "${ldflags}" \
+    k8s.io/kubernetes/cmd/kubelet \
+    k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kube-proxy \
+    github.com/aggapi/aggapi/hack/e2e/pause
+  local got
+  got="$("${BIN}/kubelet" --version)"
+  if [[ "${got}" != "Kubernetes ${KUBE_VERSION}" ]]; then
+    echo "unexpected kubelet --version output: ${got}" >&2
+    exit 1
+  fi
+  for b in "${NODE_BINARIES[@]}" sample-apiserver metrics-server custom-metrics-test-adapter; do
+    check_static "${BIN}/${b}"
+  done
+  printf '%s\n' "${content}" >"${stamp}"
+}
+
+# check_static BINARY: built with CGO_ENABLED=0, so it runs alone in an image.
+check_static() {
+  if ! go version -m "$1" | grep -Eq '^[[:space:]]*build[[:space:]]+CGO_ENABLED=0$'; then
+    echo "$1 is not a static build (CGO_ENABLED=0): an image holding only it would not run" >&2
+    exit 1
+  fi
+}
+
 # check_module BINARY MODULE VERSION: the binary was built from MODULE at
 # VERSION (directly or through a replace directive).
 check_module() {
@@ -237,12 +326,28 @@ download_cert_manager() {
   log "cert-manager ${CERT_MANAGER_VERSION} CRDs: ${dir}/deploy/crds"
 }
 
+# --- prometheus-operator's ServiceMonitor CRD (a module download) ----------------
+download_prometheus_operator() {
+  local dir tmp crd=example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml
+  tmp="$(mktemp -d)"
+  dir="$(cd "${tmp}" && GOFLAGS= go mod download -json "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  rmdir "${tmp}"
+  if [[ -z "${dir}" || ! -f "${dir}/${crd}" ]]; then
+    echo "prometheus-operator ${PROMETHEUS_OPERATOR_VERSION}: no ${crd} in the module download" >&2
+    exit 1
+  fi
+  log "prometheus-operator ${PROMETHEUS_OPERATOR_VERSION} ServiceMonitor CRD: ${dir}/${crd}"
+}
+
 install_etcd
+install_node_packages
 build_control_plane
 build_metrics_servers
+build_node
 download_cert_manager
+download_prometheus_operator
 log "done; binaries:"
-for b in "${CONTROL_PLANE_BINARIES[@]}" "${METRICS_BINARIES[@]}"; do
+for b in "${CONTROL_PLANE_BINARIES[@]}" "${METRICS_BINARIES[@]}" "${NODE_BINARIES[@]}"; do
   printf '  %s\n' "${BIN}/${b}"
 done
 printf '  %s\n' "$(command -v etcd || echo 'etcd: not found')"

@@ -158,3 +158,15 @@ func freePorts(n int) ([]int, error) {
 }
 
 func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// StartProcess starts bin with args; its output goes to <logDir>/<name>.log.
+// Stop it with Process.Stop. For components outside this package (a node).
+func StartProcess(name, bin string, args []string, logDir string) (*Process, error) {
+	return startProcess(name, bin, args, logDir)
+}
+
+// WaitReady polls probe until it succeeds, the process exits, or timeout or
+// ctx expire; errors include the tail of the process's log.
+func (p *Process) WaitReady(ctx context.Context, timeout time.Duration, probe func(context.Context) error) error {
+	return p.waitReady(ctx, timeout, probe)
+}
