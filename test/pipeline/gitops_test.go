@@ -56,7 +56,7 @@ func sopsKey(t *testing.T, root string) (string, []string) {
 		t.Fatal(err)
 	}
 	key := filepath.Join(t.TempDir(), "age.agekey")
-	mustRun(t, root, testutil.AgeKeygen(t), "-o", key)
+	testutil.MustRun(t, root, nil, testutil.AgeKeygen(t), "-o", key)
 	recipient := regexp.MustCompile(`(?m)^# public key: (age1\S+)$`).FindSubmatch(testutil.ReadFile(t, key))
 	if recipient == nil {
 		t.Fatalf("age-keygen wrote no public key:\n%s", testutil.ReadFile(t, key))
@@ -120,7 +120,7 @@ func TestGitOpsStaleRenderFailsVerify(t *testing.T) {
 	root := gitopsRoot(t, false)
 	dir := filepath.Join(root, "examples", "gitops")
 	testutil.ReplaceOnce(t, filepath.Join(dir, "render", "aggapi.yaml"), "replicas: 2", "replicas: 3")
-	stale := mustRun(t, dir, filepath.Join(root, "bin", "kustomize"), "build", "--enable-alpha-plugins", "render")
+	stale := testutil.MustRun(t, dir, nil, filepath.Join(root, "bin", "kustomize"), "build", "--enable-alpha-plugins", "render")
 	r := testutil.Run(t, dir, stale, aggapiBin, "verify", "--config", "render")
 	if r.Err == nil {
 		t.Fatalf("verify --config passed a stale render:\n%s", r.Output())
@@ -130,7 +130,7 @@ func TestGitOpsStaleRenderFailsVerify(t *testing.T) {
 			t.Errorf("verify does not say %q:\n%s", want, r.Output())
 		}
 	}
-	fresh := mustRun(t, dir, filepath.Join(root, "bin", "kustomize"), "build", "--enable-alpha-plugins", "--enable-exec", "render")
+	fresh := testutil.MustRun(t, dir, nil, filepath.Join(root, "bin", "kustomize"), "build", "--enable-alpha-plugins", "--enable-exec", "render")
 	if r := testutil.Run(t, dir, fresh, aggapiBin, "verify", "--config", "render"); r.Err != nil {
 		t.Errorf("verify --config fails a fresh render: %v\n%s", r.Err, r.Output())
 	}
@@ -312,7 +312,7 @@ func TestGitOpsSOPS(t *testing.T) {
 	})
 	t.Run("a render without the key is an error", func(t *testing.T) {
 		other := filepath.Join(t.TempDir(), "other.agekey")
-		mustRun(t, root, testutil.AgeKeygen(t), "-o", other)
+		testutil.MustRun(t, root, nil, testutil.AgeKeygen(t), "-o", other)
 		r := script(t, root, []string{"SOPS_AGE_KEY_FILE=" + other}, "render.sh")
 		if r.Err == nil {
 			t.Fatalf("render.sh passed without the key:\n%s", r.Output())

@@ -30,11 +30,11 @@ func TestModeExamples(t *testing.T) {
 		t.Run("kpt-"+mode, func(t *testing.T) {
 			k := testutil.Kpt(t)
 			pkg := copyKptPackage(t, "kpt-"+mode)
-			mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
+			testutil.MustRun(t, filepath.Dir(pkg), nil, k, "fn", "render", pkg, "--allow-exec")
 			first := snapshot(t, pkg)
-			mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
+			testutil.MustRun(t, filepath.Dir(pkg), nil, k, "fn", "render", pkg, "--allow-exec")
 			assertSameTree(t, "the second render changed the package", first, snapshot(t, pkg))
-			verifyReport(t, mustRun(t, repoRoot, aggapiBin, "verify", pkg))
+			verifyReport(t, testutil.MustRun(t, repoRoot, nil, aggapiBin, "verify", pkg))
 			assertNoSecretsInFiles(t, first)
 		})
 	}

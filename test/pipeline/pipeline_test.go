@@ -51,19 +51,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func run(t *testing.T, dir, name string, args ...string) testutil.Result {
-	t.Helper()
-	return testutil.Run(t, dir, nil, name, args...)
-}
-
-func mustRun(t *testing.T, dir, name string, args ...string) []byte {
-	t.Helper()
-	return testutil.MustRun(t, dir, nil, name, args...)
-}
-
 func kustomizeBuild(t *testing.T, kustomizeBin, dir string) []byte {
 	t.Helper()
-	return mustRun(t, dir, kustomizeBin, "build", "--enable-alpha-plugins", "--enable-exec", ".")
+	return testutil.MustRun(t, dir, nil, kustomizeBin, "build", "--enable-alpha-plugins", "--enable-exec", ".")
 }
 
 // Files.
@@ -239,7 +229,7 @@ func TestKustomizeExamplesAsCommitted(t *testing.T) {
 	for _, name := range []string{"kustomize", "kustomize-transformer"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			out := mustRun(t, repoCopy(t, name), k, "build", "--enable-alpha-plugins", "--enable-exec", filepath.Join("examples", name))
+			out := testutil.MustRun(t, repoCopy(t, name), nil, k, "build", "--enable-alpha-plugins", "--enable-exec", filepath.Join("examples", name))
 			checkRender(t, parseYAML(t, out), wardle)
 		})
 	}
@@ -257,7 +247,7 @@ func TestKustomizeWithoutEnableExec(t *testing.T) {
 		if n := len(parseYAML(t, kustomizeBuild(t, k, dir))); n != len(wardle.Objects) {
 			t.Fatalf("with --enable-exec: %d objects, want %d", n, len(wardle.Objects))
 		}
-		r := run(t, dir, k, "build", "--enable-alpha-plugins", ".")
+		r := testutil.Run(t, dir, nil, k, "build", "--enable-alpha-plugins", ".")
 		if r.Err != nil {
 			t.Fatalf("without --enable-exec: %v\n%s", r.Err, r.Stderr)
 		}
@@ -280,7 +270,7 @@ func TestKustomizeWithoutEnableExec(t *testing.T) {
 		if changed := kustomizeBuild(t, k, dir); !bytes.Contains(changed, []byte("replicas: 3")) || bytes.Equal(changed, previous) {
 			t.Fatalf("with --enable-exec the new replica count does not show:\n%s", changed)
 		}
-		r := run(t, dir, k, "build", "--enable-alpha-plugins", ".")
+		r := testutil.Run(t, dir, nil, k, "build", "--enable-alpha-plugins", ".")
 		if r.Err != nil {
 			t.Fatalf("without --enable-exec: %v\n%s", r.Err, r.Stderr)
 		}
@@ -373,11 +363,11 @@ func TestKptRender(t *testing.T) {
 	k := testutil.Kpt(t)
 	pkg := copyKptExample(t)
 	before := snapshot(t, pkg)
-	mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
+	testutil.MustRun(t, filepath.Dir(pkg), nil, k, "fn", "render", pkg, "--allow-exec")
 	first := snapshot(t, pkg)
 	checkKptPackage(t, pkg, before, first)
 
-	mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
+	testutil.MustRun(t, filepath.Dir(pkg), nil, k, "fn", "render", pkg, "--allow-exec")
 	assertSameTree(t, "the second render changed the package", first, snapshot(t, pkg))
 }
 
@@ -389,11 +379,11 @@ func TestKptEval(t *testing.T) {
 	pkg := testutil.CopyExample(t, "kpt")
 	before := snapshot(t, pkg)
 	eval := []string{"fn", "eval", ".", "--exec", aggapiBin, "--fn-config", "aggapi.yaml"}
-	mustRun(t, pkg, k, eval...)
+	testutil.MustRun(t, pkg, nil, k, eval...)
 	first := snapshot(t, pkg)
 	checkKptPackage(t, pkg, before, first)
 
-	mustRun(t, pkg, k, eval...)
+	testutil.MustRun(t, pkg, nil, k, eval...)
 	assertSameTree(t, "the second eval changed the package", first, snapshot(t, pkg))
 }
 
@@ -429,14 +419,14 @@ func TestKptExampleAsCommitted(t *testing.T) {
 	before := snapshot(t, pkg)
 
 	t.Run("from the repository root", func(t *testing.T) {
-		out := mustRun(t, root, k, "fn", "render", "examples/kpt", "--allow-exec", "-o", "unwrap")
+		out := testutil.MustRun(t, root, nil, k, "fn", "render", "examples/kpt", "--allow-exec", "-o", "unwrap")
 		cluster, local := splitLocalConfig(parseYAML(t, out))
 		assertLocalConfig(t, local, true)
 		checkRender(t, cluster, wardle)
 		assertSameTree(t, "render -o unwrap changed the package", before, snapshot(t, pkg))
 	})
 	t.Run("from the package directory", func(t *testing.T) {
-		r := run(t, pkg, k, "fn", "render", ".", "--allow-exec", "-o", "unwrap")
+		r := testutil.Run(t, pkg, nil, k, "fn", "render", ".", "--allow-exec", "-o", "unwrap")
 		testutil.MustFail(t, r)
 		if !strings.Contains(r.Output(), "bin/aggapi") {
 			t.Errorf("the failure does not name the exec path:\n%s", r.Output())
@@ -456,7 +446,7 @@ func TestInvalidConfig(t *testing.T) {
 		k := testutil.Kustomize(t)
 		dir := copyKustomizeExample(t, "kustomize")
 		testutil.ReplaceOnce(t, filepath.Join(dir, "aggapi.yaml"), validPriority, invalidPriority)
-		r := run(t, dir, k, "build", "--enable-alpha-plugins", "--enable-exec", ".")
+		r := testutil.Run(t, dir, nil, k, "build", "--enable-alpha-plugins", "--enable-exec", ".")
 		testutil.MustFail(t, r)
 		if !strings.Contains(string(r.Stderr), invalidField) {
 			t.Errorf("stderr does not name %s:\n%s", invalidField, r.Stderr)
@@ -468,7 +458,7 @@ func TestInvalidConfig(t *testing.T) {
 	kptRender := func(t *testing.T, pkg string) {
 		t.Helper()
 		before := snapshot(t, pkg)
-		r := run(t, filepath.Dir(pkg), testutil.Kpt(t), "fn", "render", pkg, "--allow-exec")
+		r := testutil.Run(t, filepath.Dir(pkg), nil, testutil.Kpt(t), "fn", "render", pkg, "--allow-exec")
 		testutil.MustFail(t, r)
 		if !strings.Contains(r.Output(), invalidField) {
 			t.Errorf("the output does not name %s:\n%s", invalidField, r.Output())
@@ -486,7 +476,7 @@ func TestInvalidConfig(t *testing.T) {
 		t.Parallel()
 		k := testutil.Kpt(t)
 		pkg := copyKptExample(t)
-		mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
+		testutil.MustRun(t, filepath.Dir(pkg), nil, k, "fn", "render", pkg, "--allow-exec")
 		testutil.ReplaceOnce(t, filepath.Join(pkg, "aggapi.yaml"), validPriority, invalidPriority)
 		kptRender(t, pkg)
 	})

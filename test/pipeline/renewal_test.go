@@ -48,7 +48,7 @@ func newGitopsRepo(t *testing.T, t0 time.Time) *gitopsRepo {
 
 func (g *gitopsRepo) git(args ...string) string {
 	g.t.Helper()
-	return string(mustRun(g.t, g.root, "git", append([]string{"-c", "user.name=ci", "-c", "user.email=ci@example.com"}, args...)...))
+	return string(testutil.MustRun(g.t, g.root, nil, "git", append([]string{"-c", "user.name=ci", "-c", "user.email=ci@example.com"}, args...)...))
 }
 
 func (g *gitopsRepo) commit(msg string) {

@@ -95,7 +95,7 @@ func TestServerExamplesKustomize(t *testing.T) {
 	for _, ex := range serverExamples {
 		t.Run(ex.name, func(t *testing.T) {
 			t.Parallel()
-			committed := mustRun(t, repoRoot, k, "build", "--enable-alpha-plugins", "--enable-exec", filepath.Join("examples", ex.name, "kustomize"))
+			committed := testutil.MustRun(t, repoRoot, nil, k, "build", "--enable-alpha-plugins", "--enable-exec", filepath.Join("examples", ex.name, "kustomize"))
 			ex.check(t, checkRender(t, parseYAML(t, committed), ex.want))
 
 			dir := testutil.CopyExample(t, filepath.Join(ex.name, "kustomize"))
@@ -122,15 +122,15 @@ func TestServerExamplesKpt(t *testing.T) {
 			pkg := testutil.CopyExample(t, filepath.Join(ex.name, "kpt"))
 			testutil.ReplaceOnce(t, filepath.Join(pkg, "Kptfile"), kptExecPath, "exec: "+aggapiBin)
 			before := snapshot(t, pkg)
-			mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
+			testutil.MustRun(t, filepath.Dir(pkg), nil, k, "fn", "render", pkg, "--allow-exec")
 			first := snapshot(t, pkg)
 			checkKptFiles(t, before, first)
 			cluster, _ := splitLocalConfig(readTree(t, pkg))
 			ex.check(t, checkRender(t, cluster, ex.want))
 
-			mustRun(t, filepath.Dir(pkg), k, "fn", "render", pkg, "--allow-exec")
+			testutil.MustRun(t, filepath.Dir(pkg), nil, k, "fn", "render", pkg, "--allow-exec")
 			assertSameTree(t, "the second render changed the package", first, snapshot(t, pkg))
-			verifyReport(t, mustRun(t, repoRoot, aggapiBin, "verify", pkg))
+			verifyReport(t, testutil.MustRun(t, repoRoot, nil, aggapiBin, "verify", pkg))
 		})
 	}
 }
