@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // workdir is a working directory with one good file, and a directory outside it with a
@@ -21,16 +23,9 @@ func workdir(t *testing.T) (dir, outside string) {
 			t.Fatal(err)
 		}
 	}
-	write(t, filepath.Join(dir, "ok.pem"), "inside")
-	write(t, filepath.Join(outside, "secret.pem"), "outside")
+	testutil.WriteFile(t, filepath.Join(dir, "ok.pem"), []byte("inside"))
+	testutil.WriteFile(t, filepath.Join(outside, "secret.pem"), []byte("outside"))
 	return dir, outside
-}
-
-func write(t *testing.T, path, s string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func symlink(t *testing.T, target, link string) {
@@ -54,8 +49,8 @@ func TestReadInRoot(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(dir, "big.pem"), strings.Repeat("A", 101))
-	write(t, filepath.Join(dir, "edge.pem"), strings.Repeat("A", 100))
+	testutil.WriteFile(t, filepath.Join(dir, "big.pem"), []byte(strings.Repeat("A", 101)))
+	testutil.WriteFile(t, filepath.Join(dir, "edge.pem"), []byte(strings.Repeat("A", 100)))
 
 	for name, want := range map[string]error{
 		"zero.pem":          ErrOutsideRoot,
@@ -114,7 +109,7 @@ func TestRead(t *testing.T) {
 			t.Errorf("%s: %d bytes, err %v; want not a regular file", p, len(b), err)
 		}
 	}
-	write(t, filepath.Join(dir, "x.yaml"), "abc")
+	testutil.WriteFile(t, filepath.Join(dir, "x.yaml"), []byte("abc"))
 	if b, err := Read(filepath.Join(dir, "x.yaml"), 3); err != nil || string(b) != "abc" {
 		t.Errorf("%q, %v", b, err)
 	}
