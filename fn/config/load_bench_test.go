@@ -2,7 +2,6 @@ package config
 
 import (
 	"encoding/json"
-	"os"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -10,6 +9,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/aggapi/aggapi/config/crd"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // schemaChecks are the schema check of the function and the kube-openapi one it replaced.
@@ -23,7 +23,7 @@ var schemaChecks = []struct {
 
 // BenchmarkLoad runs the whole Load pipeline on testdata/basic, once per schema check.
 func BenchmarkLoad(b *testing.B) {
-	doc := mustRead(b, "../../testdata/basic/config.yaml")
+	doc := testutil.ReadFile(b, "../../testdata/basic/config.yaml")
 	for _, c := range schemaChecks {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -42,7 +42,7 @@ func BenchmarkLoad(b *testing.B) {
 
 // BenchmarkSchemaCheck is the schema check alone, on testdata/basic.
 func BenchmarkSchemaCheck(b *testing.B) {
-	raw, err := sigsyaml.YAMLToJSON(mustRead(b, "../../testdata/basic/config.yaml"))
+	raw, err := sigsyaml.YAMLToJSON(testutil.ReadFile(b, "../../testdata/basic/config.yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -83,19 +83,11 @@ func BenchmarkSchemaSetup(b *testing.B) {
 	})
 }
 
-func mustRead(b *testing.B, path string) []byte {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return data
-}
-
 // BenchmarkReadNode turns testdata/basic's parsed node into JSON: the bounded reader,
 // and the yaml.v3 Decode + encoding/json it replaced.
 func BenchmarkReadNode(b *testing.B) {
 	var n yaml.Node
-	if err := yaml.Unmarshal(mustRead(b, "../../testdata/basic/config.yaml"), &n); err != nil {
+	if err := yaml.Unmarshal(testutil.ReadFile(b, "../../testdata/basic/config.yaml"), &n); err != nil {
 		b.Fatal(err)
 	}
 	b.Run("nodeJSON", func(b *testing.B) {
