@@ -3,7 +3,6 @@ package render
 import (
 	"crypto/x509"
 	"encoding/base64"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,17 +13,14 @@ import (
 
 	"github.com/aggapi/aggapi/fn/pki"
 	"github.com/aggapi/aggapi/fn/provenance"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 var t0 = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
 func loadConfig(t *testing.T) *yaml.RNode {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/basic/config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return yaml.MustParse(string(b))
+	return yaml.MustParse(string(testutil.ReadFile(t, "../../testdata/basic/config.yaml")))
 }
 
 func render(t *testing.T, items []*yaml.RNode, cfg *yaml.RNode, now time.Time) Output {
@@ -244,7 +240,7 @@ func TestTooLargeConfigIsNotEchoed(t *testing.T) {
 }
 
 func BenchmarkRender(b *testing.B) {
-	raw, _ := os.ReadFile("../../testdata/basic/config.yaml")
+	raw := testutil.ReadFile(b, "../../testdata/basic/config.yaml")
 	cfg := yaml.MustParse(string(raw))
 	b.Run("first", func(b *testing.B) {
 		for b.Loop() {
@@ -263,7 +259,7 @@ func BenchmarkRender(b *testing.B) {
 	})
 	// A re-render of a config with a podTemplate, names, a NetworkPolicy with extra
 	// rules: what the strict decode and the strategic merge cost when warm.
-	raw, _ = os.ReadFile("../../testdata/pod-template/config.yaml")
+	raw = testutil.ReadFile(b, "../../testdata/pod-template/config.yaml")
 	withTemplate := yaml.MustParse(string(raw))
 	prev = Process(nil, withTemplate, t0).Items
 	b.Run("rerender-podTemplate", func(b *testing.B) {
@@ -341,7 +337,7 @@ func copyItems(t *testing.T, items []*yaml.RNode) []*yaml.RNode {
 // output of n-1 other APIs (kpt packages and kustomize transformers pass everything):
 // the cost per API of passing the others through must stay flat.
 func BenchmarkRenderAmong(b *testing.B) {
-	raw, _ := os.ReadFile("../../testdata/basic/config.yaml")
+	raw := testutil.ReadFile(b, "../../testdata/basic/config.yaml")
 	for _, n := range []int{1, 10, 100, 200} {
 		var items []*yaml.RNode
 		for i := 1; i < n; i++ {
