@@ -3,7 +3,6 @@ package verify
 import (
 	"crypto/x509"
 	"encoding/base64"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,15 +11,13 @@ import (
 
 	"github.com/aggapi/aggapi/fn/pki"
 	"github.com/aggapi/aggapi/fn/render"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 // renderAt renders testdata/basic at now over the previous items.
 func renderAt(t *testing.T, previous []*yaml.RNode, now time.Time) []*yaml.RNode {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/basic/config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testutil.ReadFile(t, "../../testdata/basic/config.yaml")
 	var in []*yaml.RNode
 	for _, n := range previous {
 		in = append(in, n.Copy())
@@ -156,10 +153,7 @@ func TestCANamePrefixIsTheRenderers(t *testing.T) {
 // TestScheduleOnlyForAggapisCA: a caBundle of another CA (mode provided) is the
 // user's to renew: no schedule.
 func TestScheduleOnlyForAggapisCA(t *testing.T) {
-	b, err := os.ReadFile("../../testdata/basic/config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testutil.ReadFile(t, "../../testdata/basic/config.yaml")
 	ca, err := pki.NewCertificateAuthority("my own CA", pki.KeyAlgorithm("ECDSA-P256"), t0, t0.Add(8760*time.Hour))
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"encoding/base64"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,16 +9,14 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/aggapi/aggapi/fn/render"
+	"github.com/aggapi/aggapi/internal/testutil"
 )
 
 var t0 = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
 func rendered(t *testing.T) []*yaml.RNode {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/basic/config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testutil.ReadFile(t, "../../testdata/basic/config.yaml")
 	out := render.Process(nil, yaml.MustParse(string(b)), t0)
 	if out.Failed {
 		t.Fatal(out.Results)
