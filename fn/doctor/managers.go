@@ -60,6 +60,15 @@ func managerOf(obj metav1.Object) Manager {
 }
 
 func (m Manager) String() string {
+	s := m.installer()
+	if len(m.FieldManagers) > 0 {
+		s += "; field managers " + strings.Join(m.FieldManagers, ", ")
+	}
+	return s
+}
+
+// installer names the installer alone.
+func (m Manager) installer() string {
 	var s string
 	switch {
 	case m.Kind == "aggapi":
@@ -70,9 +79,6 @@ func (m Manager) String() string {
 		s = m.Kind
 	default:
 		s = "no installer label"
-	}
-	if len(m.FieldManagers) > 0 {
-		s += "; field managers " + strings.Join(m.FieldManagers, ", ")
 	}
 	return s
 }
@@ -100,11 +106,11 @@ func conflicts(live, svc metav1.Object, rendered *Manager) []string {
 	}
 	m := managerOf(live)
 	if rendered != nil && rendered.conflictsWith(m) {
-		out = append(out, fmt.Sprintf("the manifests given are %s's, but the live APIService is managed by %s", rendered, m))
+		out = append(out, fmt.Sprintf("the manifests given are %s's, but the live APIService is managed by %s", rendered.installer(), m.installer()))
 	}
 	if svc != nil {
 		if sm := managerOf(svc); m.conflictsWith(sm) {
-			out = append(out, fmt.Sprintf("the APIService is managed by %s, but the Service it points at by %s", m, sm))
+			out = append(out, fmt.Sprintf("the APIService is managed by %s, but the Service it points at by %s", m.installer(), sm.installer()))
 		}
 	}
 	return out

@@ -315,6 +315,12 @@ func (d *Doctor) logDenials(ctx context.Context, p *corev1.Pod) []string {
 	if err != nil {
 		return nil
 	}
+	return denials(raw)
+}
+
+// denials returns the RBAC and authentication denials of a log, at most three,
+// newest last.
+func denials(raw []byte) []string {
 	var out []string
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 0, 4096), MaxLogBytes)
