@@ -118,6 +118,28 @@ func TestNoSecretBytesInErrors(t *testing.T) {
 	}
 }
 
+// servingContainer names the container of Deployment n (in golden output p) that mounts
+// the serving-cert volume.
+func servingContainer(t *testing.T, p string, n *yaml.RNode) string {
+	t.Helper()
+	containers, err := n.Pipe(yaml.Lookup("spec", "template", "spec", "containers"))
+	if err != nil || containers == nil {
+		t.Fatalf("%s: Deployment %s has no containers", p, n.GetName())
+	}
+	elements, _ := containers.Elements()
+	for _, c := range elements {
+		mounts, _ := c.Pipe(yaml.Lookup("volumeMounts"))
+		if mounts == nil {
+			continue
+		}
+		if m, _ := mounts.Pipe(yaml.Lookup("[name=serving-cert]")); m != nil {
+			return yaml.GetValue(c.Field("name").Value)
+		}
+	}
+	t.Fatalf("%s: no container of Deployment %s mounts serving-cert", p, n.GetName())
+	return ""
+}
+
 // TestEmittedWorkloadsAreLockedDown checks every golden output: no TLS verification
 // skipped, and every pod runs non-root with a read-only root and no escalation.
 func TestEmittedWorkloadsAreLockedDown(t *testing.T) {
@@ -138,9 +160,12 @@ func TestEmittedWorkloadsAreLockedDown(t *testing.T) {
 			if n.GetKind() != "Deployment" {
 				continue
 			}
+			// The server container is the one mounting the serving certificate, whatever
+			// spec.server.containerName calls it.
+			server := "[name=" + servingContainer(t, p, n) + "]"
 			want := map[string][]string{
-				"true":           {"spec.template.spec.securityContext.runAsNonRoot", "spec.template.spec.containers.[name=apiserver].securityContext.runAsNonRoot", "spec.template.spec.containers.[name=apiserver].securityContext.readOnlyRootFilesystem"},
-				"false":          {"spec.template.spec.containers.[name=apiserver].securityContext.allowPrivilegeEscalation"},
+				"true":           {"spec.template.spec.securityContext.runAsNonRoot", "spec.template.spec.containers." + server + ".securityContext.runAsNonRoot", "spec.template.spec.containers." + server + ".securityContext.readOnlyRootFilesystem"},
+				"false":          {"spec.template.spec.containers." + server + ".securityContext.allowPrivilegeEscalation"},
 				"RuntimeDefault": {"spec.template.spec.securityContext.seccompProfile.type"},
 			}
 			// 65532 unless the config's podTemplate chose another user; never root.
@@ -160,7 +185,7 @@ func TestEmittedWorkloadsAreLockedDown(t *testing.T) {
 					}
 				}
 			}
-			caps, _ := n.Pipe(yaml.Lookup("spec", "template", "spec", "containers", "[name=apiserver]", "securityContext", "capabilities", "drop"))
+			caps, _ := n.Pipe(yaml.Lookup("spec", "template", "spec", "containers", server, "securityContext", "capabilities", "drop"))
 			if caps == nil || !strings.Contains(caps.MustString(), "ALL") {
 				t.Errorf("%s: capabilities are not all dropped", p)
 			}

@@ -21,6 +21,7 @@ func (a *AggregatedAPI) Canonical() AggregatedAPISpec {
 	if s.Names != nil {
 		s.Names = a.namesWithoutDefaults()
 	}
+	a.foldWorkloadDefaults(&s)
 	return s
 }
 

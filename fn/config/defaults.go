@@ -20,6 +20,8 @@ const (
 	DefaultSecurePortFlag       = "--secure-port"
 	DefaultTLSCertFileFlag      = "--tls-cert-file"
 	DefaultTLSPrivateKeyFlag    = "--tls-private-key-file"
+	DefaultContainerName        = "apiserver"
+	DefaultBaseRules            = BaseRulesDefault
 	DefaultCPURequest           = "100m"
 	DefaultMemoryRequest        = "128Mi"
 )
@@ -55,6 +57,12 @@ func (a *AggregatedAPI) Default() {
 	}
 	if sv.ShutdownDelay == "" {
 		sv.ShutdownDelay = DefaultShutdownDelay
+	}
+	if sv.ContainerName == "" {
+		sv.ContainerName = DefaultContainerName
+	}
+	if sv.BaseRules == "" {
+		sv.BaseRules = DefaultBaseRules
 	}
 	if sv.ImagePullPolicy == "" {
 		sv.ImagePullPolicy = DefaultImagePullPolicy

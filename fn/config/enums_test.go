@@ -30,6 +30,7 @@ func TestEnumsMatchGo(t *testing.T) {
 		"spec.certificate.keyAlgorithm": {keyAlgorithms, DefaultKeyAlgorithm},
 		"spec.certificate.certManager.issuerRef.kind": {
 			[]string{IssuerKind, ClusterIssuerKind}, IssuerKind},
+		"spec.server.baseRules": {[]string{BaseRulesDefault, BaseRulesNone}, DefaultBaseRules},
 	}
 	root, err := crdSchema()
 	if err != nil {

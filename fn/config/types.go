@@ -221,6 +221,10 @@ type Version struct {
 	// +kubebuilder:validation:Maximum=1000
 	// +optional
 	VersionPriority int32 `json:"versionPriority,omitempty"`
+	// CreateAPIService emits this version's APIService (default true). false leaves it to
+	// another provider that owns it; the server still serves the version.
+	// +optional
+	CreateAPIService *bool `json:"createAPIService,omitempty"`
 }
 
 // Service is the Service the APIServices point at.
@@ -251,6 +255,12 @@ type Server struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
 	Image string `json:"image"`
+	// ContainerName is the server container's name (default apiserver); keep an existing
+	// installation's name so `kubectl logs -c`, VPA policies and dashboards still find it.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	ContainerName string `json:"containerName,omitempty"`
 	// ImagePullPolicy of the container (default IfNotPresent).
 	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
 	// +optional
@@ -286,6 +296,22 @@ type Server struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	ExtraRules []PolicyRule `json:"extraRules,omitempty"`
+	// BaseRules: Default gives the server's ClusterRole the rules a k8s.io/apiserver
+	// server reads (namespaces, admission webhooks and policies, flow control) before
+	// extraRules; None gives it extraRules alone, for servers that read none of these
+	// (metrics-server). The auth-delegator and auth-reader bindings stay either way.
+	// +kubebuilder:validation:Enum=Default;None
+	// +optional
+	BaseRules string `json:"baseRules,omitempty"`
+	// SelectorLabels select the server's pods: the Deployment's selector, the Service's,
+	// the PodDisruptionBudget's and the NetworkPolicy's; they are always on the pod
+	// template too. Default: app.kubernetes.io/name (metadata.name) and
+	// app.kubernetes.io/component (apiserver). A Deployment's selector cannot change,
+	// so keep an existing installation's to update its Deployment in place.
+	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=16
+	// +optional
+	SelectorLabels map[string]string `json:"selectorLabels,omitempty"`
 	// PriorityClassName of the pods. An unavailable aggregated API makes discovery
 	// partial cluster-wide, so a high priority class is worth considering.
 	// +kubebuilder:validation:MaxLength=253
@@ -300,14 +326,41 @@ type Server struct {
 	// +optional
 	ShutdownDelay string `json:"shutdownDelay,omitempty"`
 	// PodTemplate is a partial PodTemplateSpec (labels, annotations, tolerations,
-	// nodeSelector, affinity, volumes, extra containers, changes to the container named
-	// apiserver ...) merged onto the generated pod template with Kubernetes' strategic
-	// merge, as kubectl patch does: containers, volumes and env merge by name.
+	// nodeSelector, affinity, volumes, extra containers, changes to the server container
+	// under its containerName ...) merged onto the generated pod template with
+	// Kubernetes' strategic merge, as kubectl patch does: containers, volumes and env
+	// merge by name.
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:validation:Type=object
 	// +optional
 	PodTemplate *runtime.RawExtension `json:"podTemplate,omitempty"`
+	// PodDisruptionBudget of the server: emitted when set, and by default (maxUnavailable
+	// 1) with more than one replica; a budget that never allows a disruption is refused.
+	// +optional
+	PodDisruptionBudget *PodDisruptionBudget `json:"podDisruptionBudget,omitempty"`
+	// RevisionHistoryLimit is how many old ReplicaSets the Deployment keeps for
+	// rollbacks (default: unset, Kubernetes keeps 10).
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	// +optional
+	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+}
+
+// PodDisruptionBudget sets one of minAvailable and maxUnavailable, each a number of pods
+// or a percentage of the replicas such as "50%" (rounded up, as Kubernetes does).
+type PodDisruptionBudget struct {
+	// MinAvailable pods through a voluntary disruption; it must stay below replicas.
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:Schemaless
+	// +optional
+	MinAvailable *runtime.RawExtension `json:"minAvailable,omitempty"`
+	// MaxUnavailable pods through a voluntary disruption; at least 1 (or a percentage
+	// that gives at least one pod).
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:Schemaless
+	// +optional
+	MaxUnavailable *runtime.RawExtension `json:"maxUnavailable,omitempty"`
 }
 
 // NetworkPolicy is an opt-in NetworkPolicy for the server pods.
@@ -494,6 +547,12 @@ const (
 	ModeProvided    = "provided"
 	ModeCertManager = "cert-manager"
 	ModeOpenShift   = "openshift"
+)
+
+// The base rules of the server's ClusterRole (the schema's enum of server.baseRules).
+const (
+	BaseRulesDefault = "Default"
+	BaseRulesNone    = "None"
 )
 
 // The kinds of a cert-manager issuerRef (the schema's enum of issuerRef.kind).

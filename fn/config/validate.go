@@ -65,6 +65,7 @@ func (a *AggregatedAPI) Validate() field.ErrorList {
 	errs = append(errs, validateMetadata(spec, s)...)
 	errs = append(errs, validateAnnotationSizes(spec, s)...)
 	errs = append(errs, a.validateServer(spec.Child("server"))...)
+	errs = append(errs, a.validateWorkload(spec.Child("server"))...)
 	errs = append(errs, validateCertificate(spec.Child("certificate"), s.Certificate)...)
 	if np := s.NetworkPolicy; np != nil {
 		errs = append(errs, validateNetworkPolicy(spec.Child("networkPolicy"), np)...)

@@ -27,6 +27,18 @@ func (a *AggregatedAPI) Warnings() []Warning {
 			})
 		}
 	}
+	if groups := a.APIGroups(); len(groups) > 0 && !slices.ContainsFunc(groups, func(g APIGroup) bool {
+		return slices.ContainsFunc(g.Versions, Version.EmitsAPIService)
+	}) {
+		at := field.NewPath("spec", "versions")
+		if len(a.Spec.Groups) > 0 {
+			at = field.NewPath("spec", "groups")
+		}
+		ws = append(ws, Warning{
+			Field:   at.String(),
+			Message: "every version has createAPIService: false, so no APIService is rendered: the kube-aggregator sends this server nothing until another provider's APIService points at its Service (and trusts its CA)",
+		})
+	}
 	return ws
 }
 

@@ -76,7 +76,7 @@ func generatedDeployment(api *config.AggregatedAPI, n Names, m Material) *appsv1
 		}
 	}
 	container := corev1.Container{
-		Name:            containerName,
+		Name:            sv.ContainerName,
 		Image:           sv.Image,
 		ImagePullPolicy: corev1.PullPolicy(sv.ImagePullPolicy),
 		Command:         sv.Command,
@@ -109,8 +109,9 @@ func generatedDeployment(api *config.AggregatedAPI, n Names, m Material) *appsv1
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: meta(api, n.Deployment, api.Spec.Namespace),
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(sv.Replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: selector(api)},
+			Replicas:             ptr.To(sv.Replicas),
+			RevisionHistoryLimit: sv.RevisionHistoryLimit,
+			Selector:             &metav1.LabelSelector{MatchLabels: selector(api)},
 			Strategy: appsv1.DeploymentStrategy{
 				Type: appsv1.RollingUpdateDeploymentStrategyType,
 				// Surge first: a ready server stays behind the APIService during a rollout.

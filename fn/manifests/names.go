@@ -11,7 +11,6 @@ import (
 )
 
 const (
-	component = "apiserver"
 	managedBy = "aggapi"
 
 	certMountPath  = "/var/run/aggapi/serving-cert"
@@ -58,8 +57,9 @@ func annotations(api *config.AggregatedAPI, extra ...map[string]string) map[stri
 	return a
 }
 
+// selector selects the server's pods: spec.server.selectorLabels or their default.
 func selector(api *config.AggregatedAPI) map[string]string {
-	return map[string]string{keys.NameLabel: api.Name, keys.ComponentLabel: component}
+	return api.SelectorLabels()
 }
 
 func meta(api *config.AggregatedAPI, name, namespace string) metav1.ObjectMeta {
@@ -113,7 +113,7 @@ func Build(api *config.AggregatedAPI, m Material) ([]Object, error) {
 		return nil, err
 	}
 	objs = append(objs, Service(api, names), deployment)
-	if api.Spec.Server.Replicas > 1 {
+	if api.Spec.Server.Replicas > 1 || api.Spec.Server.PodDisruptionBudget != nil {
 		objs = append(objs, PodDisruptionBudget(api, names))
 	}
 	if np := api.Spec.NetworkPolicy; np != nil && np.Enabled {
@@ -121,7 +121,9 @@ func Build(api *config.AggregatedAPI, m Material) ([]Object, error) {
 	}
 	for _, g := range api.APIGroups() {
 		for _, v := range g.Versions {
-			objs = append(objs, APIService(api, g, v, m.CABundle))
+			if v.EmitsAPIService() {
+				objs = append(objs, APIService(api, g, v, m.CABundle))
+			}
 		}
 	}
 	return objs, nil

@@ -54,9 +54,10 @@ func podTemplate(api *config.AggregatedAPI, generated corev1.PodTemplateSpec) (c
 	if patch := api.Spec.Server.PodTemplatePatch(); patch != nil {
 		final, errs = customizePodTemplate(api, generated, patch)
 		_ = json.Unmarshal(patch, &patchMap) // customizePodTemplate reported a failure
-		directiveErrs = checkDirectives(patchMap)
+		directiveErrs = checkDirectives(patchMap, api.Spec.Server.ContainerName)
 	}
-	check := PodSpecCheck{At: podTemplatePath, Server: containerName, ResourcesAt: serverResourcesAt(patchMap)}
+	server := api.Spec.Server.ContainerName
+	check := PodSpecCheck{At: podTemplatePath, Server: server, ResourcesAt: serverResourcesAt(patchMap, server)}
 	errs = append(errs, directiveErrs...)
 	// A directive reported is the reason for what the template then lacks: say it once.
 	for _, e := range CheckPodSpec(&final, check) {
@@ -78,9 +79,10 @@ func defaultResources(r *config.Resources) bool {
 
 var serverResourcesPath = field.NewPath("spec", "server", "resources")
 
-// serverResourcesAt locates the server container's requests and limits the podTemplate
-// does not set: they come from spec.server.resources (or its defaults).
-func serverResourcesAt(patchMap map[string]any) func(string, string, corev1.ResourceName) *field.Path {
+// serverResourcesAt locates the server container's (named containerName) requests and
+// limits the podTemplate does not set: they come from spec.server.resources (or its
+// defaults).
+func serverResourcesAt(patchMap map[string]any, containerName string) func(string, string, corev1.ResourceName) *field.Path {
 	return func(container, kind string, name corev1.ResourceName) *field.Path {
 		if container != containerName {
 			return nil
@@ -112,7 +114,7 @@ func patchContainer(patchMap map[string]any, list, name string) map[string]any {
 // checkDirectives refuses the strategic-merge directives (and nulls) that would remove
 // the hardening or the probes the function sets, naming why: the merge itself would
 // do it without a word.
-func checkDirectives(patchMap map[string]any) field.ErrorList {
+func checkDirectives(patchMap map[string]any, containerName string) field.ErrorList {
 	var errs field.ErrorList
 	sp := podTemplatePath.Child("spec")
 	if spec, ok := patchMap["spec"].(map[string]any); ok {
@@ -205,6 +207,7 @@ func checkMergedTemplate(api *config.AggregatedAPI, generated, merged corev1.Pod
 		errs = append(errs, field.Forbidden(sp.Child("volumes").Key(servingCertVolume), fmt.Sprintf("replaces the volume %q (Secret %s): it holds the serving certificate the APIServices trust; add volumes under other names", servingCertVolume, genVolume.Secret.SecretName)))
 	}
 
+	containerName := api.Spec.Server.ContainerName
 	gen := findContainer(generated.Spec.Containers, containerName)
 	c := findContainer(merged.Spec.Containers, containerName)
 	cp := sp.Child("containers").Key(containerName)

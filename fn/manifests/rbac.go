@@ -54,9 +54,13 @@ func clusterRoleBinding(api *config.AggregatedAPI, n Names, name, role string) *
 	}
 }
 
-// ServerClusterRole is what the server itself reads, plus spec.server.extraRules.
+// ServerClusterRole is what the server itself reads (unless spec.server.baseRules is
+// None), plus spec.server.extraRules.
 func ServerClusterRole(api *config.AggregatedAPI, n Names) *rbacv1.ClusterRole {
-	rules := append([]rbacv1.PolicyRule{}, serverRules...)
+	rules := []rbacv1.PolicyRule{}
+	if api.Spec.Server.BaseRules != config.BaseRulesNone {
+		rules = append(rules, serverRules...)
+	}
 	for _, r := range api.Spec.Server.ExtraRules {
 		rules = append(rules, rbacv1.PolicyRule{
 			Verbs: r.Verbs, APIGroups: r.APIGroups, Resources: r.Resources,

@@ -104,6 +104,14 @@ func TestDigestIgnoresSpelledOutDefaults(t *testing.T) {
 			if _, set := lookup(raw["spec"], []string{"networkPolicy"}); !set {
 				spelled["networkPolicy.enabled"] = false
 			}
+			// Derived when unset: spelled out at the derived value, they render the same.
+			spelled["server.selectorLabels"] = map[string]any{"app.kubernetes.io/name": api.Name, "app.kubernetes.io/component": "apiserver"}
+			if _, set := lookup(raw["spec"], []string{"versions", "0"}); set {
+				spelled["versions.0.createAPIService"] = true
+			}
+			if _, set := lookup(raw["spec"], []string{"groups", "1", "versions", "0"}); set {
+				spelled["groups.1.versions.0.createAPIService"] = true
+			}
 			names := reflect.ValueOf(api.ObjectNames())
 			for _, f := range reflect.VisibleFields(reflect.TypeFor[config.ObjectNames]()) {
 				key := strings.Split(f.Tag.Get("json"), ",")[0]

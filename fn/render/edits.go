@@ -34,7 +34,8 @@ func (r *run) checkEdit(prev, next *yaml.RNode) {
 
 // reportEdits warns once per set of changed paths: labels: in a kustomization changes
 // every object the same way, and one warning naming them all says it better than 14.
-func (r *run) reportEdits() {
+// container is the server container's name.
+func (r *run) reportEdits(container string) {
 	type group struct {
 		paths   []string
 		objects []*yaml.RNode
@@ -42,7 +43,7 @@ func (r *run) reportEdits() {
 	var groups []*group
 	for _, e := range r.edits {
 		i := slices.IndexFunc(groups, func(g *group) bool {
-			return slices.Equal(g.paths, e.paths) && whereItBelongs(g.objects[0].GetKind(), g.paths) == whereItBelongs(e.object.GetKind(), e.paths)
+			return slices.Equal(g.paths, e.paths) && whereItBelongs(g.objects[0].GetKind(), g.paths, container) == whereItBelongs(e.object.GetKind(), e.paths, container)
 		})
 		if i < 0 {
 			groups = append(groups, &group{paths: e.paths})
@@ -76,15 +77,16 @@ func (r *run) reportEdits() {
 		r.results = append(r.results, Result{
 			Severity: Warning,
 			Message: fmt.Sprintf("%s changed after aggapi rendered %s (%s); this render writes %s as the config says, so the change is not in the output. Where it belongs: %s (see examples/gitops)",
-				what, them, paths, them, whereItBelongs(first.GetKind(), g.paths)),
+				what, them, paths, them, whereItBelongs(first.GetKind(), g.paths, container)),
 			ResourceRef: ref,
 			FieldPath:   g.paths[0],
 		})
 	}
 }
 
-// whereItBelongs says where changes at paths of a generated object of kind belong.
-func whereItBelongs(kind string, paths []string) string {
+// whereItBelongs says where changes at paths of a generated object of kind belong;
+// serverContainer is the server container's name.
+func whereItBelongs(kind string, paths []string, serverContainer string) string {
 	var places []string
 	add := func(s string) {
 		if !slices.Contains(places, s) {
@@ -92,7 +94,7 @@ func whereItBelongs(kind string, paths []string) string {
 		}
 	}
 	for _, p := range paths {
-		const container = "spec.template.spec.containers[name=apiserver]."
+		container := "spec.template.spec.containers[name=" + serverContainer + "]."
 		switch {
 		case kind == "Secret" && (strings.HasPrefix(p, "data") || strings.HasPrefix(p, "stringData")),
 			kind == "APIService" && p == "spec.caBundle":

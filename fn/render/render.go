@@ -184,7 +184,7 @@ func (r *run) process(fnConfig *yaml.RNode) error {
 		}
 		out = append(out, node)
 	}
-	r.reportEdits()
+	r.reportEdits(api.Spec.Server.ContainerName)
 	r.warnDroppedNamespaces(api, owned, out)
 	r.noteDropped(owned, out)
 	r.out = append(foreign, out...)

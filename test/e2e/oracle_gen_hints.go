@@ -58,6 +58,12 @@ func hintFor(path string) (hint, bool) {
 		},
 		".spec.server.podTemplate": (*generator).podTemplate,
 
+		".spec.server.containerName":        (*generator).containerName,
+		".spec.server.selectorLabels":       (*generator).selectorLabels,
+		".spec.server.baseRules":            (*generator).baseRules,
+		".spec.server.podDisruptionBudget":  (*generator).podDisruptionBudget,
+		".spec.server.revisionHistoryLimit": (*generator).revisionHistoryLimit,
+
 		".spec.certificate":              (*generator).certificate,
 		".spec.certificate.mode":         func(g *generator, _ *schemaNode) any { return g.modeValue() },
 		".spec.certificate.validity":     (*generator).validityValue,
@@ -163,6 +169,13 @@ func (g *generator) versions(s *schemaNode) any {
 		v := map[string]any{"name": name}
 		if g.chance(0.4) {
 			v["versionPriority"] = g.intAt(s.Items.Properties["versionPriority"], 15, 100, 10)
+		}
+		switch x := g.r.Float64(); {
+		case x < 0.08: // another provider owns this APIService
+			v["createAPIService"] = false
+			g.feature("createAPIService-false")
+		case x < 0.12:
+			v["createAPIService"] = true
 		}
 		list = append(list, v)
 	}
@@ -729,6 +742,68 @@ func (g *generator) peerRules(dir string, pool []map[string]any, maxItems int) [
 		list = append(list, bad)
 	}
 	return list
+}
+
+// containerName keeps an adopted installation's container name now and then; rarely
+// one that is not a DNS label, which the function refuses.
+func (g *generator) containerName(*schemaNode) any {
+	switch x := g.r.Float64(); {
+	case x < 0.85:
+		return omit
+	case x < 0.98:
+		g.feature("containerName")
+		return pick(g, "metrics-server", "prometheus-adapter", "apiserver", "server")
+	default:
+		return "Metrics_Server"
+	}
+}
+
+// selectorLabels are an adopted Deployment's selector: upstream manifests' k8s-app, a
+// chart's name and instance labels, or the function's own spelled out.
+func (g *generator) selectorLabels(*schemaNode) any {
+	if !g.chance(0.15) {
+		return omit
+	}
+	g.feature("selectorLabels")
+	return pick[any](g,
+		map[string]any{"k8s-app": g.name},
+		map[string]any{"app.kubernetes.io/name": g.name, "app.kubernetes.io/instance": g.name},
+		map[string]any{"app.kubernetes.io/name": g.name, "app.kubernetes.io/component": "apiserver"})
+}
+
+// baseRules is None for servers such as metrics-server, whose rules are all extraRules.
+func (g *generator) baseRules(*schemaNode) any {
+	switch x := g.r.Float64(); {
+	case x < 0.85:
+		return omit
+	case x < 0.95:
+		g.feature("baseRules-none")
+		return "None"
+	default:
+		return "Default"
+	}
+}
+
+// podDisruptionBudget: the budgets charts offer, as numbers and percentages; some
+// allow no disruption with the replicas drawn, which the function refuses.
+func (g *generator) podDisruptionBudget(*schemaNode) any {
+	if !g.chance(0.2) {
+		return omit
+	}
+	g.feature("podDisruptionBudget")
+	return pick[any](g,
+		map[string]any{"maxUnavailable": int64(1)},
+		map[string]any{"minAvailable": int64(1)},
+		map[string]any{"maxUnavailable": "25%"},
+		map[string]any{"minAvailable": "50%"},
+		map[string]any{"minAvailable": int64(2)})
+}
+
+func (g *generator) revisionHistoryLimit(s *schemaNode) any {
+	if !g.chance(0.15) {
+		return omit
+	}
+	return g.intAt(s, 3, 0, 10)
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
