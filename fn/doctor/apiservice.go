@@ -311,7 +311,7 @@ func (d *Doctor) deploymentCertificate(ctx context.Context, what string, t Targe
 	}
 	checked := false
 	for _, name := range secrets {
-		sec, err := d.Kube.CoreV1().Secrets(dep.Namespace).Get(ctx, name, metav1.GetOptions{})
+		sec, err := d.secret(ctx, dep.Namespace, name)
 		switch {
 		case apierrors.IsNotFound(err):
 			if optional[name] {

@@ -26,6 +26,8 @@ type listed[T any] struct {
 type nsLists struct {
 	services    map[string]*corev1.Service
 	serviceErrs map[string]error
+	secrets     map[string]*corev1.Secret
+	secretErrs  map[string]error
 	deployments *listed[appsv1.Deployment]
 	pods        *listed[corev1.Pod]
 	slices      *listed[discoveryv1.EndpointSlice]
@@ -38,7 +40,8 @@ func (d *Doctor) nsCache(ns string) *nsLists {
 	}
 	c := d.cache[ns]
 	if c == nil {
-		c = &nsLists{services: map[string]*corev1.Service{}, serviceErrs: map[string]error{}}
+		c = &nsLists{services: map[string]*corev1.Service{}, serviceErrs: map[string]error{},
+			secrets: map[string]*corev1.Secret{}, secretErrs: map[string]error{}}
 		d.cache[ns] = c
 	}
 	return c
@@ -60,6 +63,23 @@ func (d *Doctor) service(ctx context.Context, ns, name string) (*corev1.Service,
 		return nil, err
 	}
 	c.services[name] = s
+	return s, nil
+}
+
+func (d *Doctor) secret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
+	c := d.nsCache(ns)
+	if s, ok := c.secrets[name]; ok {
+		return s, nil
+	}
+	if err, ok := c.secretErrs[name]; ok {
+		return nil, err
+	}
+	s, err := d.Kube.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		c.secretErrs[name] = err
+		return nil, err
+	}
+	c.secrets[name] = s
 	return s, nil
 }
 
