@@ -48,7 +48,7 @@ func (d *Doctor) findServer(ctx context.Context, ref Ref) *server {
 			srv.port = &svc.Spec.Ports[i]
 		}
 	}
-	if len(svc.Spec.Selector) == 0 || svc.Spec.Type == corev1.ServiceTypeExternalName {
+	if len(svc.Spec.Selector) == 0 {
 		return srv
 	}
 	sel := labels.SelectorFromSet(svc.Spec.Selector)
@@ -65,6 +65,9 @@ func (d *Doctor) findServer(ctx context.Context, ref Ref) *server {
 				srv.pods = append(srv.pods, p)
 			}
 		}
+	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		return srv // no endpoints: the kube-apiserver resolves the name
 	}
 	if es := d.endpointSlices(ctx, ref.Namespace); es.err == nil && srv.port != nil {
 		for _, s := range es.items {
