@@ -63,6 +63,7 @@ func hintFor(path string) (hint, bool) {
 		".spec.server.baseRules":            (*generator).baseRules,
 		".spec.server.podDisruptionBudget":  (*generator).podDisruptionBudget,
 		".spec.server.revisionHistoryLimit": (*generator).revisionHistoryLimit,
+		".spec.server.shutdownDelay":        (*generator).shutdownDelay,
 
 		".spec.certificate":              (*generator).certificate,
 		".spec.certificate.mode":         func(g *generator, _ *schemaNode) any { return g.modeValue() },
@@ -797,6 +798,16 @@ func (g *generator) podDisruptionBudget(*schemaNode) any {
 		map[string]any{"maxUnavailable": "25%"},
 		map[string]any{"minAvailable": "50%"},
 		map[string]any{"minAvailable": int64(2)})
+}
+
+// shutdownDelay is a whole number of seconds as people write it, 0s (no preStop hook)
+// included.
+func (g *generator) shutdownDelay(*schemaNode) any {
+	if !g.chance(0.2) {
+		return omit
+	}
+	g.feature("shutdownDelay")
+	return pick(g, "0s", "5s", "10s", "15s", "1m")
 }
 
 func (g *generator) revisionHistoryLimit(s *schemaNode) any {
