@@ -42,7 +42,9 @@ const (
 // listens on the node's address as well (pods reach it through the kubernetes
 // Service, whose endpoint is the node's address) and kube-controller-manager runs
 // what pods on a node need (Deployments, ReplicaSets, endpoints, the root CA
-// ConfigMap for service-account volumes, PodDisruptionBudgets).
+// ConfigMap for service-account volumes, PodDisruptionBudgets, the node's
+// not-ready taint). Not the garbage collector: its watches on every aggregated
+// resource hold an old sample-apiserver open until its grace period ends.
 func ControlPlaneOptions(opts controlplane.Options) controlplane.Options {
 	opts.StartControllerManager = true
 	opts.APIServerExtraArgs = append(opts.APIServerExtraArgs,
@@ -53,7 +55,7 @@ func ControlPlaneOptions(opts controlplane.Options) controlplane.Options {
 	opts.ControllerManagerExtraArgs = append(opts.ControllerManagerExtraArgs,
 		// Added to the control plane's list (a repeated list flag appends).
 		"--controllers=deployment-controller,replicaset-controller,endpoints-controller,endpointslice-controller,"+
-			"root-ca-certificate-publisher-controller,disruption-controller,serviceaccount-controller,garbage-collector-controller,"+
+			"root-ca-certificate-publisher-controller,disruption-controller,serviceaccount-controller,"+
 			// Lifts the not-ready taint the kubelet registers the node with.
 			"node-lifecycle-controller",
 	)

@@ -4,8 +4,10 @@ package pods
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aggapi/aggapi/test/e2e/controlplane"
 	"github.com/aggapi/aggapi/test/e2e/node"
 )
 
@@ -34,51 +37,40 @@ func etcdEdit() [2]string {
 
 // TestSampleAPIServerOnRealPods applies the rendered example as it is and runs
 // its Deployment on the kubelet: every APIService Available through kube-proxy's
-// ClusterIP and again with the aggregator routing to the pod's endpoint, the
-// wardle API served, and the pod running as rendered: user 65532, a read-only
-// root, the Secret mounted where the args say, Ready by the HTTPS probe.
+// ClusterIP (aggregator routing off; TestPodDisruptionBudgetKeepsAPIAvailable
+// runs with it on), the wardle API served, and the pod running as rendered:
+// user 65532, a read-only root, the Secret mounted where the args say, Ready by
+// the HTTPS probe.
 func TestSampleAPIServerOnRealPods(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		routing bool
-	}{
-		{"through kube-proxy", false},
-		{"aggregator routing", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t0 := time.Now()
-			c := startCluster(t, tc.routing)
-			c.importImage(t, sampleImage, "sample-apiserver")
-			render := renderWardle(t)
-			t1 := time.Now()
-			c.apply(t, render)
-			c.rollout(t, wardleNamespace, wardleDeployment, wardleSelector)
-			t.Logf("Deployment rolled out %v after apply", time.Since(t1).Round(time.Millisecond))
-			c.waitAvailable(t, apiServiceNames(t, render))
-			t.Logf("every APIService Available %v after apply (%v since start)", time.Since(t1).Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
+	t0 := time.Now()
+	c := startCluster(t, false)
+	c.importImage(t, sampleImage, "sample-apiserver")
+	render := renderWardle(t)
+	t1 := time.Now()
+	c.apply(t, render)
+	c.rollout(t, wardleNamespace, wardleDeployment, wardleSelector)
+	t.Logf("Deployment rolled out %v after apply", time.Since(t1).Round(time.Millisecond))
+	c.waitAvailable(t, apiServiceNames(t, render))
+	t.Logf("every APIService Available %v after apply (%v since start)", time.Since(t1).Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
 
-			out := c.kubectl(t, nil, "get", "flunders", "-n", "default")
-			if !strings.Contains(out, "No resources found") {
-				// kubectl writes that line to stderr; stdout must be empty.
-				if strings.TrimSpace(out) != "" {
-					t.Fatalf("kubectl get flunders on an empty store printed %q", out)
-				}
-			}
-			c.kubectl(t, []byte(`apiVersion: wardle.example.com/v1alpha1
+	// kubectl says "No resources found" on stderr; cp.Kubectl returns stdout.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, controlplane.RequireBinaries(t).Kubectl, "--kubeconfig="+c.cp.Kubeconfig, "get", "flunders", "-n", "default")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "No resources found in default namespace." {
+		t.Fatalf("kubectl get flunders on an empty store: %v: %q, want \"No resources found in default namespace.\"", err, out)
+	}
+	c.kubectl(t, []byte(`apiVersion: wardle.example.com/v1alpha1
 kind: Flunder
 metadata:
   name: real-pod
   namespace: default
 `), "apply", "-f", "-")
-			if got := c.kubectl(t, nil, "get", "flunders", "-n", "default", "-o", "name"); strings.TrimSpace(got) != "flunder.wardle.example.com/real-pod" {
-				t.Fatalf("kubectl get flunders after a write: %q, want flunder.wardle.example.com/real-pod", got)
-			}
-			if tc.routing {
-				return // the pod is the same in both modes
-			}
-			checkRunningAsRendered(t, c, render)
-		})
+	if got := c.kubectl(t, nil, "get", "flunders", "-n", "default", "-o", "name"); strings.TrimSpace(got) != "flunder.wardle.example.com/real-pod" {
+		t.Fatalf("kubectl get flunders after a write: %q, want flunder.wardle.example.com/real-pod", got)
 	}
+	checkRunningAsRendered(t, c, render)
 }
 
 // checkRunningAsRendered reads the running container through the runtime (its
