@@ -70,6 +70,9 @@ Usage:
   aggapi aggregation-layer --dir DIR
                     make the kube-apiserver's front-proxy CA and client certificate,
                     print its aggregation-layer flags (aggapi aggregation-layer --help)
+  aggapi import FILE|DIR|-
+                    write a config that adopts an installation made without aggapi
+                    (upstream YAML, helm template output) and report what changes (aggapi import --help)
   aggapi doctor     check a live cluster, one line per check with the fix (runs aggapi-doctor; aggapi doctor --help)
   aggapi version    print the version and VCS revision of this build (also --version)
   aggapi help       show this help
@@ -120,6 +123,8 @@ func Run(env Env, args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 			}
 			// verify's findings on stdout are messages too.
 			return verifyAt(c, args[1:], stdin, redact.NewWriter(stdout), stderr)
+		case "import":
+			return importCmd(args[1:], stdin, stdout, stderr)
 		case "version", "--version":
 			return Version(args[1:], stdout, stderr)
 		case "help", "-h", "--help":

@@ -18,7 +18,7 @@ func run(args []string, stdin string) (code int, stdout, stderr string) {
 // TestSubcommandHelp: help is not bad usage: exit 0 and the usage, flags included, on
 // stdout; a bad flag is exit 2 with the usage on stderr.
 func TestSubcommandHelp(t *testing.T) {
-	for _, cmd := range []string{"verify", "aggregation-layer"} {
+	for _, cmd := range []string{"verify", "aggregation-layer", "import"} {
 		for _, h := range []string{"-h", "--help", "-help"} {
 			code, stdout, stderr := run([]string{cmd, h}, "")
 			if code != 0 || !strings.HasPrefix(stdout, "Usage: aggapi "+cmd) || !strings.Contains(stdout, "Flags:\n  -") || stderr != "" {
