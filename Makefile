@@ -172,11 +172,11 @@ fuzz: ## Run each fuzz target for a fixed number of executions (FUZZTIME=5m to o
 	$(call fuzz-target,FuzzEncode,./fn/internal/yamlenc,10000)
 
 .PHONY: e2e-tools
-e2e-tools: ## Install etcd (apt) and build kube-apiserver, kube-controller-manager, kubectl, sample-apiserver, metrics-server, custom-metrics-test-adapter into .cache/e2e/bin (idempotent; 15-30 min cold).
+e2e-tools: ## Install etcd, containerd, runc, CNI plugins (apt) and build kube-apiserver, kube-controller-manager, kubectl, sample-apiserver, metrics-server, custom-metrics-test-adapter, kubelet, kube-scheduler, kube-proxy, pause into .cache/e2e/bin (idempotent; 20-35 min cold).
 	hack/e2e/install.sh
 
 .PHONY: e2e
-e2e: build tools e2e-tools ## End-to-end tests against a real kube-apiserver on loopback.
+e2e: build tools e2e-tools ## End-to-end tests against a real kube-apiserver on loopback, and the rendered pods on a real kubelet (as root).
 	E2E_REQUIRE=1 AGGAPI_REQUIRE_TOOLS=1 go test -tags e2e -count=1 -timeout 20m ./test/e2e/...
 
 .PHONY: bench
