@@ -238,7 +238,7 @@ func (d *Doctor) servingCertificate(ctx context.Context, what string, t Target, 
 		d.warn(CauseDoctorNotAllowed, what, "run the doctor as a user who may get services, deployments and secrets in "+ref.Namespace, "cannot read Service %s: %v", ref.service(), err)
 		return
 	}
-	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+	if svc.Spec.Type == corev1.ServiceTypeExternalName && len(svc.Spec.Selector) == 0 {
 		d.note(what, "Service %s is an ExternalName (%s): the server runs outside the cluster, the certificate in its Secret is not checked", ref.service(), svc.Spec.ExternalName)
 		return
 	}

@@ -13,6 +13,8 @@ import (
 type Network struct {
 	// ServiceIP is the Service's ClusterIP ("" when unknown or headless).
 	ServiceIP string
+	// ExternalName is an ExternalName Service's name (or address).
+	ExternalName string
 	// Endpoints maps the Service's endpoint addresses to the pods behind them.
 	Endpoints map[string]string
 	// TargetPort is the pod port the Service sends the APIService's port to (0 if unknown).
@@ -57,6 +59,8 @@ func (nw Network) route(d Dialed) string {
 	switch pod, isPod := nw.Endpoints[d.Host]; {
 	case nw.ServiceIP != "" && d.Host == nw.ServiceIP:
 		return fmt.Sprintf("Service routing: the kube-apiserver dialed the ClusterIP %s:%d, which kube-proxy (or the CNI) on the control-plane host must translate to a pod", d.Host, d.Port)
+	case nw.ExternalName != "" && d.Host == nw.ExternalName:
+		return fmt.Sprintf("the kube-apiserver dialed the Service's externalName %s:%d", d.Host, d.Port)
 	case isPod:
 		return fmt.Sprintf("aggregator routing: the kube-apiserver dialed pod %s at %s:%d directly", pod, d.Host, d.Port)
 	case net.ParseIP(d.Host) == nil:

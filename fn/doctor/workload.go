@@ -106,6 +106,9 @@ func (d *Doctor) network(ctx context.Context, srv *server) Network {
 	if srv.svc != nil && srv.svc.Spec.ClusterIP != corev1.ClusterIPNone {
 		nw.ServiceIP = srv.svc.Spec.ClusterIP
 	}
+	if srv.svc != nil && srv.svc.Spec.Type == corev1.ServiceTypeExternalName {
+		nw.ExternalName = srv.svc.Spec.ExternalName
+	}
 	for _, e := range srv.endpoints {
 		nw.Endpoints[e.IP] = e.Pod
 		nw.TargetPort = e.Port
