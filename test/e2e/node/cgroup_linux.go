@@ -53,6 +53,21 @@ func cgroupHierarchies() ([]string, error) {
 	return dirs, nil
 }
 
+// cgroupCleanupDirs is every hierarchy a run's cgroups can be in: the v1
+// hierarchies and, on a hybrid host, the unified one (the kubelet's cgroupfs
+// driver mirrors its cgroups there).
+func cgroupCleanupDirs() ([]string, error) {
+	dirs, err := cgroupHierarchies()
+	if err != nil {
+		return nil, err
+	}
+	unified := filepath.Join(cgroupFS, "unified")
+	if _, err := os.Stat(filepath.Join(unified, "cgroup.procs")); err == nil {
+		dirs = append(dirs, unified)
+	}
+	return dirs, nil
+}
+
 // createCgroupRoot makes the kubelet's --cgroup-root in every hierarchy (the
 // kubelet refuses a root that does not exist).
 func createCgroupRoot(name string) error {
@@ -84,7 +99,7 @@ func createCgroupRoot(name string) error {
 // removeCgroups kills every process left in the run's cgroups and removes them,
 // deepest first.
 func removeCgroups(name string) error {
-	dirs, err := cgroupHierarchies()
+	dirs, err := cgroupCleanupDirs()
 	if err != nil {
 		return err
 	}
@@ -142,20 +157,30 @@ func rmdirRetry(dir string) error {
 // removeStaleCgroups removes the cgroup roots of runs whose test process is gone
 // (a run killed before its clean-up).
 func removeStaleCgroups() error {
-	entries, err := os.ReadDir(filepath.Join(cgroupFS, "memory"))
+	dirs, err := cgroupCleanupDirs()
 	if err != nil {
 		return err
 	}
+	stale := map[string]bool{}
+	for _, h := range dirs {
+		entries, err := os.ReadDir(h)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), cgroupPrefix))
+			if !strings.HasPrefix(e.Name(), cgroupPrefix) || err != nil {
+				continue
+			}
+			if err := syscall.Kill(pid, 0); err == nil || errors.Is(err, syscall.EPERM) {
+				continue // that run is still going
+			}
+			stale[e.Name()] = true
+		}
+	}
 	var errs []error
-	for _, e := range entries {
-		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), cgroupPrefix))
-		if !strings.HasPrefix(e.Name(), cgroupPrefix) || err != nil {
-			continue
-		}
-		if err := syscall.Kill(pid, 0); err == nil || errors.Is(err, syscall.EPERM) {
-			continue // that run is still going
-		}
-		if err := removeCgroups(e.Name()); err != nil {
+	for name := range stale {
+		if err := removeCgroups(name); err != nil {
 			errs = append(errs, err)
 		}
 	}

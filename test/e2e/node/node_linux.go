@@ -586,7 +586,7 @@ func (n *Node) stop() error {
 
 // killTree SIGKILLs every process in the cgroup root's tree, in every hierarchy.
 func killTree(root string) error {
-	dirs, err := cgroupHierarchies()
+	dirs, err := cgroupCleanupDirs()
 	if err != nil {
 		return err
 	}
