@@ -339,6 +339,25 @@ download_prometheus_operator() {
   log "prometheus-operator ${PROMETHEUS_OPERATOR_VERSION} ServiceMonitor CRD: ${dir}/${crd}"
 }
 
+# --- aggapi import's upstream installations (module downloads) --------------------
+# TestImportedExamplesAreFresh re-imports examples/metrics-server and
+# examples/custom-metrics-adapter from these modules' manifests (hack/import/upstream.sh)
+# and reads the module cache only.
+IMPORT_UPSTREAM_MODULES=(
+  "sigs.k8s.io/metrics-server@${METRICS_SERVER_VERSION}"
+  "sigs.k8s.io/prometheus-adapter@v0.12.0"
+  "sigs.k8s.io/custom-metrics-apiserver@${CUSTOM_METRICS_APISERVER_VERSION}"
+)
+download_import_upstream() {
+  local tmp m
+  tmp="$(mktemp -d)"
+  for m in "${IMPORT_UPSTREAM_MODULES[@]}"; do
+    (cd "${tmp}" && GOFLAGS= go mod download "${m}")
+  done
+  rmdir "${tmp}"
+  log "aggapi import's upstream modules: ${IMPORT_UPSTREAM_MODULES[*]}"
+}
+
 install_etcd
 install_node_packages
 build_control_plane
@@ -346,6 +365,7 @@ build_metrics_servers
 build_node
 download_cert_manager
 download_prometheus_operator
+download_import_upstream
 log "done; binaries:"
 for b in "${CONTROL_PLANE_BINARIES[@]}" "${METRICS_BINARIES[@]}" "${NODE_BINARIES[@]}"; do
   printf '  %s\n' "${BIN}/${b}"

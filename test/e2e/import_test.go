@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -164,3 +165,20 @@ func getDeployment(t *testing.T, env *renderEnv, namespace, name string) deploym
 	return d
 }
 
+// TestImportedExamplesAreFresh: the configs of examples/metrics-server and
+// examples/custom-metrics-adapter are what `aggapi import` writes from upstream's
+// manifests (with what each example's import/kustomization.yaml layers on), and the
+// module cases of fn/importer/testdata are upstream's files: hack/import/upstream.sh
+// --check, offline, from the modules hack/e2e/install.sh downloads.
+func TestImportedExamplesAreFresh(t *testing.T) {
+	root := testutil.Root(t)
+	testutil.Aggapi(t)
+	testutil.Kustomize(t)
+	cmd := exec.CommandContext(t.Context(), "bash", filepath.Join(root, "hack", "import", "upstream.sh"), "--check")
+	cmd.Dir = root
+	// The module cache only: hack/e2e/install.sh downloads the modules.
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("hack/import/upstream.sh --check: %v\n%s", err, out)
+	}
+}

@@ -59,14 +59,15 @@ var customMetricsAdapter = expectation{
 	SecretName:     "custom-metrics-serving-cert",
 	DeploymentName: "custom-metrics-apiserver",
 	ServiceAccount: "custom-metrics-apiserver",
-	// One ServiceAccount, Secret, Service and Deployment for both groups.
+	// One ServiceAccount, Secret, Service and Deployment for both groups; upstream's
+	// names (the config is imported from its deploy YAML).
 	Objects: []objID{
 		{"v1", "Namespace", "", "custom-metrics"},
 		{"v1", "ServiceAccount", "custom-metrics", "custom-metrics-apiserver"},
 		{"v1", "Secret", "custom-metrics", "custom-metrics-serving-cert"},
-		{"rbac.authorization.k8s.io/v1", "ClusterRole", "", "custom-metrics-apiserver"},
-		{"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", "custom-metrics-apiserver"},
-		{"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", "custom-metrics-auth-delegator"},
+		{"rbac.authorization.k8s.io/v1", "ClusterRole", "", "custom-metrics-resource-reader"},
+		{"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", "custom-metrics-resource-reader"},
+		{"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", "custom-metrics:system:auth-delegator"},
 		{"rbac.authorization.k8s.io/v1", "RoleBinding", "kube-system", "custom-metrics-auth-reader"},
 		{"rbac.authorization.k8s.io/v1", "ClusterRole", "", "custom-metrics-view"},
 		{"v1", "Service", "custom-metrics", "custom-metrics-apiserver"},
@@ -170,7 +171,8 @@ func checkKptFiles(t *testing.T, before, after tree) {
 func checkMetricsServer(t *testing.T, r *rendered) {
 	t.Helper()
 	view := clusterRoleOf(t, r, "system:aggregated-metrics-reader")
-	want := []rbacv1.PolicyRule{{APIGroups: []string{"metrics.k8s.io"}, Resources: []string{"nodes", "pods"}, Verbs: []string{"get", "list", "watch"}}}
+	// Upstream's rule, as imported.
+	want := []rbacv1.PolicyRule{{APIGroups: []string{"metrics.k8s.io"}, Resources: []string{"pods", "nodes"}, Verbs: []string{"get", "list", "watch"}}}
 	if !slices.EqualFunc(view.Rules, want, rulesEqual) {
 		t.Errorf("view role rules %v, want %v", view.Rules, want)
 	}
