@@ -93,7 +93,7 @@ func TestDoctor(t *testing.T) {
 
 	t.Run("healthy", func(t *testing.T) {
 		// The harness's front-proxy CA lives 24h: a window below that keeps its warning out.
-		out := doctorRun(t, aggapi, nil, nil, 0, "doctor", "-f", renderedFile, "--kubeconfig", cp.Kubeconfig, "--warn-within", "1h")
+		out := doctorRun(t, aggapi, nil, nil, 0, "doctor", "-v", "-f", renderedFile, "--kubeconfig", cp.Kubeconfig, "--warn-within", "1h")
 		doctorWant(t, out,
 			"ok: APIService API: apiregistration.k8s.io/v1 serves apiservices (kube-apiserver v1.37.2)",
 			"ok: permission: user "+controlplane.AdminUser+" may create apiservices.apiregistration.k8s.io",
@@ -103,16 +103,22 @@ func TestDoctor(t *testing.T) {
 			"ok: APIService v1beta1.wardle.example.com: Available (Passed: all checks passed)",
 			"ok: APIService v1alpha1.wardle.example.com: caBundle matches "+renderedFile,
 			"ok: APIService v1beta1.wardle.example.com: caBundle matches "+renderedFile,
-			"warn: APIService v1alpha1.wardle.example.com: serving certificate: Service wardle/api is an ExternalName (127.0.0.1)",
-			": 0 failed, 2 warning(s)",
+			"note: APIService v1alpha1.wardle.example.com: serving certificate: Service wardle/api is an ExternalName (127.0.0.1)",
+			"ok: APIService v1alpha1.wardle.example.com: served certificate: 127.0.0.1:"+strconv.Itoa(port)+` serves "`,
+			": 0 failed, 0 warning(s)",
 		)
-		if strings.Contains(out, "FAIL") {
-			t.Errorf("FAIL on a healthy setup:\n%s", out)
+		if strings.Contains(out, "FAIL") || strings.Contains(out, "warn:") {
+			t.Errorf("a finding on a healthy setup:\n%s", out)
+		}
+		// Without -v only the findings and notes, most severe first, and the summary.
+		out = doctorRun(t, aggapi, nil, nil, 0, "doctor", "-f", renderedFile, "--kubeconfig", cp.Kubeconfig, "--warn-within", "1h")
+		if strings.Contains(out, "ok: ") || !strings.Contains(out, "passed (-v lists the passed checks)") {
+			t.Errorf("the short report lists passed checks, or says nothing of them:\n%s", out)
 		}
 	})
 
 	t.Run("KUBECONFIG, --context and stdin", func(t *testing.T) {
-		out := doctorRun(t, aggapi, rendered, []string{"KUBECONFIG=" + cp.Kubeconfig}, 0, "doctor", "--context", "e2e", "-f", "-")
+		out := doctorRun(t, aggapi, rendered, []string{"KUBECONFIG=" + cp.Kubeconfig}, 0, "doctor", "-v", "--context", "e2e", "-f", "-")
 		doctorWant(t, out, "ok: APIService v1alpha1.wardle.example.com: caBundle matches stdin", ": 0 failed",
 			// The default --warn-within (720h) covers the harness's 24h front-proxy CA.
 			`warn: ConfigMap kube-system/extension-apiserver-authentication: the request-header CA "aggapi-e2e-front-proxy-ca" expires `)
@@ -122,7 +128,7 @@ func TestDoctor(t *testing.T) {
 
 	t.Run("config", func(t *testing.T) {
 		root := testutil.Root(t)
-		out := doctorRun(t, aggapi, nil, nil, 0, "doctor", "--config", filepath.Join(root, "examples", "kustomize", "aggapi.yaml"), "--kubeconfig", cp.Kubeconfig)
+		out := doctorRun(t, aggapi, nil, nil, 0, "doctor", "-v", "--config", filepath.Join(root, "examples", "kustomize", "aggapi.yaml"), "--kubeconfig", cp.Kubeconfig)
 		doctorWant(t, out,
 			"ok: APIService v1beta1.wardle.example.com: Available",
 			// The config says port 443; the test pointed the APIServices at the local port.
@@ -132,7 +138,7 @@ func TestDoctor(t *testing.T) {
 
 	t.Run("not allowed", func(t *testing.T) {
 		// The server's own identity may read the request-header CA, nothing about APIServices.
-		out := doctorRun(t, aggapi, nil, nil, 1, "doctor", "-f", renderedFile, "--kubeconfig", saKubeconfig)
+		out := doctorRun(t, aggapi, nil, nil, 1, "doctor", "-v", "-f", renderedFile, "--kubeconfig", saKubeconfig)
 		doctorWant(t, out,
 			"FAIL: permission: user system:serviceaccount:wardle:wardle-apiserver may not create apiservices.apiregistration.k8s.io",
 			"ok: ConfigMap kube-system/extension-apiserver-authentication",
@@ -153,7 +159,7 @@ func TestDoctor(t *testing.T) {
 		if cond.Reason != "FailedDiscoveryCheck" || !strings.Contains(cond.Message, "x509") {
 			t.Fatalf("Available condition %+v, want FailedDiscoveryCheck with x509", cond)
 		}
-		out := doctorRun(t, aggapi, nil, nil, 1, "doctor", "-f", renderedFile, "--kubeconfig", cp.Kubeconfig, "--warn-within", "1h")
+		out := doctorRun(t, aggapi, nil, nil, 1, "doctor", "-v", "-f", renderedFile, "--kubeconfig", cp.Kubeconfig, "--warn-within", "1h")
 		doctorWant(t, out,
 			"FAIL: APIService v1alpha1.wardle.example.com: Available=False (FailedDiscoveryCheck): ",
 			"x509: certificate signed by unknown authority",
@@ -164,13 +170,17 @@ func TestDoctor(t *testing.T) {
 			"— fix: apply the rendered manifests (kubectl apply -f "+renderedFile+")",
 			"ok: APIService v1beta1.wardle.example.com: Available",
 			"ok: ConfigMap kube-system/extension-apiserver-authentication: requestheader-client-ca-file",
-			": 2 failed, 2 warning(s)",
+			": 3 failed, 0 warning(s)",
 		)
+		// The findings come first, most severe first.
+		if first := strings.SplitN(out, "\n", 2)[0]; !strings.HasPrefix(first, "FAIL: ") {
+			t.Errorf("the report does not start with the most severe finding: %q", first)
+		}
 
 		// The fix the doctor prints works.
 		doctorApply(t, cp, rendered)
 		doctorWaitCondition(t, admin, "v1alpha1.wardle.example.com", "True")
-		out = doctorRun(t, aggapi, nil, nil, 0, "doctor", "-f", renderedFile, "--kubeconfig", cp.Kubeconfig)
+		out = doctorRun(t, aggapi, nil, nil, 0, "doctor", "-v", "-f", renderedFile, "--kubeconfig", cp.Kubeconfig)
 		doctorWant(t, out, "ok: APIService v1alpha1.wardle.example.com: caBundle matches", ": 0 failed")
 	})
 
@@ -193,7 +203,7 @@ func TestDoctor(t *testing.T) {
 			t.Fatalf("Available condition %+v, want EndpointsNotFound", cond)
 		}
 		doctorWaitCondition(t, admin, "v1beta1.wardle.example.com", "False")
-		out := doctorRun(t, aggapi, nil, nil, 1, "doctor", "-f", asRendered, "--kubeconfig", cp.Kubeconfig, "--warn-within", "1h")
+		out := doctorRun(t, aggapi, nil, nil, 1, "doctor", "-v", "-f", asRendered, "--kubeconfig", cp.Kubeconfig, "--warn-within", "1h")
 		doctorWant(t, out,
 			`FAIL: APIService v1alpha1.wardle.example.com: Available=False (EndpointsNotFound): cannot find endpointslices for service/api in "wardle"; likely cause: the Service wardle/api has no EndpointSlices — fix: `,
 			"ok: APIService v1alpha1.wardle.example.com: caBundle matches "+asRendered,
