@@ -178,6 +178,7 @@ func (d *draft) names(in *installation, name string) {
 	if in.service.name != name {
 		s.Service.Name = in.service.name
 	}
+	s.Service.Port = in.servicePort.Port
 	roleName := name + "-apiserver"
 	if len(in.serverRoles) > 0 {
 		g := in.serverRoles[0]
@@ -325,9 +326,9 @@ func (d *draft) server(in *installation) error {
 		d.note(in.deployment.ref(), "spec.template.spec.containers["+c.Name+"].imagePullPolicy", "unset (Always for this image) becomes IfNotPresent; set spec.server.imagePullPolicy: Always to keep pulling")
 	}
 	port := in.containerPort.ContainerPort
-	if port != config.DefaultServerPort {
-		sv.Port = port
-	}
+	// The ports are the installation's, written even when they are aggapi's default:
+	// a later default must not move an adopted server's port.
+	sv.Port = port
 	if dep.Spec.Replicas != nil && *dep.Spec.Replicas != config.DefaultReplicas {
 		sv.Replicas = *dep.Spec.Replicas
 	}
