@@ -1,11 +1,14 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -59,7 +62,7 @@ func validateDisruptionBudget(p *field.Path, sv Server) field.ErrorList {
 	}
 	var errs field.ErrorList
 	if budgetSet(b.MinAvailable) && budgetSet(b.MaxUnavailable) {
-		return field.ErrorList{field.Invalid(p.Child("maxUnavailable"), string(b.MaxUnavailable.Raw), "set minAvailable or maxUnavailable, not both (a PodDisruptionBudget takes one)")}
+		return field.ErrorList{field.Invalid(p.Child("maxUnavailable"), rawValue(b.MaxUnavailable), "set minAvailable or maxUnavailable, not both (a PodDisruptionBudget takes one)")}
 	}
 	check := func(name string, minAvailable bool) {
 		raw := b.MaxUnavailable
@@ -72,7 +75,7 @@ func validateDisruptionBudget(p *field.Path, sv Server) field.ErrorList {
 		fp := p.Child(name)
 		v, err := intOrPercent(raw)
 		if err != nil {
-			errs = append(errs, field.Invalid(fp, string(raw.Raw), err.Error()))
+			errs = append(errs, field.Invalid(fp, rawValue(raw), err.Error()))
 			return
 		}
 		n, err := intstr.GetScaledValueFromIntOrPercent(&v, int(sv.Replicas), true)
@@ -101,4 +104,14 @@ func validateDisruptionBudget(p *field.Path, sv Server) field.ErrorList {
 	check("minAvailable", true)
 	check("maxUnavailable", false)
 	return errs
+}
+
+// rawValue is a budget as the user wrote it, for a message: a string without its JSON
+// quotes, anything else as its JSON.
+func rawValue(r *runtime.RawExtension) string {
+	var s string
+	if json.Unmarshal(r.Raw, &s) == nil {
+		return s
+	}
+	return string(bytes.TrimSpace(r.Raw))
 }
