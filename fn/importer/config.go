@@ -29,7 +29,6 @@ type draft struct {
 	api      *config.AggregatedAPI
 	notes    []Change
 	dropped  []string // server args the function owns, left out
-	volumes  map[string]bool
 	tlsFiles []string // the values of the dropped TLS file flags
 }
 
@@ -179,12 +178,10 @@ func (d *draft) names(in *installation, name string) {
 		s.Service.Name = in.service.name
 	}
 	s.Service.Port = in.servicePort.Port
-	roleName := name + "-apiserver"
 	if len(in.serverRoles) > 0 {
 		g := in.serverRoles[0]
-		roleName = g.role.name
-		o.ClusterRole = or(roleName, name+"-apiserver")
-		o.ClusterRoleBinding = or(g.binding.name, roleName)
+		o.ClusterRole = or(g.role.name, name+"-apiserver")
+		o.ClusterRoleBinding = or(g.binding.name, g.role.name)
 	}
 	if in.authDelegator != nil {
 		o.AuthDelegator = or(in.authDelegator.name, name+"-auth-delegator")
@@ -211,19 +208,19 @@ func (d *draft) names(in *installation, name string) {
 }
 
 // adopted are the installation's objects the render replaces.
-func (in *installation) adopted() []*object {
-	objs := []*object{in.service.object, in.deployment.object}
+func (in *installation) adopted() []*Object {
+	objs := []*Object{in.service.Object, in.deployment.Object}
 	for _, a := range in.apiServices {
-		objs = append(objs, a.object)
+		objs = append(objs, a.Object)
 	}
 	if in.serviceAccount != nil {
-		objs = append(objs, in.serviceAccount.object)
+		objs = append(objs, in.serviceAccount.Object)
 	}
 	// The first grant becomes the server's role; the others' rules join it.
 	for _, g := range in.serverRoles[:min(1, len(in.serverRoles))] {
-		objs = append(objs, g.binding.object, g.role.object)
+		objs = append(objs, g.binding.Object, g.role.Object)
 	}
-	for _, o := range []*object{objOf(in.authDelegator), objOf(in.authReader), objOf(in.viewRole), objOf(in.editRole), objOf(in.pdb), objOf(in.networkPolicy)} {
+	for _, o := range []*Object{objOf(in.authDelegator), objOf(in.authReader), objOf(in.viewRole), objOf(in.editRole), objOf(in.pdb), objOf(in.networkPolicy)} {
 		if o != nil {
 			objs = append(objs, o)
 		}
@@ -231,11 +228,11 @@ func (in *installation) adopted() []*object {
 	return objs
 }
 
-func objOf[T any](f *found[T]) *object {
+func objOf[T any](f *found[T]) *Object {
 	if f == nil {
 		return nil
 	}
-	return f.object
+	return f.Object
 }
 
 // ignoredMetadata are label and annotation keys of tools, never copied.
@@ -252,7 +249,7 @@ func ignored(k string) bool {
 // and commonAnnotations (less the function's own keys, which it sets itself).
 func (d *draft) labels(in *installation) {
 	objs := in.adopted()
-	common := func(get func(*object) map[string]string) map[string]string {
+	common := func(get func(*Object) map[string]string) map[string]string {
 		var out map[string]string
 		for i, o := range objs {
 			m := get(o)
@@ -271,8 +268,8 @@ func (d *draft) labels(in *installation) {
 		return out
 	}
 	s := &d.api.Spec
-	s.CommonLabels = common(func(o *object) map[string]string { return o.node.GetLabels() })
-	s.CommonAnnotations = common(func(o *object) map[string]string { return o.node.GetAnnotations() })
+	s.CommonLabels = common(func(o *Object) map[string]string { return o.node.GetLabels() })
+	s.CommonAnnotations = common(func(o *Object) map[string]string { return o.node.GetAnnotations() })
 	if sa := in.serviceAccount; sa != nil {
 		s.ServiceAccount.Annotations = extra(sa.v.Annotations, s.CommonAnnotations)
 	}

@@ -19,7 +19,7 @@ import (
 
 // found is an object of the input decoded into its type.
 type found[T any] struct {
-	*object
+	*Object
 	v T
 }
 
@@ -41,8 +41,8 @@ type installation struct {
 	editRole       *found[*rbacv1.ClusterRole]
 	pdb            *found[*policyv1.PodDisruptionBudget]
 	networkPolicy  *found[*networkingv1.NetworkPolicy]
-	others         []*object // the input's objects that are not part of the chain
-	all            []*object
+	others         []*Object // the input's objects that are not part of the chain
+	all            []*Object
 	droppedVolumes map[string]bool // pod volumes that held the serving certificate
 }
 
@@ -59,7 +59,7 @@ const (
 	aggregateLabel    = "rbac.authorization.k8s.io/aggregate-to-"
 )
 
-func decodeAs[T any](o *object) (found[*T], error) {
+func decodeAs[T any](o *Object) (found[*T], error) {
 	v := new(T)
 	err := o.decode(v)
 	return found[*T]{o, v}, err
@@ -67,9 +67,9 @@ func decodeAs[T any](o *object) (found[*T], error) {
 
 // find follows the chain from the input's APIServices. Errors name the file, the
 // object and the field that breaks it.
-func find(objs []*object) (*installation, error) {
+func find(objs []*Object) (*installation, error) {
 	in := &installation{all: objs}
-	used := map[*object]bool{}
+	used := map[*Object]bool{}
 	var svcRef *apiregv1.ServiceReference
 	var first found[*apiregv1.APIService]
 	for _, o := range objs {
@@ -97,10 +97,10 @@ func find(objs []*object) (*installation, error) {
 		return nil, fmt.Errorf("no APIService (apiregistration.k8s.io) in the input: an extension API server's manifests register it with one")
 	}
 	ns := svcRef.Namespace
-	inNS := func(o *object) bool { return o.namespace == ns || o.namespace == "" }
+	inNS := func(o *Object) bool { return o.namespace == ns || o.namespace == "" }
 
 	// The Service the APIServices dial.
-	var svcObj *object
+	var svcObj *Object
 	for _, o := range objs {
 		if o.kind == "Service" && o.group == "" && o.name == svcRef.Name && inNS(o) {
 			svcObj = o
@@ -151,7 +151,7 @@ func find(objs []*object) (*installation, error) {
 		return nil, fmt.Errorf("%s: spec.selector %s selects the pods of %s and %s: import one server at a time", svc.where(), sel, deps[0].where(), deps[1].where())
 	}
 	in.deployment = deps[0]
-	used[deps[0].object] = true
+	used[deps[0].Object] = true
 	if in.deployment.v.Spec.Selector == nil || len(in.deployment.v.Spec.Selector.MatchExpressions) > 0 {
 		return nil, fmt.Errorf("%s: spec.selector: only matchLabels can be kept (spec.server.selectorLabels)", in.deployment.where())
 	}
@@ -169,7 +169,7 @@ func find(objs []*object) (*installation, error) {
 			return s.Kind == rbacv1.ServiceAccountKind && s.Name == sa && (s.Namespace == ns || s.Namespace == "")
 		})
 	}
-	clusterRoles := map[string]*object{}
+	clusterRoles := map[string]*Object{}
 	for _, o := range objs {
 		switch {
 		case o.group == "" && o.kind == "ServiceAccount" && o.name == sa && inNS(o):

@@ -36,7 +36,7 @@ type Result struct {
 }
 
 // Import turns the objects read from an installation into a config that reproduces it.
-func Import(objs []*object, opts Options) (*Result, error) {
+func Import(objs []*Object, opts Options) (*Result, error) {
 	in, err := find(objs)
 	if err != nil {
 		return nil, err

@@ -32,7 +32,7 @@ func caseInput(t *testing.T, dir string) string {
 	return ""
 }
 
-func importCase(t *testing.T, dir string) (*Result, []*object, error) {
+func importCase(t *testing.T, dir string) (*Result, []*Object, error) {
 	t.Helper()
 	input := caseInput(t, dir)
 	objs, err := Read([]string{filepath.Join(dir, input)}, nil, 0)
@@ -110,7 +110,7 @@ func TestImportUpstream(t *testing.T) {
 // place: the Deployment's name, namespace and selector (immutable), the server
 // container's name, image and args (the function's flags first), the names of the
 // objects adopted, and the pod settings kept.
-func checkInPlace(t *testing.T, objs []*object, api *config.AggregatedAPI) {
+func checkInPlace(t *testing.T, objs []*Object, api *config.AggregatedAPI) {
 	t.Helper()
 	in, err := find(objs)
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 	"github.com/aggapi/aggapi/fn/verify"
 )
 
-// object is one manifest of the input and where it came from.
-type object struct {
+// Object is one manifest of the input and where it came from.
+type Object struct {
 	file      string // the file it was read from, "stdin" for -
 	node      *yaml.RNode
 	group     string // the API group of apiVersion ("" for the core group)
@@ -25,7 +25,7 @@ type object struct {
 }
 
 // ref names the object as messages do: Kind namespace/name, or Kind name.
-func (o *object) ref() string {
+func (o *Object) ref() string {
 	if o.namespace == "" {
 		return o.kind + " " + o.name
 	}
@@ -33,11 +33,11 @@ func (o *object) ref() string {
 }
 
 // where is the object's ref with its file, for errors.
-func (o *object) where() string { return o.file + ": " + o.ref() }
+func (o *Object) where() string { return o.file + ": " + o.ref() }
 
 // decode decodes the object into a typed value (unknown fields are dropped: the
 // importer reads what it maps and reports the rest).
-func (o *object) decode(into any) error {
+func (o *Object) decode(into any) error {
 	raw, err := o.node.MarshalJSON()
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.where(), err)
@@ -49,7 +49,7 @@ func (o *object) decode(into any) error {
 }
 
 // generic is the object as JSON-shaped maps, for comparing and reporting.
-func (o *object) generic() map[string]any {
+func (o *Object) generic() map[string]any {
 	raw, err := o.node.MarshalJSON()
 	if err != nil {
 		return nil
@@ -64,9 +64,9 @@ func (o *object) generic() map[string]any {
 // symlinked directories are not entered), anything else is a file. It reads with
 // verify's bounds: regular files only, at most maxBytes over everything (0: the
 // default of verify), one document at a time.
-func Read(paths []string, stdin io.Reader, maxBytes int64) ([]*object, error) {
+func Read(paths []string, stdin io.Reader, maxBytes int64) ([]*Object, error) {
 	r := &verify.Reader{MaxBytes: maxBytes}
-	var all []*object
+	var all []*Object
 	add := func(file string, nodes []*yaml.RNode) error {
 		for _, n := range nodes {
 			o, err := newObject(file, n)
@@ -127,7 +127,7 @@ func isYAML(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
-func newObject(file string, n *yaml.RNode) (*object, error) {
+func newObject(file string, n *yaml.RNode) (*Object, error) {
 	m, err := n.GetMeta()
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading metadata: %w", file, err)
@@ -143,5 +143,5 @@ func newObject(file string, n *yaml.RNode) (*object, error) {
 	if !namespaced(m.Kind) {
 		ns = "" // a namespace on a cluster-scoped object is ignored by the API server
 	}
-	return &object{file: file, node: n, group: group, kind: m.Kind, name: m.Name, namespace: ns}, nil
+	return &Object{file: file, node: n, group: group, kind: m.Kind, name: m.Name, namespace: ns}, nil
 }

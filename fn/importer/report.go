@@ -104,7 +104,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // compare fills the report's Added, Changed and NotRendered from the installation and
 // the render of the imported config.
 func (r *Report) compare(in *installation, rendered []manifests.Object, ns string) error {
-	byID := map[string]*object{}
+	byID := map[string]*Object{}
 	id := func(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
 	for _, o := range in.all {
 		n := o.namespace
@@ -113,7 +113,7 @@ func (r *Report) compare(in *installation, rendered []manifests.Object, ns strin
 		}
 		byID[id(o.kind, n, o.name)] = o
 	}
-	matched := map[*object]bool{}
+	matched := map[*Object]bool{}
 	var labelChanges []Change
 	for _, obj := range rendered {
 		kind := obj.GetObjectKind().GroupVersionKind().Kind
@@ -227,7 +227,7 @@ func addedWhy(kind string) string {
 	return ""
 }
 
-func notRenderedWhy(in *installation, o *object) string {
+func notRenderedWhy(in *installation, o *Object) string {
 	for _, v := range in.deployment.v.Spec.Template.Spec.Volumes {
 		switch {
 		case v.ConfigMap != nil && o.kind == "ConfigMap" && v.ConfigMap.Name == o.name:
@@ -240,7 +240,7 @@ func notRenderedWhy(in *installation, o *object) string {
 		}
 	}
 	for _, g := range in.serverRoles[min(1, len(in.serverRoles)):] {
-		if o == g.binding.object || o == g.role.object {
+		if o == g.binding.Object || o == g.role.Object {
 			return fmt.Sprintf("its rules are in %s now (spec.server.extraRules): delete it after the adoption", in.serverRoles[0].role.ref())
 		}
 	}
