@@ -18,8 +18,9 @@ import (
 // selectorComponent is the component label value of the default selector.
 const selectorComponent = "apiserver"
 
-// DefaultMaxUnavailable is the PodDisruptionBudget's budget when the config sets none.
-var DefaultMaxUnavailable = intstr.FromInt32(1)
+// DefaultMaxUnavailable is the PodDisruptionBudget's maxUnavailable when the config
+// sets no budget.
+const DefaultMaxUnavailable = 1
 
 // SelectorLabels are the labels that select the server's pods: spec.server.selectorLabels,
 // or by default the config's name and the apiserver component. The caller may change
@@ -47,7 +48,7 @@ func (s Server) DisruptionBudget() (minAvailable, maxUnavailable *intstr.IntOrSt
 	b := s.PodDisruptionBudget
 	switch {
 	case b == nil || !budgetSet(b.MinAvailable) && !budgetSet(b.MaxUnavailable):
-		d := DefaultMaxUnavailable
+		d := intstr.FromInt32(DefaultMaxUnavailable)
 		return nil, &d
 	case budgetSet(b.MinAvailable):
 		v, _ := intOrPercent(b.MinAvailable)
@@ -106,7 +107,7 @@ func (a *AggregatedAPI) foldWorkloadDefaults(s *AggregatedAPISpec) {
 	}
 	if b := sv.PodDisruptionBudget; b != nil && !budgetSet(b.MinAvailable) && budgetSet(b.MaxUnavailable) && sv.Replicas > 1 {
 		// Set or not, the same budget is emitted; with one replica, setting it emits one.
-		if v, err := intOrPercent(b.MaxUnavailable); err == nil && v == DefaultMaxUnavailable {
+		if v, err := intOrPercent(b.MaxUnavailable); err == nil && v == intstr.FromInt32(DefaultMaxUnavailable) {
 			sv.PodDisruptionBudget = nil
 		}
 	}
