@@ -217,6 +217,38 @@ func TestDoctorZoo(t *testing.T) {
 		}
 	})
 
+	// cert-manager's CRDs (from its Go module, as the oracle test installs them)
+	// stand in for cert-manager: a Certificate that is not Ready, no cainjector, then
+	// a cainjector that does not inject APIServices.
+	t.Run("cert-manager", func(t *testing.T) {
+		k := &oracleKubectl{bin: controlplane.RequireBinaries(t).Kubectl, kubeconfig: z.cp.Kubeconfig, cacheDir: filepath.Join(z.cp.Dir, "zoo-kubectl-cache-crds")}
+		if !installCertManagerCRDs(t, k) {
+			t.Skip("cert-manager's CRDs are not in the module cache (make e2e-tools)")
+		}
+		cert := `{"apiVersion":"cert-manager.io/v1","kind":"Certificate","metadata":{"namespace":"wardle","name":"zoo-cert"},` +
+			`"spec":{"secretName":"zoo-cert","dnsNames":["api.wardle.svc"],"issuerRef":{"name":"zoo-issuer","kind":"Issuer"}}}`
+		z.kubectl(t, []byte(cert), "apply", "-f", "-")
+		z.kubectl(t, nil, "-n", "wardle", "patch", "certificate", "zoo-cert", "--subresource=status", "--type=merge", "-p",
+			`{"status":{"conditions":[{"type":"Ready","status":"False","reason":"DoesNotExist","message":"Issuer zoo-issuer not found","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`)
+		z.kubectl(t, nil, "annotate", "apiservice", zooAlpha, "cert-manager.io/inject-ca-from=wardle/zoo-cert")
+		z.kubectl(t, nil, "patch", "apiservice", zooAlpha, "--type=merge", "-p", `{"spec":{"caBundle":null}}`)
+		z.waitAvailable(t, zooAlpha, "False")
+		rep := z.doctor(t, 1, "-f", z.renderedFile)
+		zooWant(t, rep, "error", doctor.CauseCertManagerNotReady, "APIService "+zooAlpha, "Certificate wardle/zoo-cert is not Ready (False DoesNotExist: Issuer zoo-issuer not found)")
+		zooWant(t, rep, "error", doctor.CauseCertManagerNoCAInjector, "APIService "+zooAlpha, "no cert-manager cainjector Deployment runs")
+
+		injector := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"namespace":"kube-system","name":"zoo-cainjector","labels":{"app.kubernetes.io/name":"cainjector"}},` +
+			`"spec":{"selector":{"matchLabels":{"app":"zoo-cainjector"}},"template":{"metadata":{"labels":{"app":"zoo-cainjector"}},` +
+			`"spec":{"containers":[{"name":"cainjector","image":"quay.io/jetstack/cert-manager-cainjector:v1.21.2","args":["--enable-apiservices-injectable=false"]}]}}}}`
+		z.kubectl(t, []byte(injector), "apply", "-f", "-")
+		rep = z.doctor(t, 1, "-f", z.renderedFile)
+		zooWant(t, rep, "error", doctor.CauseCertManagerNotInjecting, "APIService "+zooAlpha, "cainjector kube-system/zoo-cainjector runs with --enable-apiservices-injectable=false")
+
+		z.kubectl(t, nil, "-n", "kube-system", "delete", "deployment", "zoo-cainjector")
+		z.kubectl(t, nil, "annotate", "apiservice", zooAlpha, "cert-manager.io/inject-ca-from-")
+		z.repair(t)
+	})
+
 	// Last: the output exactly as rendered, a ClusterIP Service, on a control plane
 	// without kubelets or the EndpointSlice controller: the Service has no endpoints,
 	// and the Deployment, its pods (created by hand) and its RBAC are live.
