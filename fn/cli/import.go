@@ -27,7 +27,14 @@ Flags:
 
 // importCmd runs `aggapi import`: exit 0 with the config on stdout, 1 when the input
 // cannot be imported (nothing on stdout), 2 on bad usage.
-func importCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func importCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// kyaml panics on some malformed documents; a user gets a message, not a stack.
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "aggapi import: error: malformed input: %v\n", p)
+			code = 1
+		}
+	}()
 	fs := flag.NewFlagSet("aggapi import", flag.ContinueOnError)
 	name := fs.String("name", "", "the config's metadata.name (default: the pods' app.kubernetes.io/name, else the Deployment's name)")
 	reportFile := fs.String("report", "", "write the report to this file instead of stderr")

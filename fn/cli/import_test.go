@@ -69,6 +69,8 @@ func TestImportRefuses(t *testing.T) {
 	}{
 		{[]string{"import", notAnInstallation}, "", 1, "no APIService"},
 		{[]string{"import", "-"}, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n", 1, "no APIService"},
+		{[]string{"import", "-"}, "apiVersion: v1\nkind: ConfigMap\nmetadata: [x]\n", 1, "metadata"},
+		{[]string{"import", "-"}, "- - - [\n", 1, "error"},
 		{[]string{"import", filepath.Join(dir, "absent.yaml")}, "", 1, "absent.yaml"},
 		{[]string{"import"}, "", 2, "give the manifests"},
 		{[]string{"import", "-o", "xml", notAnInstallation}, "", 2, `-o "xml"`},
