@@ -337,12 +337,17 @@ func TestDoctorZooFrontProxy(t *testing.T) {
 }
 
 func startZoo(t *testing.T) *zoo {
-	return startZooWith(t, controlplane.Options{}, true)
+	return startZooWith(t, zooOptions(), true)
 }
+
+func zooOptions() controlplane.Options { return controlplane.Options{} }
 
 func startZooWith(t *testing.T, opts controlplane.Options, waitHealthy bool) *zoo {
 	t.Helper()
-	z := &zoo{aggapi: testutil.AggapiWithDoctor(t)}
+	z := &zoo{aggapi: os.Getenv(zooAggapiEnv)}
+	if z.aggapi == "" {
+		z.aggapi = testutil.AggapiWithDoctor(t)
+	}
 	opts.DisableAggregatorRouting = true
 	opts.StartControllerManager = true
 	// The namespace controller, for namespaces stuck Terminating.
