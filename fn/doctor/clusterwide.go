@@ -13,6 +13,11 @@ import (
 	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 )
 
+// ProxiedTimeout bounds each request the kube-apiserver passes on to another server
+// (an aggregated API's discovery, a kubelet's log), tighter than --request-timeout: a
+// hanging server must not hold up the checks of the 199 others.
+const ProxiedTimeout = 5 * time.Second
+
 // MaxAPIServices bounds the APIServices listed (pages of MaxListItems).
 const MaxAPIServices = 5000
 
@@ -107,6 +112,8 @@ func (d *Doctor) checkTerminatingNamespaces(ctx context.Context) {
 func (d *Doctor) checkDiscovery(ctx context.Context, what string, live *apiregv1.APIService) {
 	gv := live.Spec.Group + "/" + live.Spec.Version
 	disc := discovery.ToDiscoveryInterfaceWithContext(d.Kube.Discovery())
+	ctx, cancel := context.WithTimeout(ctx, ProxiedTimeout)
+	defer cancel()
 	list, err := disc.ServerResourcesForGroupVersionWithContext(ctx, gv)
 	if err != nil {
 		d.note(what, "discovery of %s is not checked: %v", gv, err)

@@ -315,6 +315,8 @@ func (d *Doctor) logDenials(ctx context.Context, p *corev1.Pod) []string {
 		return nil
 	}
 	tail, limit := int64(50), int64(MaxLogBytes)
+	ctx, cancel := context.WithTimeout(ctx, ProxiedTimeout)
+	defer cancel()
 	raw, err := d.Kube.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{
 		Container: p.Spec.Containers[0].Name, TailLines: &tail, LimitBytes: &limit,
 	}).DoRaw(ctx)
