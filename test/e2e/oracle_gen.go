@@ -112,6 +112,9 @@ type generator struct {
 	caPEM      string
 	// namesService is spec.names.service, which spec.service.name must equal.
 	namesService string
+	// serverContainer is spec.server.containerName when the config sets one; the
+	// podTemplate changes the server container under it.
+	serverContainer string
 }
 
 type hint func(g *generator, s *schemaNode) any

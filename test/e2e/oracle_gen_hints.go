@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -753,7 +754,8 @@ func (g *generator) containerName(*schemaNode) any {
 		return omit
 	case x < 0.98:
 		g.feature("containerName")
-		return pick(g, "metrics-server", "prometheus-adapter", "apiserver", "server")
+		g.serverContainer = pick(g, "metrics-server", "prometheus-adapter", "apiserver", "server")
+		return g.serverContainer
 	default:
 		return "Metrics_Server"
 	}
@@ -877,8 +879,8 @@ func (g *generator) podTemplate(*schemaNode) any {
 		spec["volumes"] = volumes
 	}
 
-	// The server container, merged by name.
-	server := map[string]any{"name": "apiserver"}
+	// The server container, merged by its name.
+	server := map[string]any{"name": cmp.Or(g.serverContainer, "apiserver")}
 	if len(volumes) > 0 {
 		server["volumeMounts"] = []any{map[string]any{"name": "tmp", "mountPath": "/tmp"},
 			map[string]any{"name": "config", "mountPath": "/etc/adapter", "readOnly": true}}
