@@ -86,7 +86,7 @@ kind: AggregatedAPI
 apiVersion: aggapi.dev/v1alpha1
 metadata: {name: wardle}
 spec:
-  server: {replicas: 1, port: 8443, image: "registry.k8s.io/e2e-test-images/sample-apiserver:1.29.2"}
+  server: {replicas: 1, port: 10250, image: "registry.k8s.io/e2e-test-images/sample-apiserver:1.29.2"}
   versions: [{name: v1alpha1, versionPriority: 15}]
   group: wardle.example.com
   namespace: wardle

@@ -11,6 +11,7 @@ import "reflect"
 // here instead. The receiver is not changed.
 func (a *AggregatedAPI) Canonical() AggregatedAPISpec {
 	s := a.Spec
+	s.Server.TLS, s.Server.Metrics = tlsAndMetricsWithoutDefaults(s.Server)
 	if s.CreateNamespace != nil && *s.CreateNamespace {
 		s.CreateNamespace = nil
 	}

@@ -8,7 +8,7 @@ const (
 	DefaultGroupPriorityMinimum = 1000
 	DefaultVersionPriority      = 15
 	DefaultServicePort          = 443
-	DefaultServerPort           = 8443
+	DefaultServerPort           = 10250 // what GKE private clusters admit from the control plane (with 443)
 	DefaultReplicas             = 1
 	DefaultImagePullPolicy      = "IfNotPresent"
 	DefaultValidity             = "8760h"
@@ -20,6 +20,8 @@ const (
 	DefaultSecurePortFlag       = "--secure-port"
 	DefaultTLSCertFileFlag      = "--tls-cert-file"
 	DefaultTLSPrivateKeyFlag    = "--tls-private-key-file"
+	DefaultTLSMinVersionFlag    = "--tls-min-version"
+	DefaultTLSCipherSuitesFlag  = "--tls-cipher-suites"
 	DefaultContainerName        = "apiserver"
 	DefaultBaseRules            = BaseRulesDefault
 	DefaultCPURequest           = "100m"
@@ -73,6 +75,8 @@ func (a *AggregatedAPI) Default() {
 	defaultString(&sv.Flags.SecurePort, DefaultSecurePortFlag)
 	defaultString(&sv.Flags.TLSCertFile, DefaultTLSCertFileFlag)
 	defaultString(&sv.Flags.TLSPrivateKeyFile, DefaultTLSPrivateKeyFlag)
+	defaultString(&sv.Flags.TLSMinVersion, DefaultTLSMinVersionFlag)
+	defaultString(&sv.Flags.TLSCipherSuites, DefaultTLSCipherSuitesFlag)
 	if sv.Resources == nil {
 		sv.Resources = &Resources{Requests: map[string]string{"cpu": DefaultCPURequest, "memory": DefaultMemoryRequest}}
 	}

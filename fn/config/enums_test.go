@@ -31,6 +31,8 @@ func TestEnumsMatchGo(t *testing.T) {
 		"spec.certificate.certManager.issuerRef.kind": {
 			[]string{IssuerKind, ClusterIssuerKind}, IssuerKind},
 		"spec.server.baseRules": {[]string{BaseRulesDefault, BaseRulesNone}, DefaultBaseRules},
+		// No default: unset leaves the server's own, which is TLS 1.2 for k8s.io/apiserver.
+		"spec.server.tls.minVersion": {[]string{TLSVersion12, TLSVersion13}, TLSVersion12},
 	}
 	root, err := crdSchema()
 	if err != nil {

@@ -22,6 +22,7 @@ type Names struct {
 	EditRole            string // aggregated into edit and admin
 	PodDisruptionBudget string
 	NetworkPolicy       string
+	ServiceMonitor      string // the deployment's name, as the PodDisruptionBudget's default
 
 	// cert-manager mode
 	ServingCertificate string // the Certificate that writes Secret
@@ -65,6 +66,7 @@ func (a *AggregatedAPI) ObjectNames() Names {
 	names.ServerRoleBinding = or(o.ClusterRoleBinding, names.ServerRole)
 	names.PodDisruptionBudget = or(o.PodDisruptionBudget, names.Deployment)
 	names.NetworkPolicy = or(o.NetworkPolicy, names.Deployment)
+	names.ServiceMonitor = names.Deployment
 	return names
 }
 

@@ -265,11 +265,24 @@ type Server struct {
 	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
 	// +optional
 	ImagePullPolicy string `json:"imagePullPolicy,omitempty"`
-	// Port the server listens on for HTTPS inside the pod (default 8443).
+	// Port the server listens on for HTTPS inside the pod (default 10250: GKE private
+	// clusters admit the control plane to the nodes on 443 and 10250 only, which is why
+	// metrics-server and cert-manager's webhook listen there too).
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	// +optional
 	Port int32 `json:"port,omitempty"`
+	// HostNetwork runs the pods in the node's network namespace (with dnsPolicy
+	// ClusterFirstWithHostNet), for clusters whose control plane cannot reach pod IPs
+	// (EKS with a Calico or Cilium overlay). It needs port set to a port free on every
+	// node, not one of the kubelet's or kube-proxy's; a NetworkPolicy does not apply to
+	// such pods, and Pod Security baseline forbids them.
+	// +optional
+	HostNetwork bool `json:"hostNetwork,omitempty"`
+	// Metrics are the server's own Prometheus metrics: k8s.io/apiserver servers serve
+	// /metrics on the secure port.
+	// +optional
+	Metrics *ServerMetrics `json:"metrics,omitempty"`
 	// Replicas of the server (default 1).
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
@@ -289,6 +302,10 @@ type Server struct {
 	// an empty string leaves that flag out.
 	// +optional
 	Flags *ServerFlags `json:"flags,omitempty"`
+	// TLS is the server's TLS policy (minimum version, cipher suites), passed with the
+	// flags named in flags.tlsMinVersion and flags.tlsCipherSuites.
+	// +optional
+	TLS *ServerTLS `json:"tls,omitempty"`
 	// Resources of the container (default requests cpu 100m, memory 128Mi).
 	// +optional
 	Resources *Resources `json:"resources,omitempty"`
@@ -369,13 +386,21 @@ type NetworkPolicy struct {
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
 	// APIServerCIDRs are where the kube-apiserver connects from and listens: the control
-	// plane nodes' addresses (it cannot be selected by labels and often runs on the host
-	// network). Empty admits any source to the server's port, and allows egress to any
-	// address on apiServerPorts.
+	// plane's addresses (it cannot be selected by labels and often runs on the host
+	// network). Never the nodes' CIDRs where the control plane arrives through
+	// konnectivity or an overlay tunnel (GKE, AKS): use allowKonnectivityAgents there.
+	// Empty admits any source to the server's port, and allows egress to any address on
+	// apiServerPorts.
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=64
 	// +optional
 	APIServerCIDRs []string `json:"apiServerCIDRs,omitempty"`
+	// AllowKonnectivityAgents admits the konnectivity agent pods in kube-system to the
+	// server's port: where the control plane reaches pods through konnectivity (GKE,
+	// AKS), the aggregator's connections arrive from those pods, not from the control
+	// plane's address.
+	// +optional
+	AllowKonnectivityAgents bool `json:"allowKonnectivityAgents,omitempty"`
 	// APIServerPorts the server may connect to for delegated authn/authz (default 443, 6443).
 	// +kubebuilder:validation:MaxItems=16
 	// +kubebuilder:validation:items:Minimum=1
@@ -408,6 +433,62 @@ type ServerFlags struct {
 	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	TLSPrivateKeyFile *string `json:"tlsPrivateKeyFile,omitempty"`
+	// TLSMinVersion flag, passed spec.server.tls.minVersion (default --tls-min-version).
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	TLSMinVersion *string `json:"tlsMinVersion,omitempty"`
+	// TLSCipherSuites flag, passed spec.server.tls.cipherSuites joined by commas
+	// (default --tls-cipher-suites).
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	TLSCipherSuites *string `json:"tlsCipherSuites,omitempty"`
+}
+
+// ServerMetrics is how Prometheus scrapes the server.
+type ServerMetrics struct {
+	// Port is a separate metrics port the server listens on (plain HTTP), for servers
+	// that serve metrics apart from the API: it becomes a container port, a Service
+	// port and, with a NetworkPolicy, an ingress rule, all named metrics. Unset: the
+	// secure port serves /metrics over HTTPS.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+	// ServiceMonitor emits a Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1).
+	// +optional
+	ServiceMonitor *ServiceMonitor `json:"serviceMonitor,omitempty"`
+}
+
+// ServiceMonitor configures the emitted ServiceMonitor.
+type ServiceMonitor struct {
+	// Enabled emits the ServiceMonitor.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// Interval between scrapes, a Prometheus duration such as 30s or 1m (default:
+	// Prometheus' scrape interval).
+	// +kubebuilder:validation:Pattern=`^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$`
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	Interval string `json:"interval,omitempty"`
+}
+
+// ServerTLS is the server's TLS policy, for compliance scans: k8s.io/apiserver servers
+// take it as --tls-min-version and --tls-cipher-suites.
+type ServerTLS struct {
+	// MinVersion is the lowest TLS version the server accepts (default: the server's
+	// own, TLS 1.2 for k8s.io/apiserver).
+	// +kubebuilder:validation:Enum=VersionTLS12;VersionTLS13
+	// +optional
+	MinVersion string `json:"minVersion,omitempty"`
+	// CipherSuites the server offers for TLS 1.2, by their IANA names as Go's
+	// crypto/tls names them (tls.CipherSuiteName), such as
+	// TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256. Insecure suites are refused, and so is
+	// any suite with minVersion VersionTLS13 (TLS 1.3 suites are not configurable in Go).
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=64
+	// +listType=set
+	// +optional
+	CipherSuites []string `json:"cipherSuites,omitempty"`
 }
 
 // Resources are container resource requests and limits as quantity strings.

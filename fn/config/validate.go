@@ -89,10 +89,22 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 	flags := map[string]string{}
 	if f := sv.Flags; f != nil {
 		fp := p.Child("flags")
+		tls := sv.TLS
+		if tls == nil {
+			tls = &ServerTLS{}
+		}
+		tp := p.Child("tls")
 		for _, fl := range []struct {
-			name string
-			val  *string
-		}{{"securePort", f.SecurePort}, {"tlsCertFile", f.TLSCertFile}, {"tlsPrivateKeyFile", f.TLSPrivateKeyFile}} {
+			name  string
+			val   *string
+			owner *field.Path // the field the flag passes; nil: the function does not pass it
+		}{
+			{"securePort", f.SecurePort, fp.Child("securePort")},
+			{"tlsCertFile", f.TLSCertFile, fp.Child("tlsCertFile")},
+			{"tlsPrivateKeyFile", f.TLSPrivateKeyFile, fp.Child("tlsPrivateKeyFile")},
+			{"tlsMinVersion", f.TLSMinVersion, ifSet(tls.MinVersion != "", tp.Child("minVersion"))},
+			{"tlsCipherSuites", f.TLSCipherSuites, ifSet(len(tls.CipherSuites) > 0, tp.Child("cipherSuites"))},
+		} {
 			if fl.val == nil || *fl.val == "" {
 				continue
 			}
@@ -100,9 +112,13 @@ func (a *AggregatedAPI) validateServer(p *field.Path) field.ErrorList {
 				errs = append(errs, field.Invalid(fp.Child(fl.name), *fl.val, "must be a flag name such as --tls-cert-file, or empty to leave the flag out"))
 				continue
 			}
-			flags[*fl.val] = fp.Child(fl.name).String()
+			if fl.owner != nil {
+				flags[*fl.val] = fl.owner.String()
+			}
 		}
 	}
+	errs = append(errs, a.validateTLS(p)...)
+	errs = append(errs, a.validateServerPorts(p)...)
 	for i, arg := range sv.Args {
 		flag, _, _ := strings.Cut(arg, "=")
 		if owner, ok := flags[flag]; ok {

@@ -34,7 +34,11 @@ func validateNetworkPolicy(p *field.Path, np *NetworkPolicy) field.ErrorList {
 	}
 	if !np.Enabled {
 		var disabled field.ErrorList
-		for key, n := range map[string]int{"extraIngress": len(np.ExtraIngress), "extraEgress": len(np.ExtraEgress)} {
+		konnectivity := 0
+		if np.AllowKonnectivityAgents {
+			konnectivity = 1
+		}
+		for key, n := range map[string]int{"extraIngress": len(np.ExtraIngress), "extraEgress": len(np.ExtraEgress), "allowKonnectivityAgents": konnectivity} {
 			if n > 0 {
 				disabled = append(disabled, field.Forbidden(p.Child(key), "has no effect: spec.networkPolicy.enabled is false"))
 			}

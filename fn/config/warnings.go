@@ -27,6 +27,19 @@ func (a *AggregatedAPI) Warnings() []Warning {
 			})
 		}
 	}
+	if a.Spec.Server.HostNetwork {
+		ws = append(ws, Warning{
+			Field: field.NewPath("spec", "server", "hostNetwork").String(),
+			Message: "runs the server in the nodes' network namespace: Pod Security baseline and restricted forbid host networking, so namespace " +
+				a.Spec.Namespace + " must allow privileged pods (pod-security.kubernetes.io/enforce: privileged); a NetworkPolicy does not apply to host-network pods, so only the nodes' firewall guards the port",
+		})
+		if np := a.Spec.NetworkPolicy; np != nil && np.Enabled {
+			ws = append(ws, Warning{
+				Field:   field.NewPath("spec", "networkPolicy", "enabled").String(),
+				Message: "the NetworkPolicy is rendered but restricts nothing: spec.server.hostNetwork is true, and NetworkPolicies do not apply to host-network pods",
+			})
+		}
+	}
 	if groups := a.APIGroups(); len(groups) > 0 && !slices.ContainsFunc(groups, func(g APIGroup) bool {
 		return slices.ContainsFunc(g.Versions, Version.EmitsAPIService)
 	}) {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -23,13 +24,13 @@ const nonRootUID = 65532
 // drainSeconds is what the server gets after SIGTERM: Kubernetes' default grace period.
 const drainSeconds = 30
 
-// ServerArgs are the flags the function passes before spec.server.args: the port and
-// the certificate files mounted from the serving Secret.
+// ServerArgs are the flags the function passes before spec.server.args: the port, the
+// certificate files mounted from the serving Secret and the TLS policy.
 func ServerArgs(api *config.AggregatedAPI) []string {
 	return append(serverFlags(api), api.Spec.Server.Args...)
 }
 
-// serverFlags are the port and certificate flags the function sets.
+// serverFlags are the port, certificate and TLS policy flags the function sets.
 func serverFlags(api *config.AggregatedAPI) []string {
 	var args []string
 	f := api.Spec.Server.Flags
@@ -41,6 +42,14 @@ func serverFlags(api *config.AggregatedAPI) []string {
 	add(f.SecurePort, itoa(api.Spec.Server.Port))
 	add(f.TLSCertFile, path.Join(certMountPath, corev1.TLSCertKey))
 	add(f.TLSPrivateKeyFile, path.Join(certMountPath, corev1.TLSPrivateKeyKey))
+	if t := api.Spec.Server.TLS; t != nil {
+		if t.MinVersion != "" {
+			add(f.TLSMinVersion, t.MinVersion)
+		}
+		if len(t.CipherSuites) > 0 {
+			add(f.TLSCipherSuites, strings.Join(t.CipherSuites, ","))
+		}
+	}
 	return args
 }
 
@@ -103,6 +112,9 @@ func generatedDeployment(api *config.AggregatedAPI, n Names, m Material) *appsv1
 		container.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: delay}}}
 		grace = ptr.To(delay + drainSeconds)
 	}
+	if mp := metricsPort(api); mp != 0 {
+		container.Ports = append(container.Ports, corev1.ContainerPort{Name: metricsPortName, ContainerPort: mp, Protocol: corev1.ProtocolTCP})
+	}
 	podLabels := maps.Clone(labels(api))
 	maps.Copy(podLabels, selector(api))
 	return &appsv1.Deployment{
@@ -129,6 +141,8 @@ func generatedDeployment(api *config.AggregatedAPI, n Names, m Material) *appsv1
 					ServiceAccountName:            n.ServiceAccount,
 					TerminationGracePeriodSeconds: grace,
 					PriorityClassName:             sv.PriorityClassName,
+					HostNetwork:                   sv.HostNetwork,
+					DNSPolicy:                     dnsPolicy(sv.HostNetwork),
 					TopologySpreadConstraints:     spread(api),
 					SecurityContext: &corev1.PodSecurityContext{
 						RunAsNonRoot:   ptr.To(true),
@@ -148,6 +162,15 @@ func generatedDeployment(api *config.AggregatedAPI, n Names, m Material) *appsv1
 			},
 		},
 	}
+}
+
+// dnsPolicy keeps cluster DNS for a host-network pod, which would otherwise get the
+// node's resolver and not resolve Services; other pods keep the default.
+func dnsPolicy(hostNetwork bool) corev1.DNSPolicy {
+	if hostNetwork {
+		return corev1.DNSClusterFirstWithHostNet
+	}
+	return ""
 }
 
 func resources(r *config.Resources) corev1.ResourceRequirements {

@@ -119,6 +119,9 @@ func Build(api *config.AggregatedAPI, m Material) ([]Object, error) {
 	if np := api.Spec.NetworkPolicy; np != nil && np.Enabled {
 		objs = append(objs, NetworkPolicy(api, names))
 	}
+	if m := api.Spec.Server.Metrics; m != nil && m.ServiceMonitor != nil && m.ServiceMonitor.Enabled {
+		objs = append(objs, ServiceMonitorObject(api, names))
+	}
 	for _, g := range api.APIGroups() {
 		for _, v := range g.Versions {
 			if v.EmitsAPIService() {

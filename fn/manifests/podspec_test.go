@@ -82,7 +82,7 @@ func TestCheckResources(t *testing.T) {
 func TestPodTemplatesKeepingTheHardening(t *testing.T) {
 	for _, tmpl := range []string{
 		`{spec: {securityContext: {runAsUser: 1000}}}`,
-		`{spec: {hostNetwork: true, dnsPolicy: ClusterFirstWithHostNet}}`,
+		`{spec: {hostNetwork: false, dnsPolicy: ClusterFirst}}`,
 		`{spec: {containers: [{name: apiserver, readinessProbe: {$patch: replace, httpGet: {path: /healthz, port: https, scheme: HTTPS}}}]}}`,
 		`{spec: {containers: [{name: apiserver, livenessProbe: {httpGet: null, tcpSocket: {port: https}}}]}}`,
 		`{spec: {containers: [{name: apiserver, securityContext: {readOnlyRootFilesystem: false, capabilities: {drop: [ALL, NET_RAW]}}}]}}`,
@@ -110,6 +110,8 @@ func TestPodTemplatesUndoingTheHardening(t *testing.T) {
 		`{spec: {$retainKeys: [containers, volumes]}}`:                                                                    "spec.server.podTemplate.spec.securityContext",
 		`{spec: {containers: [{name: apiserver, securityContext: {allowPrivilegeEscalation: false, privileged: true}}]}}`: "spec.server.podTemplate.spec.containers[apiserver].securityContext.privileged",
 		`{spec: {volumes: [{name: tmp, emptyDir: null}]}}`:                                                                "spec.server.podTemplate.spec.volumes[tmp]",
+		// spec.server.hostNetwork owns it: it also sets dnsPolicy and keeps the port off the kubelet's.
+		`{spec: {hostNetwork: true, dnsPolicy: ClusterFirstWithHostNet}}`: "spec.server.podTemplate.spec.hostNetwork",
 	} {
 		api, errs := config.Load([]byte(podTemplateConfig(tmpl)))
 		if len(errs) > 0 {

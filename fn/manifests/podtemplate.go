@@ -200,6 +200,10 @@ func checkMergedTemplate(api *config.AggregatedAPI, generated, merged corev1.Pod
 	}
 
 	sp := p.Child("spec")
+	if merged.Spec.HostNetwork != generated.Spec.HostNetwork {
+		errs = append(errs, field.Forbidden(sp.Child("hostNetwork"), fmt.Sprintf(
+			"must stay %t: set spec.server.hostNetwork instead, which also sets dnsPolicy ClusterFirstWithHostNet and keeps the server's port off the kubelet's", generated.Spec.HostNetwork)))
+	}
 	genVolume := findVolume(generated.Spec.Volumes, servingCertVolume)
 	if v := findVolume(merged.Spec.Volumes, servingCertVolume); v == nil {
 		errs = append(errs, field.Forbidden(sp.Child("volumes"), fmt.Sprintf("removes the volume %q: it holds the serving certificate the APIServices trust", servingCertVolume)))

@@ -11,7 +11,8 @@ import (
 	"github.com/aggapi/aggapi/fn/keys"
 )
 
-// Service fronts the server pods on spec.service.port; its targetPort is the container port.
+// Service fronts the server pods on spec.service.port; its targetPort is the container
+// port. A separate metrics port (spec.server.metrics.port) is a second port, named metrics.
 // In openshift mode the service-ca operator issues the serving Secret for it.
 func Service(api *config.AggregatedAPI, n Names) *corev1.Service {
 	m := meta(api, n.Service, api.Spec.Namespace)
@@ -20,17 +21,21 @@ func Service(api *config.AggregatedAPI, n Names) *corev1.Service {
 	if api.Spec.Certificate.Mode == config.ModeOpenShift {
 		m.Annotations = annotations(api, api.Spec.Service.Annotations, map[string]string{keys.OpenShiftServingCertAnnotation: n.Secret})
 	}
+	ports := []corev1.ServicePort{{
+		Name:       httpsPortName,
+		Protocol:   corev1.ProtocolTCP,
+		Port:       api.Spec.Service.Port,
+		TargetPort: intstr.FromInt32(api.Spec.Server.Port),
+	}}
+	if mp := metricsPort(api); mp != 0 {
+		ports = append(ports, corev1.ServicePort{Name: metricsPortName, Protocol: corev1.ProtocolTCP, Port: mp, TargetPort: intstr.FromInt32(mp)})
+	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: m,
 		Spec: corev1.ServiceSpec{
 			Selector: selector(api),
-			Ports: []corev1.ServicePort{{
-				Name:       httpsPortName,
-				Protocol:   corev1.ProtocolTCP,
-				Port:       api.Spec.Service.Port,
-				TargetPort: intstr.FromInt32(api.Spec.Server.Port),
-			}},
+			Ports:    ports,
 		},
 	}
 }

@@ -104,6 +104,11 @@ func TestDigestIgnoresSpelledOutDefaults(t *testing.T) {
 			if _, set := lookup(raw["spec"], []string{"networkPolicy"}); !set {
 				spelled["networkPolicy.enabled"] = false
 			}
+			// Off or empty, these render nothing.
+			spelled["server.hostNetwork"] = false
+			spelled["server.tls"] = map[string]any{}
+			spelled["server.metrics.serviceMonitor.enabled"] = false
+			spelled["networkPolicy.allowKonnectivityAgents"] = false
 			// Derived when unset: spelled out at the derived value, they render the same.
 			spelled["server.selectorLabels"] = map[string]any{"app.kubernetes.io/name": api.Name, "app.kubernetes.io/component": "apiserver"}
 			if _, set := lookup(raw["spec"], []string{"versions", "0"}); set {

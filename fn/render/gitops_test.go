@@ -90,7 +90,7 @@ spec:
   groupPriorityMinimum: 1000
   namespace: wardle
   service: {name: wardle, port: 443}
-  server: {image: "registry.k8s.io/e2e-test-images/sample-apiserver:1.29.2", port: 8443, replicas: 1}
+  server: {image: "registry.k8s.io/e2e-test-images/sample-apiserver:1.29.2", port: 10250, replicas: 1}
   certificate: {mode: generate, validity: 8760h, renewBefore: 720h, overlap: 24h, keyAlgorithm: ECDSA-P256}
 `,
 	}

@@ -29,6 +29,7 @@ var generatedKinds = map[string]bool{
 	"apiregistration.k8s.io|APIService":            true,
 	"cert-manager.io|Certificate":                  true,
 	"cert-manager.io|Issuer":                       true,
+	"monitoring.coreos.com|ServiceMonitor":         true,
 }
 
 // clusterScopedKinds are the generated kinds that have no namespace: an item of one of

@@ -58,6 +58,9 @@ func hintFor(path string) (hint, bool) {
 			return pick(g, "system-cluster-critical", "high-priority", "platform-critical")
 		},
 		".spec.server.podTemplate": (*generator).podTemplate,
+		".spec.server.hostNetwork": (*generator).hostNetwork,
+		".spec.server.tls":         (*generator).serverTLS,
+		".spec.server.metrics":     (*generator).serverMetrics,
 
 		".spec.server.containerName":        (*generator).containerName,
 		".spec.server.selectorLabels":       (*generator).selectorLabels,
@@ -481,6 +484,8 @@ func (g *generator) flags(s *schemaNode) any {
 		"securePort":        {"--secure-port", "--https-port", ""},
 		"tlsCertFile":       {"--tls-cert-file", "--cert-file", ""},
 		"tlsPrivateKeyFile": {"--tls-private-key-file", "--key-file", ""},
+		"tlsMinVersion":     {"--tls-min-version", ""},
+		"tlsCipherSuites":   {"--tls-cipher-suites", ""},
 	}
 	for _, k := range sortedKeys(s.Properties) {
 		if alt, ok := alternatives[k]; ok && g.chance(0.5) {
@@ -680,6 +685,10 @@ func (g *generator) networkPolicy(s *schemaNode) any {
 	if g.chance(0.3) {
 		m["apiServerPorts"] = pick[any](g, []any{int64(6443)}, []any{int64(443), int64(6443)}, []any{int64(1), int64(65535)})
 	}
+	if g.chance(0.3) {
+		m["allowKonnectivityAgents"] = true
+		g.feature("konnectivity")
+	}
 	if g.chance(0.5) {
 		m["extraIngress"] = g.peerRules("from", ingressPool, *s.Properties["extraIngress"].MaxItems)
 	}
@@ -687,6 +696,51 @@ func (g *generator) networkPolicy(s *schemaNode) any {
 		m["extraEgress"] = g.peerRules("to", egressPool, *s.Properties["extraEgress"].MaxItems)
 	}
 	return m
+}
+
+// hostNetwork is rare, as in clusters: mostly on a port clear of the node's agents,
+// sometimes on the kubelet's (the default), which the function refuses.
+func (g *generator) hostNetwork(*schemaNode) any {
+	if !g.chance(0.06) {
+		return omit
+	}
+	g.feature("hostNetwork")
+	return true
+}
+
+// serverTLS is a compliance setting: TLS 1.3 only, or TLS 1.2 with a suite list, now
+// and then with an insecure suite or a suite for the other key type.
+func (g *generator) serverTLS(*schemaNode) any {
+	switch x := g.r.Float64(); {
+	case x < 0.8:
+		return omit
+	case x < 0.86:
+		g.feature("tls13")
+		return map[string]any{"minVersion": "VersionTLS13"}
+	case x < 0.96:
+		g.feature("tls-suites")
+		return map[string]any{"minVersion": "VersionTLS12", "cipherSuites": []any{
+			"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"}}
+	default:
+		g.feature("tls-insecure-suite")
+		return map[string]any{"cipherSuites": []any{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", pick(g, "TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA")}}
+	}
+}
+
+// serverMetrics: a ServiceMonitor on the secure port, or a separate metrics port.
+func (g *generator) serverMetrics(*schemaNode) any {
+	switch x := g.r.Float64(); {
+	case x < 0.75:
+		return omit
+	case x < 0.88:
+		g.feature("serviceMonitor")
+		return map[string]any{"serviceMonitor": map[string]any{"enabled": true, "interval": pick(g, "30s", "1m", "15s")}}
+	case x < 0.95:
+		g.feature("metrics-port")
+		return map[string]any{"port": int64(pick(g, 8080, 9090, 8443)), "serviceMonitor": map[string]any{"enabled": true}}
+	default:
+		return map[string]any{"port": int64(8080), "serviceMonitor": map[string]any{"enabled": false}}
+	}
 }
 
 var ingressPool = []map[string]any{
@@ -866,11 +920,6 @@ func (g *generator) podTemplate(*schemaNode) any {
 	}
 	if g.chance(0.2) {
 		spec["terminationGracePeriodSeconds"] = int64(pick(g, 30, 60, 5))
-	}
-	if g.chance(0.05) {
-		spec["hostNetwork"] = true
-		spec["dnsPolicy"] = "ClusterFirstWithHostNet"
-		g.feature("hostNetwork")
 	}
 	volumes := []any{}
 	if g.chance(0.4) {

@@ -51,6 +51,10 @@ const (
 	// their real schema. Its webhook's rules are not.
 	certManagerModule  = "github.com/cert-manager/cert-manager"
 	certManagerVersion = "v1.21.2"
+	// prometheusOperatorVersion is the prometheus-operator release whose ServiceMonitor
+	// CRD (example/prometheus-operator-crd of its Go module) checks the ServiceMonitors.
+	prometheusOperatorModule  = "github.com/prometheus-operator/prometheus-operator"
+	prometheusOperatorVersion = "v0.85.0"
 	// oracleFunctionEnv names another function binary to hold to the oracle (an
 	// older build, a release) instead of bin/aggapi built from this tree.
 	oracleFunctionEnv = "AGGAPI_ORACLE_FUNCTION"
@@ -194,6 +198,7 @@ func TestAPIServerAcceptsGeneratedRenders(t *testing.T) {
 	}
 	k := &oracleKubectl{bin: binaries.Kubectl, kubeconfig: cp.Kubeconfig, cacheDir: filepath.Join(work, "kubectl-cache")}
 	certManager := installCertManagerCRDs(t, k)
+	monitoring := installServiceMonitorCRD(t, k)
 	k.cacheDir = filepath.Join(work, "kubectl-cache-crds") // discovery with the CRDs
 	checkOracleRefuses(t, k)
 	setup := time.Since(began)
@@ -262,7 +267,8 @@ func TestAPIServerAcceptsGeneratedRenders(t *testing.T) {
 		created := 0 // Namespaces created for real
 		for _, obj := range r.objects {
 			kind, _ := obj["kind"].(string)
-			if !certManager && strings.HasPrefix(apiVersionOf(obj), "cert-manager.io/") {
+			if !certManager && strings.HasPrefix(apiVersionOf(obj), "cert-manager.io/") ||
+				!monitoring && strings.HasPrefix(apiVersionOf(obj), "monitoring.coreos.com/") {
 				skipped[kind]++
 				continue
 			}
@@ -360,14 +366,14 @@ func TestAPIServerAcceptsGeneratedRenders(t *testing.T) {
 	}
 	t.Logf("seed %d, %d configs: %d rendered (exit 0), %d refused by the function; %d renders wholly accepted by the API server, %d with refused objects",
 		oracleSeed, oracleCount, rendered, refusedCount, rendered-len(refusedConfigs), len(refusedConfigs))
-	t.Logf("objects: %d rendered, %d accepted by the API server, %d refused (%d of them only by cert-manager's webhook rules), %d not applied (cert-manager CRDs missing)",
+	t.Logf("objects: %d rendered, %d accepted by the API server, %d refused (%d of them only by cert-manager's webhook rules), %d not applied (cert-manager or ServiceMonitor CRDs missing)",
 		totalObjects, totalAccepted, len(refusals), webhookRefused, sumCounts(skippedByKind))
 	t.Logf("per kind (rendered/accepted): %s", perKind(objectsByKind, acceptedByKind))
 	t.Logf("refused by the function, by first error: %s", formatIndexes(refusedByFn))
 	t.Logf("time: setup %v, render %v and apply %v summed over %d workers, wall %v",
 		setup.Round(time.Millisecond), renderTime.Round(time.Millisecond), applyTime.Round(time.Millisecond), oracleWorkers, time.Since(began).Round(time.Millisecond))
 	if !certManager {
-		t.Logf("note: %d cert-manager objects were not applied: the cert-manager CRDs could not be installed", sumCounts(skippedByKind))
+		t.Logf("note: %d cert-manager or monitoring objects were not applied: their CRDs could not be installed", sumCounts(skippedByKind))
 	}
 
 	for _, m := range yamlMismatches {
@@ -744,6 +750,33 @@ func installCertManagerCRDs(t *testing.T, k *oracleKubectl) bool {
 	if _, stderr, err := k.run(t.Context(), nil, "wait", "--for=condition=Established", "--timeout=60s",
 		"crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io"); err != nil {
 		t.Fatalf("waiting for the cert-manager CRDs: %v\n%s", err, stderr)
+	}
+	return true
+}
+
+// installServiceMonitorCRD installs prometheus-operator's ServiceMonitor CRD from its
+// Go module in the module cache (hack/e2e/install.sh downloads it), as
+// installCertManagerCRDs does cert-manager's.
+func installServiceMonitorCRD(t *testing.T, k *oracleKubectl) bool {
+	t.Helper()
+	dir, err := downloadModule(t, prometheusOperatorModule, prometheusOperatorVersion)
+	if err != nil {
+		if testutil.ToolsRequired() {
+			t.Fatalf("prometheus-operator's ServiceMonitor CRD (make e2e-tools downloads it): %v", err)
+		}
+		t.Logf("note: the ServiceMonitor CRD is unavailable, ServiceMonitors will not be applied: %v", err)
+		return false
+	}
+	crd, err := os.ReadFile(filepath.Join(dir, "example", "prometheus-operator-crd", "monitoring.coreos.com_servicemonitors.yaml"))
+	if err != nil {
+		t.Fatalf("prometheus-operator %s: %v", prometheusOperatorVersion, err)
+	}
+	if _, stderr, err := k.run(t.Context(), crd, "apply", "--server-side", "-f", "-"); err != nil {
+		t.Fatalf("installing the ServiceMonitor CRD: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := k.run(t.Context(), nil, "wait", "--for=condition=Established", "--timeout=60s",
+		"crd/servicemonitors.monitoring.coreos.com"); err != nil {
+		t.Fatalf("waiting for the ServiceMonitor CRD: %v\n%s", err, stderr)
 	}
 	return true
 }
