@@ -11,7 +11,6 @@ import "reflect"
 // here instead. The receiver is not changed.
 func (a *AggregatedAPI) Canonical() AggregatedAPISpec {
 	s := a.Spec
-	s.Server.TLS, s.Server.Metrics = tlsAndMetricsWithoutDefaults(s.Server)
 	if s.CreateNamespace != nil && *s.CreateNamespace {
 		s.CreateNamespace = nil
 	}
