@@ -247,7 +247,7 @@ func validatePodTemplate(p *field.Path, raw []byte) field.ErrorList {
 	}
 	for _, k := range slices.Sorted(maps.Keys(t.Annotations)) {
 		kp := p.Child("metadata", "annotations").Key(k)
-		if strings.HasPrefix(k, "aggapi.dev/") {
+		if strings.HasPrefix(k, keys.Prefix) {
 			errs = append(errs, field.Forbidden(kp, "the function sets this annotation itself (a new certificate rolls the pods)"))
 			continue
 		}

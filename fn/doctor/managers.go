@@ -10,13 +10,6 @@ import (
 	"github.com/aggapi/aggapi/fn/keys"
 )
 
-// Helm's bookkeeping on what it installs.
-const (
-	helmReleaseNameAnnotation      = "meta.helm.sh/release-name"
-	helmReleaseNamespaceAnnotation = "meta.helm.sh/release-namespace"
-	helmManagedBy                  = "Helm"
-)
-
 // Manager is who installed an object, as its labels, annotations and managed fields
 // say.
 type Manager struct {
@@ -36,11 +29,11 @@ func managerOf(obj metav1.Object) Manager {
 	switch {
 	case lbl[keys.OwnerLabel] != "":
 		m.Kind, m.Name = "aggapi", lbl[keys.OwnerLabel]
-	case ann[helmReleaseNameAnnotation] != "" || lbl[keys.ManagedByLabel] == helmManagedBy:
-		m.Kind = helmManagedBy
-		if r := ann[helmReleaseNameAnnotation]; r != "" {
+	case ann[keys.HelmReleaseNameAnnotation] != "" || lbl[keys.ManagedByLabel] == keys.HelmManagedBy:
+		m.Kind = keys.HelmManagedBy
+		if r := ann[keys.HelmReleaseNameAnnotation]; r != "" {
 			m.Name = r
-			if ns := ann[helmReleaseNamespaceAnnotation]; ns != "" {
+			if ns := ann[keys.HelmReleaseNamespaceAnnotation]; ns != "" {
 				m.Name = ns + "/" + r
 			}
 		}
@@ -73,7 +66,7 @@ func (m Manager) installer() string {
 	switch {
 	case m.Kind == "aggapi":
 		s = "aggapi (config " + m.Name + ")"
-	case m.Kind == helmManagedBy && m.Name != "":
+	case m.Kind == keys.HelmManagedBy && m.Name != "":
 		s = "Helm release " + m.Name
 	case m.Kind != "":
 		s = m.Kind
@@ -101,8 +94,8 @@ func (m Manager) conflictsWith(o Manager) bool {
 func conflicts(live, svc metav1.Object, rendered *Manager) []string {
 	var out []string
 	lbl, ann := live.GetLabels(), live.GetAnnotations()
-	if lbl[keys.OwnerLabel] != "" && (ann[helmReleaseNameAnnotation] != "" || lbl[keys.ManagedByLabel] == helmManagedBy) {
-		out = append(out, fmt.Sprintf("it carries aggapi's label %s=%s and Helm's release %q", keys.OwnerLabel, lbl[keys.OwnerLabel], ann[helmReleaseNameAnnotation]))
+	if lbl[keys.OwnerLabel] != "" && (ann[keys.HelmReleaseNameAnnotation] != "" || lbl[keys.ManagedByLabel] == keys.HelmManagedBy) {
+		out = append(out, fmt.Sprintf("it carries aggapi's label %s=%s and Helm's release %q", keys.OwnerLabel, lbl[keys.OwnerLabel], ann[keys.HelmReleaseNameAnnotation]))
 	}
 	m := managerOf(live)
 	if rendered != nil && rendered.conflictsWith(m) {

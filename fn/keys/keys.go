@@ -54,6 +54,22 @@ const (
 	DependsOnAnnotation = "config.kubernetes.io/depends-on"
 )
 
+// Other installers' marks, read to tell who manages an object and never copied.
+const (
+	// HelmReleaseNameAnnotation and HelmReleaseNamespaceAnnotation are what Helm 3
+	// writes on every object of a release; with ManagedByLabel "Helm" they name it.
+	HelmReleaseNameAnnotation      = "meta.helm.sh/release-name"
+	HelmReleaseNamespaceAnnotation = "meta.helm.sh/release-namespace"
+	// HelmManagedBy is the ManagedByLabel value Helm charts set.
+	HelmManagedBy = "Helm"
+	// HelmPrefix starts Helm's annotations.
+	HelmPrefix = "meta.helm.sh/"
+	// KubectlPrefix starts kubectl's bookkeeping (last-applied-configuration, restartedAt).
+	KubectlPrefix = "kubectl.kubernetes.io/"
+	// DeploymentPrefix starts the Deployment controller's bookkeeping (revision).
+	DeploymentPrefix = "deployment.kubernetes.io/"
+)
+
 // toolPrefixes are the annotation prefixes kustomize and kpt write for their own
 // bookkeeping (file path, index, ids, origin, function config).
 var toolPrefixes = [...]string{
