@@ -338,6 +338,11 @@ func (d *draft) server(in *installation) error {
 		sv.Resources = nil
 	}
 	sv.PriorityClassName = pod.PriorityClassName
+	// Host networking is a field of its own (it sets dnsPolicy ClusterFirstWithHostNet).
+	sv.HostNetwork = pod.HostNetwork
+	if pod.HostNetwork && pod.DNSPolicy != "" && pod.DNSPolicy != corev1.DNSClusterFirstWithHostNet {
+		d.note(in.deployment.ref(), "spec.template.spec.dnsPolicy", fmt.Sprintf("%s becomes %s, which spec.server.hostNetwork sets: the pods resolve cluster names", pod.DNSPolicy, corev1.DNSClusterFirstWithHostNet))
+	}
 	if c.Name != config.DefaultContainerName {
 		sv.ContainerName = c.Name
 	}

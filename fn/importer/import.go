@@ -83,6 +83,11 @@ func Import(objs []*Object, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rendering the imported config: %w", err)
 	}
+	// The render's own warnings about the imported config (broad extraRules, host
+	// networking) are the report's too.
+	for _, w := range api.Warnings() {
+		d.note("", w.Field, "the render warns: "+w.Message)
+	}
 	r := &Report{Config: name, DroppedArgs: d.dropped, Notes: d.notes}
 	if err := r.compare(in, objects, api.Spec.Namespace); err != nil {
 		return nil, err

@@ -144,7 +144,8 @@ func (d *draft) podTemplate(in *installation, gen corev1.PodTemplateSpec) (map[s
 			ups.Volumes = append(ups.Volumes, v)
 		}
 	}
-	// The ServiceAccount and priority class are config fields.
+	// The ServiceAccount, priority class and host networking are config fields.
+	ups.HostNetwork, ups.DNSPolicy = gen.Spec.HostNetwork, gen.Spec.DNSPolicy
 	ups.ServiceAccountName, ups.DeprecatedServiceAccount = gen.Spec.ServiceAccountName, ""
 	ups.PriorityClassName = gen.Spec.PriorityClassName
 

@@ -48,7 +48,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  %s\n", a)
 		}
 	}
-	section := func(title string, cs []Change) {
+	section := func(title, whole string, cs []Change) {
 		if len(cs) == 0 {
 			return
 		}
@@ -58,7 +58,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			if c.Object != last {
 				obj := c.Object
 				if obj == "" {
-					obj = "every adopted object"
+					obj = whole
 				}
 				fmt.Fprintf(&b, "  %s\n", obj)
 				last = c.Object
@@ -70,15 +70,15 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 		}
 	}
-	section("notes", r.Notes)
+	section("notes", "the imported config", r.Notes)
 	if len(r.Added) > 0 {
 		fmt.Fprintf(&b, "\nobjects the render adds:\n")
 		for _, a := range r.Added {
 			fmt.Fprintf(&b, "  %s\n", a)
 		}
 	}
-	section("fields the render changes", r.Changed)
-	section("objects aggapi does not render (apply them alongside, or delete them)", r.NotRendered)
+	section("fields the render changes", "every adopted object", r.Changed)
+	section("objects aggapi does not render (apply them alongside, or delete them)", "", r.NotRendered)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
