@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -124,8 +126,14 @@ func TestCustomMetricsAdapterBehindRender(t *testing.T) {
 	env := startRenderEnv(t)
 
 	port := freeLoopbackPort(t)
-	r := env.render(t, customMetricsAdapterExample, port)
+	// The example with a TLS policy: the function passes it as --tls-min-version.
+	r := env.renderEdited(t, customMetricsAdapterExample, port, func(config []byte) []byte {
+		return []byte(strings.Replace(string(config), "\n  server:\n", "\n  server:\n    tls: {minVersion: VersionTLS13}\n", 1))
+	})
 	srv := r.server(t)
+	if !slices.Contains(srv.args, "--tls-min-version=VersionTLS13") {
+		t.Fatalf("rendered args %q lack --tls-min-version=VersionTLS13", srv.args)
+	}
 	env.apply(t, r)
 
 	env.start(t, r, srv, binary, port, func(kubeconfig string) []string {
@@ -184,6 +192,35 @@ func TestCustomMetricsAdapterBehindRender(t *testing.T) {
 	}
 
 	checkMetricsViewer(t, env, r, groups)
+	checkTLSPolicy(t, r, srv, port)
+}
+
+// checkTLSPolicy: the server started with the rendered args holds the rendered TLS
+// policy (minimum TLS 1.3): a TLS 1.2 client is refused, a TLS 1.3 one served.
+func checkTLSPolicy(t *testing.T, r *rendered, s renderedServer, port int) {
+	t.Helper()
+	var secret struct {
+		Data map[string][]byte `json:"data"`
+	}
+	r.object(t, "Secret", s.namespace, s.secret).decode(t, &secret)
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(secret.Data["ca.crt"]) {
+		t.Fatal("the rendered Secret's ca.crt holds no certificate")
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	for _, c := range []struct {
+		version uint16
+		ok      bool
+	}{{tls.VersionTLS12, false}, {tls.VersionTLS13, true}} {
+		d := &tls.Dialer{Config: &tls.Config{RootCAs: pool, ServerName: s.dnsName(), MinVersion: c.version, MaxVersion: c.version}}
+		conn, err := d.DialContext(t.Context(), "tcp", addr)
+		if err == nil {
+			_ = conn.Close()
+		}
+		if (err == nil) != c.ok {
+			t.Errorf("a client speaking only %s: handshake error %v, want ok=%v", tls.VersionName(c.version), err, c.ok)
+		}
+	}
 }
 
 // adapterWritePort is where the test adapter (upstream main, unchanged)
@@ -346,6 +383,12 @@ var execPath = regexp.MustCompile(`(?m)^(\s*path:\s*)\S*bin/aggapi\s*$`)
 // (see loopbackOverlay).
 func (env *renderEnv) render(t *testing.T, example string, port int) *rendered {
 	t.Helper()
+	return env.renderEdited(t, example, port, nil)
+}
+
+// renderEdited is render with edit applied to the example's AggregatedAPI config.
+func (env *renderEnv) renderEdited(t *testing.T, example string, port int, edit func([]byte) []byte) *rendered {
+	t.Helper()
 	root := testutil.Root(t)
 	dir := filepath.Join(env.work, strings.ReplaceAll(example, "/", "_"))
 	base, overlay := filepath.Join(dir, "base"), filepath.Join(dir, "overlay")
@@ -370,6 +413,9 @@ func (env *renderEnv) render(t *testing.T, example string, port int) *rendered {
 		if n := len(execPath.FindAll(data, -1)); n > 0 {
 			configs += n
 			data = execPath.ReplaceAll(data, []byte("${1}"+env.aggapi))
+			if edit != nil {
+				data = edit(data)
+			}
 		}
 		testutil.WriteFile(t, filepath.Join(base, e.Name()), data)
 	}
