@@ -21,16 +21,29 @@ const (
 // fails at start ("missing an HTTP/2-required AES_128_GCM_SHA256 cipher").
 var http2Suites = []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"}
 
-// validateTLS checks spec.server.tls: every cipher suite is one Go offers for TLS 1.2
-// and is not insecure, none is listed with minVersion VersionTLS13 (Go does not let a
-// TLS 1.3 server choose its suites), and the list still lets the server start (HTTP/2)
-// and present its certificate (a suite for the serving key's type).
+// validateTLS checks spec.server.tls: a value set reaches a flag, every cipher suite is
+// one Go offers for TLS 1.2 and is not insecure, none is listed with minVersion
+// VersionTLS13 (Go does not let a TLS 1.3 server choose its suites), and the list still
+// lets the server start (HTTP/2) and present its certificate (a suite for the serving
+// key's type).
 func (a *AggregatedAPI) validateTLS(p *field.Path) field.ErrorList {
 	t := a.Spec.Server.TLS
-	if t == nil || len(t.CipherSuites) == 0 {
+	if t == nil {
 		return nil
 	}
 	var errs field.ErrorList
+	if f := a.Spec.Server.Flags; f != nil {
+		// A policy passed to no flag would be silently dropped.
+		if t.MinVersion != "" && f.TLSMinVersion != nil && *f.TLSMinVersion == "" {
+			errs = append(errs, field.Invalid(p.Child("tls", "minVersion"), t.MinVersion, "reaches no flag: spec.server.flags.tlsMinVersion is empty; name the server's flag there"))
+		}
+		if len(t.CipherSuites) > 0 && f.TLSCipherSuites != nil && *f.TLSCipherSuites == "" {
+			errs = append(errs, field.Invalid(p.Child("tls", "cipherSuites"), t.CipherSuites, "reach no flag: spec.server.flags.tlsCipherSuites is empty; name the server's flag there"))
+		}
+	}
+	if len(t.CipherSuites) == 0 {
+		return errs
+	}
 	cp := p.Child("tls", "cipherSuites")
 	if t.MinVersion == TLSVersion13 {
 		return append(errs, field.Invalid(cp, t.CipherSuites,
