@@ -321,6 +321,29 @@ func TestNetworkPolicyBlocks(t *testing.T) {
 	c.setCondition(t, v1alpha1, "False", "FailedDiscoveryCheck", `dial tcp 10.0.0.5:8443: i/o timeout`)
 	_, results = c.run(t, testNow)
 	noCause(t, results, CauseNetworkPolicyBlocks)
+
+	// NetworkPolicies do not apply to host-network pods (spec.server.hostNetwork): the
+	// policy that blocks above blocks nothing there.
+	c = newCluster(t, "", nil)
+	d := c.deployment(t)
+	d.Spec.Template.Spec.HostNetwork = true
+	if err := c.kube.Tracker().Update(appsv1.SchemeGroupVersion.WithResource("deployments"), d, d.Namespace); err != nil {
+		t.Fatal(err)
+	}
+	c.create(t, &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "wardle", Name: "only-frontend"},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: labels},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				Ports: []networkingv1.NetworkPolicyPort{{Port: &port}},
+				From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}}}},
+			}},
+		},
+	})
+	c.setCondition(t, v1alpha1, "False", "FailedDiscoveryCheck", `dial tcp 10.0.0.5:8443: i/o timeout`)
+	_, results = c.run(t, testNow)
+	noCause(t, results, CauseNetworkPolicyBlocks)
 }
 
 // tlsServer serves cert on loopback and returns its port.

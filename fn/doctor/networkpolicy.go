@@ -27,6 +27,9 @@ func (d *Doctor) checkNetworkPolicies(ctx context.Context, what string, srv *ser
 	}
 	port := srv.resolveTargetPort()
 	for _, dep := range srv.deps {
+		if dep.Spec.Template.Spec.HostNetwork {
+			continue // NetworkPolicies do not apply to host-network pods
+		}
 		podLabels := dep.Spec.Template.Labels
 		portName := containerPortName(dep.Spec.Template.Spec, port)
 		var selecting []string
