@@ -25,7 +25,7 @@ func (a *AggregatedAPI) validateWorkload(p *field.Path) field.ErrorList {
 		errs = append(errs, dns(p.Child("containerName"), sv.ContainerName, validation.IsDNS1123Label)...)
 	}
 	errs = append(errs, a.validateSelectorLabels(p.Child("selectorLabels"))...)
-	errs = append(errs, validateDisruptionBudget(p.Child("podDisruptionBudget"), sv)...)
+	errs = append(errs, DisruptionBudgetErrors(p.Child("podDisruptionBudget"), sv)...)
 	return errs
 }
 
@@ -50,12 +50,13 @@ func (a *AggregatedAPI) validateSelectorLabels(p *field.Path) field.ErrorList {
 	return errs
 }
 
-// validateDisruptionBudget: one of minAvailable and maxUnavailable, each a number of
+// DisruptionBudgetErrors: one of minAvailable and maxUnavailable, each a number of
 // pods or a percentage as the API server takes them, and one that lets a drain evict a
 // pod when every replica is ready. A budget that allows no disruption blocks every node
 // drain and cluster upgrade on the nodes running the server; more replicas keep the API
 // available through a drain instead.
-func validateDisruptionBudget(p *field.Path, sv Server) field.ErrorList {
+// aggapi import asks it too, before it adopts an installation's budget.
+func DisruptionBudgetErrors(p *field.Path, sv Server) field.ErrorList {
 	b := sv.PodDisruptionBudget
 	if b == nil {
 		return nil

@@ -11,11 +11,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/keys"
@@ -497,10 +499,24 @@ func (d *draft) networkPolicy(in *installation) {
 
 // disruption maps the PodDisruptionBudget.
 func (d *draft) disruption(in *installation) {
-	p := in.pdb
-	if p == nil {
+	if in.pdb == nil {
 		return
 	}
+	budget := budgetOf(in.pdb.v)
+	if budget == nil {
+		return
+	}
+	if why := refusedBudget(budget, d.api.Spec.Server.Replicas); why != "" {
+		// find adopts such a budget only with two replicas or more, where the render's
+		// default takes the object over.
+		d.note(in.pdb.ref(), "", "its budget is not adopted ("+why+"): the render's default, maxUnavailable: 1, replaces it")
+		return
+	}
+	d.api.Spec.Server.PodDisruptionBudget = budget
+}
+
+// budgetOf is an installation's budget as config fields; nil when it sets neither.
+func budgetOf(p *policyv1.PodDisruptionBudget) *config.PodDisruptionBudget {
 	raw := func(v *intstr.IntOrString) *runtime.RawExtension {
 		if v == nil {
 			return nil
@@ -508,15 +524,19 @@ func (d *draft) disruption(in *installation) {
 		b, _ := json.Marshal(v)
 		return &runtime.RawExtension{Raw: b}
 	}
-	budget := &config.PodDisruptionBudget{MinAvailable: raw(p.v.Spec.MinAvailable), MaxUnavailable: raw(p.v.Spec.MaxUnavailable)}
-	if budget.MinAvailable != nil || budget.MaxUnavailable != nil {
-		d.api.Spec.Server.PodDisruptionBudget = budget
+	b := &config.PodDisruptionBudget{MinAvailable: raw(p.Spec.MinAvailable), MaxUnavailable: raw(p.Spec.MaxUnavailable)}
+	if b.MinAvailable == nil && b.MaxUnavailable == nil {
+		return nil
 	}
-	replicas := int32(1)
-	if r := in.deployment.v.Spec.Replicas; r != nil {
-		replicas = *r
+	return b
+}
+
+// refusedBudget is why the render would refuse budget with these replicas (one that
+// allows no eviction blocks every drain), or "".
+func refusedBudget(budget *config.PodDisruptionBudget, replicas int32) string {
+	sv := config.Server{PodDisruptionBudget: budget, Replicas: max(replicas, config.DefaultReplicas)}
+	if errs := config.DisruptionBudgetErrors(field.NewPath("spec", "server", "podDisruptionBudget"), sv); len(errs) > 0 {
+		return errs[0].Detail
 	}
-	if replicas < 2 {
-		d.note(p.ref(), "", "not rendered: aggapi emits a PodDisruptionBudget only with more than one replica, where it cannot block a drain; delete it after the adoption or keep applying it alongside")
-	}
+	return ""
 }

@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
+
+	"github.com/aggapi/aggapi/fn/config"
 )
 
 // found is an object of the input decoded into its type.
@@ -293,7 +295,14 @@ func find(objs []*Object) (*installation, error) {
 			if err != nil {
 				return nil, err
 			}
-			if matchesPods(p.v.Spec.Selector, podLabels) {
+			replicas := int32(config.DefaultReplicas)
+			if r := in.deployment.v.Spec.Replicas; r != nil {
+				replicas = *r
+			}
+			// With one replica the render has no budget of its own to take over one it
+			// refuses: that one is left alone, and the report says so.
+			refused := replicas < 2 && budgetOf(p.v) != nil && refusedBudget(budgetOf(p.v), replicas) != ""
+			if matchesPods(p.v.Spec.Selector, podLabels) && !refused {
 				in.pdb = &p
 				used[o] = true
 			}

@@ -253,7 +253,7 @@ func notRenderedWhy(in *installation, o *Object) string {
 		return "not one the server or its users' roles need as aggapi renders them: keep applying it alongside if something binds it"
 	case "PodDisruptionBudget":
 		if r := in.deployment.v.Spec.Replicas; r == nil || *r < 2 {
-			return "one replica: aggapi renders no PodDisruptionBudget; delete it after the adoption, or keep applying it alongside"
+			return "one replica: aggapi renders no PodDisruptionBudget (and refuses one that allows no eviction: it blocks every drain); delete it after the adoption"
 		}
 	}
 	return "aggapi does not render it: keep applying it alongside"
