@@ -237,14 +237,12 @@ func objOf[T any](f *found[T]) *Object {
 	return f.Object
 }
 
-// ignoredMetadata are label and annotation keys of tools, never copied.
-var ignoredMetadata = []string{
-	"kubectl.kubernetes.io/", "meta.helm.sh/", "config.kubernetes.io/", "internal.config.kubernetes.io/",
-	"kustomize.config.k8s.io/", "deployment.kubernetes.io/", "aggapi.dev/",
-}
+// ignoredPrefixes are other tools' label and annotation prefixes, never copied; the
+// function's own and kustomize's and kpt's bookkeeping are in fn/keys too.
+var ignoredPrefixes = []string{keys.KubectlPrefix, keys.HelmPrefix, keys.DeploymentPrefix, keys.Prefix}
 
 func ignored(k string) bool {
-	return slices.ContainsFunc(ignoredMetadata, func(p string) bool { return strings.HasPrefix(k, p) })
+	return keys.IsToolAnnotation(k) || slices.ContainsFunc(ignoredPrefixes, func(p string) bool { return strings.HasPrefix(k, p) })
 }
 
 // labels keeps the labels and annotations every adopted object carries as commonLabels

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aggapi/aggapi/fn/keys"
 	"github.com/aggapi/aggapi/fn/manifests"
 )
 
@@ -271,7 +272,7 @@ func metadataChange(key string, before, after map[string]any) string {
 	b, a := get(before), get(after)
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(a)) {
-		if ignored(k) && key == "annotations" && !strings.HasPrefix(k, "config.kubernetes.io/depends-on") {
+		if ignored(k) && key == "annotations" && k != keys.DependsOnAnnotation {
 			continue
 		}
 		old, ok := b[k]
