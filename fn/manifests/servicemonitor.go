@@ -52,7 +52,7 @@ type MonitorSecretOrConfigMap struct {
 func (s *ServiceMonitor) DeepCopyObject() runtime.Object { c := *s; return &c }
 
 // serviceAccountTokenFile is where Prometheus reads its own ServiceAccount token.
-const serviceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+const serviceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token" //nolint:gosec // G101: a path in Prometheus' pod, not a credential
 
 // metricsPortName names the separate metrics port of spec.server.metrics.port.
 const metricsPortName = "metrics"
