@@ -14,7 +14,6 @@ const (
 	managedBy = "aggapi"
 
 	certMountPath  = "/var/run/aggapi/serving-cert"
-	containerName  = "apiserver"
 	httpsPortName  = "https"
 	authReaderRole = "extension-apiserver-authentication-reader"
 	authDelegator  = "system:auth-delegator"
