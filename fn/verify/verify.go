@@ -89,7 +89,13 @@ func (s *Set) Check(opt Options) Report {
 		r.Findings = append(r.Findings, c.findings...)
 	}
 	r.Schedules = s.schedulesOf()
-	if r.APIServices == 0 {
+	switch {
+	case r.APIServices > 0:
+	case len(s.workloads) > 0:
+		// A render whose versions all set createAPIService: false has its server and no
+		// APIService: another provider's APIService must point at it and trust its CA.
+		r.Findings = append(r.Findings, Finding{Warning, "manifests", "no APIService found, only servers: nothing to check the trust chain of (every version sets createAPIService: false?); the APIService that points at such a server must trust its CA"})
+	default:
 		r.Findings = append(r.Findings, Finding{Error, "manifests", "no APIService found: was the function skipped? (kustomize needs --enable-alpha-plugins --enable-exec; kubectl kustomize cannot run it)"})
 	}
 	return r

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,10 +93,17 @@ func TestFindsWhatBreaksAggregation(t *testing.T) {
 		"expiring": {func(i []*yaml.RNode) []*yaml.RNode { return i }, t0.Add(8100 * time.Hour), Warning, "re-render to renew"},
 		"expired":  {func(i []*yaml.RNode) []*yaml.RNode { return i }, t0.Add(9000 * time.Hour), Error, "expired"},
 		"nothing":  {func(i []*yaml.RNode) []*yaml.RNode { return nil }, t0, Error, "no APIService found"},
+		// Every version with createAPIService: false: the server is there, nothing trusts it here.
+		"servers only": {func(i []*yaml.RNode) []*yaml.RNode {
+			return slices.DeleteFunc(i, func(n *yaml.RNode) bool { return n.GetKind() == "APIService" })
+		}, t0, Warning, "no APIService found, only servers"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			r := Manifests(c.mutate(rendered(t)), Options{Now: c.now, WarnWithin: 720 * time.Hour})
+			if c.severity == Warning && r.Errors() > 0 {
+				t.Errorf("errors beside the warning: %v", r.Findings)
+			}
 			for _, f := range r.Findings {
 				if f.Severity == c.severity && strings.Contains(f.Message, c.want) {
 					return
