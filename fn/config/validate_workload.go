@@ -50,12 +50,12 @@ func (a *AggregatedAPI) validateSelectorLabels(p *field.Path) field.ErrorList {
 	return errs
 }
 
-// DisruptionBudgetErrors: one of minAvailable and maxUnavailable, each a number of
-// pods or a percentage as the API server takes them, and one that lets a drain evict a
-// pod when every replica is ready. A budget that allows no disruption blocks every node
-// drain and cluster upgrade on the nodes running the server; more replicas keep the API
-// available through a drain instead.
-// aggapi import asks it too, before it adopts an installation's budget.
+// DisruptionBudgetErrors checks sv's budget: one of minAvailable and maxUnavailable,
+// each a number of pods or a percentage as the API server takes them, and one that lets
+// a drain evict a pod when every replica is ready. A budget that allows no disruption
+// blocks every node drain and cluster upgrade on the nodes running the server; more
+// replicas keep the API available through a drain instead. aggapi import asks it too,
+// before it adopts an installation's budget.
 func DisruptionBudgetErrors(p *field.Path, sv Server) field.ErrorList {
 	b := sv.PodDisruptionBudget
 	if b == nil {
