@@ -81,7 +81,8 @@ func TestRolloutsLoseNoRequest(t *testing.T) {
 	t.Logf("past the overlap: applied, %v", time.Since(t2).Round(time.Millisecond))
 
 	sent, failed, errs := l.stop()
-	t.Logf("restart and renewal under load: %d of %d requests failed (restart alone: %d of %d)", failed, sent, failedRestart, sentRestart)
+	t.Logf("restart and renewal under load: %d of %d requests failed (restart alone: %d of %d); seen: %s",
+		failed, sent, failedRestart, sentRestart, strings.Join(errs, "; "))
 	if failed > 0 {
 		t.Errorf("%d of %d requests through the aggregator failed across a restart and a renewal, want 0: %s",
 			failed, sent, strings.Join(errs, "; "))
