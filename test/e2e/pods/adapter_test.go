@@ -19,14 +19,11 @@ import (
 )
 
 const (
-	// What examples/custom-metrics-adapter renders, but for its image: the
-	// config names it REGISTRY/k8s-test-metrics-adapter-amd64:latest with
-	// REGISTRY a placeholder for the user's registry, and containerd refuses
-	// the upper-case name ("repository name must be lowercase").
-	examplePlaceholderImage = "image: REGISTRY/k8s-test-metrics-adapter-amd64:latest"
-	adapterImage            = "registry.example/k8s-test-metrics-adapter-amd64:latest"
-	adapterNamespace        = "custom-metrics"
-	adapterSelector         = "app=custom-metrics-apiserver"
+	// The image examples/custom-metrics-adapter names (a placeholder registry: the test
+	// adapter has no published image), imported from the e2e's binary.
+	adapterImage     = "registry.example.com/k8s-test-metrics-adapter-amd64:latest"
+	adapterNamespace = "custom-metrics"
+	adapterSelector  = "app=custom-metrics-apiserver"
 	// The adapter's --cert-dir: an emptyDir of the example's podTemplate, the
 	// one directory it may write besides the rendered /tmp.
 	adapterCertDir = "/var/run/serving-cert"
@@ -35,7 +32,7 @@ const (
 )
 
 // TestCustomMetricsAdapterOnRealPods applies examples/custom-metrics-adapter's
-// render, its placeholder registry named, and runs the custom-metrics test adapter in its pod: every
+// render as rendered and runs the custom-metrics test adapter in its pod: every
 // APIService Available through kube-proxy's ClusterIP, discovery of both
 // metrics groups answers, a custom metric written to the pod reads back
 // through the aggregator, and the pod runs as rendered (uid 65532, read-only
@@ -44,7 +41,7 @@ func TestCustomMetricsAdapterOnRealPods(t *testing.T) {
 	t0 := time.Now()
 	c := startCluster(t, false)
 	c.importImage(t, adapterImage, controlplane.CustomMetricsAdapterBinary)
-	render := renderExample(t, "custom-metrics-adapter/kustomize", [][2]string{{examplePlaceholderImage, "image: " + adapterImage}}, nil, time.Time{})
+	render := renderExample(t, "custom-metrics-adapter/kustomize", nil, nil, time.Time{})
 	t1 := time.Now()
 	c.apply(t, render)
 	c.rollout(t, adapterNamespace, "custom-metrics-apiserver", adapterSelector)
