@@ -13,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
 	"github.com/aggapi/aggapi/fn/config"
 	"github.com/aggapi/aggapi/fn/manifests"
@@ -89,6 +90,11 @@ func TestImportUpstream(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Several inputs skip TLS verification (upstream metrics-server does); the
+			// config and its render never do.
+			if bytes.Contains(bytes.ToLower(res.Config), []byte("insecureskiptlsverify")) {
+				t.Errorf("the imported config names insecureSkipTLSVerify:\n%s", res.Config)
+			}
 			golden(t, filepath.Join(dir, "config.yaml"), res.Config)
 			var report bytes.Buffer
 			if err := res.Report.WriteText(&report); err != nil {
@@ -123,6 +129,11 @@ func checkInPlace(t *testing.T, objs []*Object, api *config.AggregatedAPI) {
 	names := map[string]manifests.Object{}
 	for _, o := range rendered {
 		names[o.GetObjectKind().GroupVersionKind().Kind+" "+strings.TrimPrefix(o.GetNamespace()+"/"+o.GetName(), "/")] = o
+	}
+	for _, o := range rendered {
+		if a, ok := o.(*apiregv1.APIService); ok && (a.Spec.InsecureSkipTLSVerify || len(a.Spec.CABundle) == 0) {
+			t.Errorf("APIService %s: insecureSkipTLSVerify %v, caBundle %q: the render must verify the server", a.Name, a.Spec.InsecureSkipTLSVerify, a.Spec.CABundle)
+		}
 	}
 	for _, o := range in.adopted() {
 		if names[o.ref()] == nil {
