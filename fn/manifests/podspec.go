@@ -74,8 +74,7 @@ func CheckPodSpec(t *corev1.PodTemplateSpec, c PodSpecCheck) field.ErrorList {
 					errs = append(errs, field.Invalid(p.Child("name"), ctr.Name, msg))
 				}
 			}
-			errs = append(errs, checkContainer(p, ctr, list.name == "initContainers", volumes, c)...)
-			errs = append(errs, checkSleep(p, ctr, spec.TerminationGracePeriodSeconds)...)
+			errs = append(errs, checkContainer(p, ctr, list.name == "initContainers", volumes, spec.TerminationGracePeriodSeconds, c)...)
 			if spec.HostNetwork {
 				for j, port := range ctr.Ports {
 					if port.HostPort != 0 && port.HostPort != port.ContainerPort {
@@ -152,7 +151,7 @@ func checkServerHardening(p *field.Path, c *corev1.Container) field.ErrorList {
 
 // checkContainer applies the kube-apiserver's rules for one container of a pod
 // template, and refuses privileges for any of them.
-func checkContainer(p *field.Path, ctr *corev1.Container, init bool, volumes map[string]bool, c PodSpecCheck) field.ErrorList {
+func checkContainer(p *field.Path, ctr *corev1.Container, init bool, volumes map[string]bool, grace *int64, c PodSpecCheck) field.ErrorList {
 	var errs field.ErrorList
 	if ctr.Image == "" {
 		errs = append(errs, field.Required(p.Child("image"), fmt.Sprintf("container %q has no image", ctr.Name)))
@@ -235,39 +234,23 @@ func checkContainer(p *field.Path, ctr *corev1.Container, init bool, volumes map
 		}
 	}
 	if l := ctr.Lifecycle; l != nil {
+		// A sleep may not outlast the grace period (30s when unset): the API server's rule.
+		limit := int64(drainSeconds)
+		if grace != nil {
+			limit = *grace
+		}
 		for _, h := range []struct {
 			name string
 			h    *corev1.LifecycleHandler
 		}{{"postStart", l.PostStart}, {"preStop", l.PreStop}} {
-			if h.h != nil {
-				errs = append(errs, checkHandler(p.Child("lifecycle", h.name), map[string]bool{"exec": h.h.Exec != nil, "httpGet": h.h.HTTPGet != nil, "tcpSocket": h.h.TCPSocket != nil, "sleep": h.h.Sleep != nil})...)
+			if h.h == nil {
+				continue
 			}
-		}
-	}
-	return errs
-}
-
-// checkSleep mirrors the API server's rule for lifecycle sleep actions: no longer than
-// the grace period (30s when unset), which would cut the sleep short.
-func checkSleep(p *field.Path, ctr *corev1.Container, grace *int64) field.ErrorList {
-	if ctr.Lifecycle == nil {
-		return nil
-	}
-	limit := int64(drainSeconds)
-	if grace != nil {
-		limit = *grace
-	}
-	var errs field.ErrorList
-	for _, h := range []struct {
-		name string
-		h    *corev1.LifecycleHandler
-	}{{"postStart", ctr.Lifecycle.PostStart}, {"preStop", ctr.Lifecycle.PreStop}} {
-		if h.h == nil || h.h.Sleep == nil {
-			continue
-		}
-		if sec := h.h.Sleep.Seconds; sec < 0 || sec > limit {
-			errs = append(errs, field.Invalid(p.Child("lifecycle", h.name, "sleep", "seconds"), sec,
-				fmt.Sprintf("must be non-negative and at most terminationGracePeriodSeconds (%d)", limit)))
+			errs = append(errs, checkHandler(p.Child("lifecycle", h.name), map[string]bool{"exec": h.h.Exec != nil, "httpGet": h.h.HTTPGet != nil, "tcpSocket": h.h.TCPSocket != nil, "sleep": h.h.Sleep != nil})...)
+			if sl := h.h.Sleep; sl != nil && (sl.Seconds < 0 || sl.Seconds > limit) {
+				errs = append(errs, field.Invalid(p.Child("lifecycle", h.name, "sleep", "seconds"), sl.Seconds,
+					fmt.Sprintf("must be non-negative and at most terminationGracePeriodSeconds (%d)", limit)))
+			}
 		}
 	}
 	return errs
