@@ -503,6 +503,9 @@ func (cp *ControlPlane) Stop() error {
 				errs = append(errs, err)
 			}
 			cp.opts.Logf("stopped %s in %v", p.Name, time.Since(start).Round(time.Millisecond))
+			if p.SlowToStop() {
+				cp.opts.Logf("%s did not exit within %v of SIGTERM and was stopped with SIGQUIT; where it was:\n%s", p.Name, cp.opts.StopGrace, p.StopReport())
+			}
 		}
 		if cp.ownsDir && !cp.opts.KeepDir && len(errs) == 0 {
 			if err := os.RemoveAll(cp.Dir); err != nil {

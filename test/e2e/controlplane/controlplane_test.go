@@ -119,9 +119,10 @@ func TestProcessStop(t *testing.T) {
 		}
 	})
 
-	t.Run("SIGKILL after grace", func(t *testing.T) {
-		// The shell ignores SIGTERM and waits on a child, so only SIGKILL works.
-		p, err := startProcess("stubborn", sh, []string{"-c", "trap '' TERM; echo trap-\"installed\"; while :; do sleep 1; done"}, dir)
+	t.Run("SIGQUIT then SIGKILL after grace", func(t *testing.T) {
+		// The shell ignores SIGTERM and SIGQUIT and waits on a child, so only
+		// SIGKILL works.
+		p, err := startProcess("stubborn", sh, []string{"-c", "trap '' TERM QUIT; echo trap-\"installed\"; while :; do sleep 1; done"}, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,12 +132,33 @@ func TestProcessStop(t *testing.T) {
 		for !strings.Contains(p.LogTail(1), "trap-installed") && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		err = p.Stop(300 * time.Millisecond)
-		if err == nil || !strings.Contains(err.Error(), "was killed") {
-			t.Errorf("Stop = %v, want an error saying it was killed", err)
+		if p.SlowToStop() {
+			t.Fatal("SlowToStop before Stop")
+		}
+		if err := p.Stop(300 * time.Millisecond); err != nil {
+			t.Errorf("Stop = %v; a slow exit is reported by SlowToStop, not as an error", err)
 		}
 		if exited, _ := p.Exited(); !exited {
 			t.Fatal("process still running after Stop")
+		}
+		if !p.SlowToStop() {
+			t.Error("SlowToStop = false for a process that ignored SIGTERM")
+		}
+		if r := p.StopReport(); !strings.Contains(r, "trap-installed") {
+			t.Errorf("StopReport %q lacks what the process logged", r)
+		}
+	})
+
+	t.Run("no grace: SIGKILL at once", func(t *testing.T) {
+		p, err := startProcess("stubborn0", sh, []string{"-c", "trap '' TERM QUIT; while :; do sleep 1; done"}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Stop(0); err != nil {
+			t.Errorf("Stop(0) = %v", err)
+		}
+		if p.SlowToStop() {
+			t.Error("SlowToStop = true for Stop(0), which asks for no grace")
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -27,6 +28,7 @@ type Process struct {
 	waitErr  error         // valid after done is closed
 	stopOnce sync.Once
 	stopErr  error
+	quit     atomic.Bool // stopped by SIGQUIT or SIGKILL after a grace period
 }
 
 // startProcess starts bin with args; its output goes to <logDir>/<name>.log.
@@ -70,12 +72,55 @@ func (p *Process) Exited() (bool, error) {
 	}
 }
 
-// Stop sends SIGTERM, waits up to grace for the process to exit, then sends
-// SIGKILL. It is safe to call more than once; later calls return the result
-// of the first. Exiting because of the signal is not an error.
+// Stop sends SIGTERM and waits up to grace for the process to exit. A
+// process still running then gets SIGQUIT (a Go program writes every
+// goroutine's stack to its log and exits), and SIGKILL 3s later. It is safe
+// to call more than once; later calls return the result of the first.
+// Exiting because of a signal is not an error, and neither is a slow exit:
+// a k8s.io/apiserver server waits up to a minute for requests in flight, which
+// is the server's business, not the test's. SlowToStop reports it, and
+// StopReport says where the process was. Only a process that outlives SIGKILL
+// is an error.
 func (p *Process) Stop(grace time.Duration) error {
 	p.stopOnce.Do(func() { p.stopErr = p.stop(grace) })
 	return p.stopErr
+}
+
+// SlowToStop reports whether Stop had to send SIGQUIT or SIGKILL.
+func (p *Process) SlowToStop() bool {
+	select {
+	case <-p.done:
+		return p.quit.Load()
+	default:
+		return false
+	}
+}
+
+// StopReport is, for a process SlowToStop, the last lines it logged before
+// SIGQUIT (k8s.io/apiserver servers log each graceful-termination step) and
+// the goroutines of the dump that were inside k8s.io/apiserver's server.
+func (p *Process) StopReport() string {
+	data, err := os.ReadFile(p.LogPath)
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", p.LogPath, err)
+	}
+	before, dump, found := bytes.Cut(data, []byte("SIGQUIT: quit"))
+	lines := bytes.Split(bytes.TrimRight(before, "\n"), []byte("\n"))
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	var b strings.Builder
+	b.Write(bytes.Join(lines, []byte("\n")))
+	if !found {
+		return b.String()
+	}
+	for _, g := range bytes.Split(dump, []byte("\n\n")) {
+		if bytes.Contains(g, []byte("k8s.io/apiserver/pkg/server")) {
+			b.WriteString("\n\n")
+			b.Write(bytes.TrimSpace(g))
+		}
+	}
+	return b.String()
 }
 
 func (p *Process) stop(grace time.Duration) error {
@@ -90,15 +135,27 @@ func (p *Process) stop(grace time.Duration) error {
 		return nil
 	case <-time.After(grace):
 	}
-	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("sending SIGKILL to %s (pid %d): %w", p.Name, p.PID(), err)
+	signals := []os.Signal{syscall.SIGQUIT, syscall.SIGKILL}
+	if grace == 0 { // no grace asked for: no dump either
+		signals = signals[1:]
+	} else {
+		p.quit.Store(true)
 	}
-	select {
-	case <-p.done:
-		return fmt.Errorf("%s (pid %d) did not exit within %v of SIGTERM and was killed", p.Name, p.PID(), grace)
-	case <-time.After(10 * time.Second):
-		return fmt.Errorf("%s (pid %d) did not exit even after SIGKILL", p.Name, p.PID())
+	for _, sig := range signals {
+		if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return fmt.Errorf("sending %v to %s (pid %d): %w", sig, p.Name, p.PID(), err)
+		}
+		wait := 10 * time.Second
+		if sig == syscall.SIGQUIT {
+			wait = 3 * time.Second // a Go program writes its stacks and exits at once
+		}
+		select {
+		case <-p.done:
+			return nil
+		case <-time.After(wait):
+		}
 	}
+	return fmt.Errorf("%s (pid %d) did not exit even after SIGKILL", p.Name, p.PID())
 }
 
 // LogTail returns the last n lines of the process's log.
