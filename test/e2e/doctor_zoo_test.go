@@ -320,13 +320,15 @@ func TestDoctorZoo(t *testing.T) {
 // shows the allowed names beside the cause.
 func TestDoctorZooFrontProxy(t *testing.T) {
 	z := startZooWith(t, controlplane.Options{RequestHeaderAllowedNames: []string{"someone-else"}}, false)
-	// Until the server is up the aggregator sees a refused connection; then its 401.
+	// Until the server is up the aggregator sees a refused connection; until its
+	// request-header CA informer has synced, a 403 (the request is anonymous);
+	// then, for good, its 401.
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	var cond controlplane.APIServiceCondition
 	err := controlplane.Poll(ctx, 500*time.Millisecond, func(ctx context.Context) (bool, error) {
 		cond = z.waitAvailable(t, zooAlpha, "False")
-		return strings.Contains(cond.Message, "bad status from"), nil
+		return strings.Contains(cond.Message, "bad status from") && strings.HasSuffix(cond.Message, ": 401"), nil
 	})
 	if err != nil {
 		t.Fatalf("%v (condition: %+v)", err, cond)
