@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -70,7 +71,7 @@ func budgetSet(r *runtime.RawExtension) bool {
 
 // percentPattern is how Kubernetes spells a percentage of pods (intstr's
 // GetScaledValueFromIntOrPercent reads the digits before the %).
-var percentPattern = regexp.MustCompile(`^[0-9]+%$`)
+var percentPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+%$`) })
 
 // intOrPercent reads an int-or-string budget as Kubernetes takes it: a whole number of
 // pods, or a string percentage such as "25%".
@@ -78,7 +79,7 @@ func intOrPercent(r *runtime.RawExtension) (intstr.IntOrString, error) {
 	raw := bytes.TrimSpace(r.Raw)
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		if !percentPattern.MatchString(s) {
+		if !percentPattern().MatchString(s) {
 			return intstr.IntOrString{}, fmt.Errorf("a string must be a percentage such as \"50%%\"")
 		}
 		return intstr.FromString(s), nil

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -420,8 +421,12 @@ const (
 )
 
 // pageSizeForm bounds a hugepages page size before it is parsed (resource.ParseQuantity
-// computes 10^exponent): an integer, a fraction, a suffix or a short exponent.
-var pageSizeForm = regexp.MustCompile(`^[0-9]{1,20}(\.[0-9]{1,20})?([eE][-+]?[0-9]{1,3}|[KMGTPE]i|[numkMGTPE])?$`)
+// computes 10^exponent): an integer, a fraction, a suffix or a short exponent. Compiled
+// on first use: the counted repetitions make a 39 KB program every render would pay for
+// at start-up, and only a config with hugepages needs it.
+var pageSizeForm = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9]{1,20}(\.[0-9]{1,20})?([eE][-+]?[0-9]{1,3}|[KMGTPE]i|[numkMGTPE])?$`)
+})
 
 // containerResourceNameErrors is the kube-apiserver's validateContainerResourceName:
 // a qualified name that is cpu, memory, ephemeral-storage or hugepages-<size>
@@ -467,10 +472,10 @@ func hugePageValueError(name string, q resource.Quantity) string {
 	size := strings.TrimPrefix(name, hugePagesPrefix)
 	var page resource.Quantity
 	var err error
-	if pageSizeForm.MatchString(size) {
+	if pageSizeForm().MatchString(size) {
 		page, err = resource.ParseQuantity(size)
 	}
-	if !pageSizeForm.MatchString(size) || err != nil || page.Sign() <= 0 || page.MilliValue()%1000 != 0 {
+	if !pageSizeForm().MatchString(size) || err != nil || page.Sign() <= 0 || page.MilliValue()%1000 != 0 {
 		return fmt.Sprintf("%s does not name a page size such as hugepages-2Mi", name)
 	}
 	if q.Value()%page.Value() != 0 {
