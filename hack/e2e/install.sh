@@ -64,6 +64,28 @@ BIN="${E2E_BIN_DIR:-${REPO}/.cache/e2e/bin}"
 T0=$(date +%s)
 log() { printf '[e2e-install %4ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
 
+# --- Debian packages ----------------------------------------------------------
+# apt_install WHAT MANUAL PACKAGE... installs PACKAGEs with apt (as root, or through
+# sudo), refreshing the package list first: it may be missing or stale on a fresh
+# machine. MANUAL says what to do where neither root nor sudo is at hand.
+apt_install() {
+  local what="$1" manual="$2" sudo=() t
+  shift 2
+  if [[ "$(id -u)" != 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      echo "${what} missing and this is not root (and no sudo): ${manual}" >&2
+      exit 1
+    fi
+  fi
+  t=$(date +%s)
+  log "installing $* with apt"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$@" >/dev/null
+  log "apt installed $* in $(($(date +%s) - t))s"
+}
+
 # --- etcd -------------------------------------------------------------------
 install_etcd() {
   if [[ "${E2E_SKIP_ETCD:-}" == 1 ]]; then
@@ -74,22 +96,9 @@ install_etcd() {
     log "etcd present: $(command -v etcd) ($(etcd --version 2>/dev/null | head -n1))"
     return
   fi
-  local sudo=()
-  if [[ "$(id -u)" != 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then
-      sudo=(sudo)
-    else
-      echo "etcd is not installed and this is not root (and no sudo): install etcd-server manually" >&2
-      exit 1
-    fi
-  fi
-  local t=$(date +%s)
-  log "installing etcd-server with apt"
-  # The package list may be missing or stale on a fresh machine.
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq etcd-server >/dev/null
+  apt_install "etcd" "install etcd-server manually" etcd-server
   command -v etcd >/dev/null 2>&1 || { echo "etcd still not on PATH after installing etcd-server" >&2; exit 1; }
-  log "etcd installed in $(($(date +%s) - t))s: $(etcd --version | head -n1)"
+  log "etcd: $(etcd --version | head -n1)"
 }
 
 # --- containerd, runc, CNI plugins (the node of test/e2e/pods) --------------------
@@ -106,21 +115,11 @@ install_node_packages() {
     log "node packages present: $(containerd --version | cut -d' ' -f3), runc $(runc --version | head -n1 | cut -d' ' -f3)"
     return
   fi
-  local sudo=()
-  if [[ "$(id -u)" != 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then
-      sudo=(sudo)
-    else
-      echo "containerd, runc or the CNI plugins are missing and this is not root (and no sudo): install containerd runc containernetworking-plugins iptables, or set E2E_SKIP_NODE=1" >&2
-      exit 1
-    fi
-  fi
-  local t=$(date +%s)
-  log "installing containerd, runc, containernetworking-plugins, iptables with apt"
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq containerd runc containernetworking-plugins iptables >/dev/null
+  apt_install "containerd, runc or the CNI plugins" \
+    "install containerd runc containernetworking-plugins iptables, or set E2E_SKIP_NODE=1" \
+    containerd runc containernetworking-plugins iptables
   command -v containerd >/dev/null 2>&1 || { echo "containerd still not on PATH after apt-get install" >&2; exit 1; }
-  log "node packages installed in $(($(date +%s) - t))s: $(containerd --version | cut -d' ' -f3)"
+  log "node packages: $(containerd --version | cut -d' ' -f3)"
 }
 
 # --- Go binaries ------------------------------------------------------------
