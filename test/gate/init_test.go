@@ -2,7 +2,6 @@ package gate
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
 	"path/filepath"
 	"strings"
@@ -29,18 +28,7 @@ func TestNoPatternCompiledAtStart(t *testing.T) {
 			continue
 		}
 		checked++
-		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
-			file, err := parser.ParseFile(fset, f, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, file := range parseSources(t, fset, dir) {
 			for _, decl := range file.Decls {
 				gen, ok := decl.(*ast.GenDecl)
 				if !ok || gen.Tok != token.VAR {
@@ -49,7 +37,7 @@ func TestNoPatternCompiledAtStart(t *testing.T) {
 				for _, spec := range gen.Specs {
 					for _, v := range spec.(*ast.ValueSpec).Values {
 						if call, ok := v.(*ast.CallExpr); ok && isRegexpCompile(call.Fun) {
-							rel, _ := filepath.Rel(root, f)
+							rel, _ := filepath.Rel(root, fset.Position(file.Pos()).Filename)
 							t.Errorf("%s:%d compiles a pattern at start-up: wrap it in sync.OnceValue", rel, fset.Position(v.Pos()).Line)
 						}
 					}
