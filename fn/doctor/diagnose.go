@@ -155,7 +155,8 @@ func explainDiscovery(msg string, ref Ref, nw Network) Diagnosis {
 		case code == "403":
 			return Diagnosis{ID: CauseServerForbids,
 				Cause: "HTTP 403: the server forbids the aggregator's request (its delegated authorization fails)",
-				Fix:   "bind the server's ServiceAccount to ClusterRole system:auth-delegator, and read the server's log for SubjectAccessReview errors",
+				Fix: "bind the server's ServiceAccount to ClusterRole system:auth-delegator, and read the server's log for SubjectAccessReview errors " +
+					"(a server that has just started answers 403 until it has read the request-header CA: if it started under a minute ago, run doctor again)",
 			}
 		case code == "404":
 			return Diagnosis{ID: CauseGroupVersionNotServed,
