@@ -42,7 +42,7 @@ func TestDoctor(t *testing.T) {
 
 	// Render, make it reachable on loopback, apply as admin.
 	items := doctorRender(t, aggapi)
-	rendered := doctorLoopback(t, items, port)
+	rendered := doctorLoopback(t, items, port, false)
 	renderedFile := filepath.Join(cp.Dir, "doctor-rendered.yaml")
 	if err := os.WriteFile(renderedFile, rendered, 0o600); err != nil {
 		t.Fatal(err)
@@ -250,15 +250,21 @@ func doctorRender(t *testing.T, aggapi string) []*yaml.RNode {
 // doctorLoopback returns the rendered objects as multi-document YAML, with the
 // Service turned into an ExternalName for 127.0.0.1 and the APIServices dialing
 // port: the aggregator then reaches the local server and still verifies its
-// certificate for api.wardle.svc against the caBundle.
-func doctorLoopback(t *testing.T, items []*yaml.RNode, port int) []byte {
+// certificate for api.wardle.svc against the caBundle. keepSelector keeps the
+// Service's selector and ports (the doctor then finds the Deployment behind it);
+// without it the Service's spec is the ExternalName alone.
+func doctorLoopback(t *testing.T, items []*yaml.RNode, port int, keepSelector bool) []byte {
 	t.Helper()
 	var out []*yaml.RNode
 	for _, it := range items {
 		n := it.Copy()
 		switch {
 		case n.GetKind() == "Service" && n.GetNamespace() == "wardle" && n.GetName() == "api":
-			doctorSet(t, n, yaml.NewMapRNode(&map[string]string{"type": "ExternalName", "externalName": "127.0.0.1"}), "spec")
+			if !keepSelector {
+				doctorSet(t, n, yaml.NewMapRNode(&map[string]string{}), "spec")
+			}
+			doctorSet(t, n, yaml.NewScalarRNode("ExternalName"), "spec", "type")
+			doctorSet(t, n, yaml.NewScalarRNode("127.0.0.1"), "spec", "externalName")
 		case n.GetKind() == "APIService":
 			doctorSet(t, n, yaml.NewScalarRNode(strconv.Itoa(port)), "spec", "service", "port")
 		}

@@ -361,7 +361,7 @@ func startZooWith(t *testing.T, opts controlplane.Options, waitHealthy bool) *zo
 	}
 	z.port = freeLoopbackPort(t)
 	z.items = doctorRender(t, z.aggapi)
-	z.rendered = zooLoopback(t, z.items, z.port)
+	z.rendered = doctorLoopback(t, z.items, z.port, true) // the doctor finds the Deployment
 	z.renderedFile = filepath.Join(z.cp.Dir, "zoo-rendered.yaml")
 	if err := os.WriteFile(z.renderedFile, z.rendered, 0o600); err != nil {
 		t.Fatal(err)
@@ -409,30 +409,6 @@ func startZooWith(t *testing.T, opts controlplane.Options, waitHealthy bool) *zo
 		}
 	}
 	return z
-}
-
-// zooLoopback is the render as multi-document YAML with the Service an ExternalName
-// for 127.0.0.1 (its selector kept, so the doctor still finds the Deployment) and
-// the APIServices dialing port.
-func zooLoopback(t *testing.T, items []*yaml.RNode, port int) []byte {
-	t.Helper()
-	var out []*yaml.RNode
-	for _, it := range items {
-		n := it.Copy()
-		switch {
-		case n.GetKind() == "Service" && n.GetNamespace() == "wardle" && n.GetName() == "api":
-			doctorSet(t, n, yaml.NewScalarRNode("ExternalName"), "spec", "type")
-			doctorSet(t, n, yaml.NewScalarRNode("127.0.0.1"), "spec", "externalName")
-		case n.GetKind() == "APIService":
-			doctorSet(t, n, yaml.NewScalarRNode(strconv.Itoa(port)), "spec", "service", "port")
-		}
-		out = append(out, n)
-	}
-	var buf bytes.Buffer
-	if err := (kio.ByteWriter{Writer: &buf}).Write(out); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // doctor runs `aggapi doctor -o json` with args against the zoo and decodes its report.
