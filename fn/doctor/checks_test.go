@@ -291,7 +291,8 @@ func TestNetworkPolicyBlocks(t *testing.T) {
 	c := newCluster(t, "", nil)
 	labels := c.deployment(t).Spec.Template.Labels
 	port := intstr.FromInt32(c.serverPort(t))
-	c.create(t, &networkingv1.NetworkPolicy{
+	// Admits the server's port from the frontend's pods only: not the control plane.
+	onlyFrontend := &networkingv1.NetworkPolicy{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "wardle", Name: "only-frontend"},
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{MatchLabels: labels},
@@ -301,7 +302,8 @@ func TestNetworkPolicyBlocks(t *testing.T) {
 				From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}}}},
 			}},
 		},
-	})
+	}
+	c.create(t, onlyFrontend)
 	c.setCondition(t, v1alpha1, "False", "FailedDiscoveryCheck", `failing or missing response from https://10.0.0.5:8443/apis/wardle.example.com/v1alpha1: Get "https://10.0.0.5:8443/apis/wardle.example.com/v1alpha1": dial tcp 10.0.0.5:8443: i/o timeout`)
 	_, results := c.run(t, testNow)
 	wantCause(t, results, Fail, CauseNetworkPolicyBlocks, "NetworkPolicy only-frontend in wardle", "on TCP "+port.String())
@@ -330,17 +332,7 @@ func TestNetworkPolicyBlocks(t *testing.T) {
 	if err := c.kube.Tracker().Update(appsv1.SchemeGroupVersion.WithResource("deployments"), d, d.Namespace); err != nil {
 		t.Fatal(err)
 	}
-	c.create(t, &networkingv1.NetworkPolicy{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "wardle", Name: "only-frontend"},
-		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: metav1.LabelSelector{MatchLabels: labels},
-			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
-			Ingress: []networkingv1.NetworkPolicyIngressRule{{
-				Ports: []networkingv1.NetworkPolicyPort{{Port: &port}},
-				From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}}}},
-			}},
-		},
-	})
+	c.create(t, onlyFrontend.DeepCopy())
 	c.setCondition(t, v1alpha1, "False", "FailedDiscoveryCheck", `dial tcp 10.0.0.5:8443: i/o timeout`)
 	_, results = c.run(t, testNow)
 	noCause(t, results, CauseNetworkPolicyBlocks)
