@@ -122,7 +122,7 @@ func TestMetricsServerBehindRender(t *testing.T) {
 func TestCustomMetricsAdapterBehindRender(t *testing.T) {
 	binary := controlplane.RequireBinary(t, controlplane.CustomMetricsAdapterBinary)
 	// Upstream's main serves its metric-writing endpoint on :8080, fixed.
-	checkPortFree(t, adapterWritePort)
+	checkPortFree(t, controlplane.CustomMetricsAdapterWritePort)
 	env := startRenderEnv(t)
 
 	port := freeLoopbackPort(t)
@@ -223,10 +223,6 @@ func checkTLSPolicy(t *testing.T, r *rendered, s renderedServer, port int) {
 	}
 }
 
-// adapterWritePort is where the test adapter (upstream main, unchanged)
-// accepts fake metric values: POST /write-metrics/... on :8080.
-const adapterWritePort = 8080
-
 // checkMetricsViewer binds a user to the rendered view role (the ClusterRole
 // labelled aggregate-to-view) in one namespace, writes a custom metric
 // through the adapter's own endpoint, and checks that the user reads it and
@@ -248,25 +244,8 @@ func checkMetricsViewer(t *testing.T, env *renderEnv, r *rendered, groups map[st
 
 	// The adapter keeps written values in memory; its REST mapper comes from
 	// discovery, which it loads in the background, so write until it reads back.
-	writeURL := fmt.Sprintf("http://%s/write-metrics/namespaces/%s/pods/%s/%s",
-		net.JoinHostPort("127.0.0.1", strconv.Itoa(adapterWritePort)), namespace, pod, metric)
-	writer := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	write := func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, writeURL, strings.NewReader(`"42"`))
-		if err != nil {
-			return err
-		}
-		// The endpoint declares no produced type: "Accept: application/json" gets 406.
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := writer.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("POST %s: HTTP %d", writeURL, resp.StatusCode)
-		}
-		return nil
+		return controlplane.WriteCustomMetric(ctx, "127.0.0.1", namespace, pod, metric, "42")
 	}
 	customPath := fmt.Sprintf("/apis/custom.metrics.k8s.io/%s/namespaces/%s/pods/%s/%s", customVersion, namespace, pod, metric)
 	type metricValue struct {

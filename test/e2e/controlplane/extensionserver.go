@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -23,6 +25,34 @@ const (
 	// external.metrics.k8s.io from one server).
 	CustomMetricsAdapterBinary = "custom-metrics-test-adapter"
 )
+
+// CustomMetricsAdapterWritePort is where the test adapter (upstream main,
+// unchanged) accepts fake metric values: POST /write-metrics/... on :8080, fixed.
+const CustomMetricsAdapterWritePort = 8080
+
+// WriteCustomMetric posts value as the metric of a pod to the test adapter
+// listening on host (its CustomMetricsAdapterWritePort). The adapter keeps it in
+// memory; anything but 200 is an error.
+func WriteCustomMetric(ctx context.Context, host, namespace, pod, metric, value string) error {
+	url := fmt.Sprintf("http://%s/write-metrics/namespaces/%s/pods/%s/%s",
+		net.JoinHostPort(host, strconv.Itoa(CustomMetricsAdapterWritePort)), namespace, pod, metric)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(strconv.Quote(value)))
+	if err != nil {
+		return err
+	}
+	// The endpoint declares no produced type: "Accept: application/json" gets 406.
+	req.Header.Set("Content-Type", "application/json")
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s: HTTP %d", url, resp.StatusCode)
+	}
+	return nil
+}
 
 // FindBinary returns the path of the named binary in BinDir.
 func FindBinary(name string) (string, error) {

@@ -6,8 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -27,8 +25,6 @@ const (
 	// The adapter's --cert-dir: an emptyDir of the example's podTemplate, the
 	// one directory it may write besides the rendered /tmp.
 	adapterCertDir = "/var/run/serving-cert"
-	// Upstream's test adapter accepts fake metric values on :8080, fixed.
-	adapterWritePort = 8080
 )
 
 // TestCustomMetricsAdapterOnRealPods applies examples/custom-metrics-adapter's
@@ -85,25 +81,8 @@ func checkAdapterMetrics(t *testing.T, c *cluster, podIP string) {
 		pod       = "web-0"
 		metric    = "requests-per-second"
 	)
-	writeURL := fmt.Sprintf("http://%s/write-metrics/namespaces/%s/pods/%s/%s",
-		net.JoinHostPort(podIP, strconv.Itoa(adapterWritePort)), namespace, pod, metric)
-	writer := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	write := func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, writeURL, strings.NewReader(`"42"`))
-		if err != nil {
-			return err
-		}
-		// The endpoint declares no produced type: "Accept: application/json" gets 406.
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := writer.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("POST %s: HTTP %d", writeURL, resp.StatusCode)
-		}
-		return nil
+		return controlplane.WriteCustomMetric(ctx, podIP, namespace, pod, metric, "42")
 	}
 	customPath := fmt.Sprintf("/apis/custom.metrics.k8s.io/v1beta2/namespaces/%s/pods/%s/%s", namespace, pod, metric)
 	var got struct {
