@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -136,18 +134,7 @@ func checkAdapterMetrics(t *testing.T, c *cluster, podIP string) {
 // 65532, a read-only root, and its writable dirs the emptyDirs only.
 func checkAdapterSecurity(t *testing.T, c *cluster, p pod) {
 	t.Helper()
-	id := strings.TrimPrefix(p.Status.ContainerStatuses[0].ContainerID, "containerd://")
-	proc := filepath.Join("/proc", strconv.Itoa(taskPID(t, c, id)))
-	status := string(readFile(t, filepath.Join(proc, "status")))
-	for _, key := range []string{"Uid:", "Gid:"} {
-		if ids := fieldsAfter(status, key); len(ids) != 4 || slices.ContainsFunc(ids, func(s string) bool { return s != "65532" }) {
-			t.Errorf("container process %s %v, want 65532 for real, effective, saved and filesystem ids", key, ids)
-		}
-	}
-	mounts := mountOptions(t, filepath.Join(proc, "mountinfo"))
-	if opts, ok := mounts["/"]; !ok || !slices.Contains(opts, "ro") {
-		t.Errorf("container root mounted %v, want ro (readOnlyRootFilesystem)", opts)
-	}
+	proc, mounts := checkRestricted(t, c, p)
 	for _, dir := range []string{adapterCertDir, "/tmp"} {
 		if opts, ok := mounts[dir]; !ok || !slices.Contains(opts, "rw") {
 			t.Errorf("%s: mount options %v (present %v), want a writable emptyDir", dir, opts, ok)

@@ -89,20 +89,7 @@ func checkRunningAsRendered(t *testing.T, c *cluster, render []byte) {
 	if ctr.ReadinessProbe == nil || ctr.ReadinessProbe.HTTPGet == nil || ctr.ReadinessProbe.HTTPGet.Scheme != "HTTPS" {
 		t.Fatalf("pod %s is Ready without the rendered HTTPS readiness probe: %+v", p.Metadata.Name, ctr.ReadinessProbe)
 	}
-	id := strings.TrimPrefix(p.Status.ContainerStatuses[0].ContainerID, "containerd://")
-	pid := taskPID(t, c, id)
-	proc := filepath.Join("/proc", strconv.Itoa(pid))
-
-	status := string(readFile(t, filepath.Join(proc, "status")))
-	for _, key := range []string{"Uid:", "Gid:"} {
-		if ids := fieldsAfter(status, key); len(ids) != 4 || slices.ContainsFunc(ids, func(s string) bool { return s != "65532" }) {
-			t.Errorf("container process %s %v, want 65532 for real, effective, saved and filesystem ids", key, ids)
-		}
-	}
-	mounts := mountOptions(t, filepath.Join(proc, "mountinfo"))
-	if opts, ok := mounts["/"]; !ok || !slices.Contains(opts, "ro") {
-		t.Errorf("container root mounted %v, want ro (readOnlyRootFilesystem)", opts)
-	}
+	proc, mounts := checkRestricted(t, c, p)
 	if opts, ok := mounts[servingCertDir]; !ok || !slices.Contains(opts, "ro") {
 		t.Errorf("the serving Secret at %s: mount options %v (present %v), want a read-only mount", servingCertDir, opts, ok)
 	}
@@ -120,7 +107,28 @@ func checkRunningAsRendered(t *testing.T, c *cluster, render []byte) {
 	if want := secretData(t, render, wardleSecret, "tls.crt"); !bytes.Equal(served, want) {
 		t.Errorf("%s in the container differs from the rendered Secret's tls.crt", certFile)
 	}
-	t.Logf("container %s (pid %d): uid/gid 65532, root ro, Secret at %s, Ready by the HTTPS probe", id[:12], pid, servingCertDir)
+	t.Logf("container %s (%s): uid/gid 65532, root ro, Secret at %s, Ready by the HTTPS probe", p.Status.ContainerStatuses[0].ContainerID, proc, servingCertDir)
+}
+
+// checkRestricted finds the pod's first container's process through containerd and
+// checks what the rendered security context promises of every server: uid and gid
+// 65532 (real, effective, saved and filesystem) and a read-only root. It returns the
+// process's /proc directory and its mounts' options by mount point.
+func checkRestricted(t *testing.T, c *cluster, p pod) (proc string, mounts map[string][]string) {
+	t.Helper()
+	id := strings.TrimPrefix(p.Status.ContainerStatuses[0].ContainerID, "containerd://")
+	proc = filepath.Join("/proc", strconv.Itoa(taskPID(t, c, id)))
+	status := string(readFile(t, filepath.Join(proc, "status")))
+	for _, key := range []string{"Uid:", "Gid:"} {
+		if ids := fieldsAfter(status, key); len(ids) != 4 || slices.ContainsFunc(ids, func(s string) bool { return s != "65532" }) {
+			t.Errorf("container process %s %v, want 65532 for real, effective, saved and filesystem ids", key, ids)
+		}
+	}
+	mounts = mountOptions(t, filepath.Join(proc, "mountinfo"))
+	if opts, ok := mounts["/"]; !ok || !slices.Contains(opts, "ro") {
+		t.Errorf("container root mounted %v, want ro (readOnlyRootFilesystem)", opts)
+	}
+	return proc, mounts
 }
 
 // taskPID is the container's process id, from containerd's task list.
