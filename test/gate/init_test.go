@@ -12,9 +12,9 @@ import (
 
 // TestNoPatternCompiledAtStart: no package that bin/aggapi links compiles a regular
 // expression in a package variable. Every pipeline run starts the function, so each
-// start pays for such a pattern whether the render needs it or not (one hugepages
-// pattern cost 39 KB of allocation per start); sync.OnceValue compiles it on first
-// use. The doctor's binary is a cluster tool run by hand: it is not held to this.
+// start pays for such a pattern whether the render needs it or not (the hugepages
+// page-size pattern's counted repetitions compile to 39 KB); sync.OnceValue compiles
+// it on first use. The doctor's binary is a cluster tool run by hand: it is not held to this.
 func TestNoPatternCompiledAtStart(t *testing.T) {
 	t.Parallel()
 	root := testutil.Root(t)
