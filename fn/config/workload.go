@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/aggapi/aggapi/fn/keys"
 )
@@ -69,17 +68,14 @@ func budgetSet(r *runtime.RawExtension) bool {
 	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
 }
 
-// percentPattern is how Kubernetes spells a percentage of pods (intstr's
-// GetScaledValueFromIntOrPercent reads the digits before the %).
-var percentPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+%$`) })
-
 // intOrPercent reads an int-or-string budget as Kubernetes takes it: a whole number of
-// pods, or a string percentage such as "25%".
+// pods, or a string percentage such as "25%" (apimachinery's IsValidPercent, the
+// kube-apiserver's own check of a PodDisruptionBudget).
 func intOrPercent(r *runtime.RawExtension) (intstr.IntOrString, error) {
 	raw := bytes.TrimSpace(r.Raw)
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		if !percentPattern().MatchString(s) {
+		if len(validation.IsValidPercent(s)) > 0 {
 			return intstr.IntOrString{}, fmt.Errorf("a string must be a percentage such as \"50%%\"")
 		}
 		return intstr.FromString(s), nil
