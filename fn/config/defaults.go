@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // Defaults of the optional fields; the config reference (docs/config.md) lists the
 // same values.
@@ -31,9 +34,7 @@ const (
 // Default fills every optional field that is unset.
 func (a *AggregatedAPI) Default() {
 	s := &a.Spec
-	if s.Namespace == "" {
-		s.Namespace = a.Name
-	}
+	s.Namespace = cmp.Or(s.Namespace, a.Name)
 	if len(s.Groups) == 0 {
 		// The shorthand; with spec.groups, Validate reports any shorthand field given.
 		defaultGroup(&s.GroupPriorityMinimum, s.Versions)
@@ -44,31 +45,15 @@ func (a *AggregatedAPI) Default() {
 	if s.Service.Name == "" && s.Names != nil {
 		s.Service.Name = s.Names.Service
 	}
-	if s.Service.Name == "" {
-		s.Service.Name = a.Name
-	}
-	if s.Service.Port == 0 {
-		s.Service.Port = DefaultServicePort
-	}
+	s.Service.Name = cmp.Or(s.Service.Name, a.Name)
+	s.Service.Port = cmp.Or(s.Service.Port, DefaultServicePort)
 	sv := &s.Server
-	if sv.Port == 0 {
-		sv.Port = DefaultServerPort
-	}
-	if sv.Replicas == 0 {
-		sv.Replicas = DefaultReplicas
-	}
-	if sv.ShutdownDelay == "" {
-		sv.ShutdownDelay = DefaultShutdownDelay
-	}
-	if sv.ContainerName == "" {
-		sv.ContainerName = DefaultContainerName
-	}
-	if sv.BaseRules == "" {
-		sv.BaseRules = DefaultBaseRules
-	}
-	if sv.ImagePullPolicy == "" {
-		sv.ImagePullPolicy = DefaultImagePullPolicy
-	}
+	sv.Port = cmp.Or(sv.Port, DefaultServerPort)
+	sv.Replicas = cmp.Or(sv.Replicas, DefaultReplicas)
+	sv.ShutdownDelay = cmp.Or(sv.ShutdownDelay, DefaultShutdownDelay)
+	sv.ContainerName = cmp.Or(sv.ContainerName, DefaultContainerName)
+	sv.BaseRules = cmp.Or(sv.BaseRules, DefaultBaseRules)
+	sv.ImagePullPolicy = cmp.Or(sv.ImagePullPolicy, DefaultImagePullPolicy)
 	if sv.Flags == nil {
 		sv.Flags = &ServerFlags{}
 	}
@@ -84,44 +69,24 @@ func (a *AggregatedAPI) Default() {
 		np.APIServerPorts = []int32{443, 6443}
 	}
 	c := &s.Certificate
-	if c.Validity == "" {
-		c.Validity = DefaultValidity
-	}
-	if c.RenewBefore == "" {
-		c.RenewBefore = DefaultRenewBefore
-	}
-	if c.KeyAlgorithm == "" {
-		c.KeyAlgorithm = DefaultKeyAlgorithm
-	}
-	if c.Mode == "" {
-		c.Mode = ModeGenerate
-	}
-	if c.Overlap == "" {
-		c.Overlap = DefaultOverlap
-	}
+	c.Validity = cmp.Or(c.Validity, DefaultValidity)
+	c.RenewBefore = cmp.Or(c.RenewBefore, DefaultRenewBefore)
+	c.KeyAlgorithm = cmp.Or(c.KeyAlgorithm, DefaultKeyAlgorithm)
+	c.Mode = cmp.Or(c.Mode, ModeGenerate)
+	c.Overlap = cmp.Or(c.Overlap, DefaultOverlap)
 	if cm := c.CertManager; cm != nil {
-		if cm.CADuration == "" {
-			cm.CADuration = DefaultCADuration
-		}
+		cm.CADuration = cmp.Or(cm.CADuration, DefaultCADuration)
 		if r := cm.IssuerRef; r != nil {
-			if r.Kind == "" {
-				r.Kind = IssuerKind
-			}
-			if r.Group == "" {
-				r.Group = "cert-manager.io"
-			}
+			r.Kind = cmp.Or(r.Kind, IssuerKind)
+			r.Group = cmp.Or(r.Group, "cert-manager.io")
 		}
 	}
 }
 
 func defaultGroup(priority *int32, versions []Version) {
-	if *priority == 0 {
-		*priority = DefaultGroupPriorityMinimum
-	}
+	*priority = cmp.Or(*priority, DefaultGroupPriorityMinimum)
 	for i := range versions {
-		if versions[i].VersionPriority == 0 {
-			versions[i].VersionPriority = DefaultVersionPriority
-		}
+		versions[i].VersionPriority = cmp.Or(versions[i].VersionPriority, DefaultVersionPriority)
 	}
 }
 
