@@ -311,13 +311,21 @@ check_module() {
   fi
 }
 
-# --- cert-manager's CRDs (a module download, nothing to build) -----------------
-download_cert_manager() {
-  local dir tmp
-  # Outside this repository's modules, so no go.mod changes; the module cache keeps it.
+# --- modules downloaded for their files (nothing to build) ----------------------
+# module_dir MODULE@VERSION downloads it into the module cache, outside this
+# repository's modules (no go.mod changes), and prints its directory there.
+module_dir() {
+  local tmp dir
   tmp="$(mktemp -d)"
-  dir="$(cd "${tmp}" && GOFLAGS= go mod download -json "github.com/cert-manager/cert-manager@${CERT_MANAGER_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  dir="$(cd "${tmp}" && GOFLAGS= go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
   rmdir "${tmp}"
+  printf '%s\n' "${dir}"
+}
+
+# cert-manager's CRDs.
+download_cert_manager() {
+  local dir
+  dir="$(module_dir "github.com/cert-manager/cert-manager@${CERT_MANAGER_VERSION}")"
   if [[ -z "${dir}" || ! -f "${dir}/deploy/crds/cert-manager.io_certificates.yaml" ]]; then
     echo "cert-manager ${CERT_MANAGER_VERSION}: no deploy/crds in the module download" >&2
     exit 1
@@ -325,12 +333,10 @@ download_cert_manager() {
   log "cert-manager ${CERT_MANAGER_VERSION} CRDs: ${dir}/deploy/crds"
 }
 
-# --- prometheus-operator's ServiceMonitor CRD (a module download) ----------------
+# prometheus-operator's ServiceMonitor CRD.
 download_prometheus_operator() {
-  local dir tmp crd=example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml
-  tmp="$(mktemp -d)"
-  dir="$(cd "${tmp}" && GOFLAGS= go mod download -json "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  rmdir "${tmp}"
+  local dir crd=example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml
+  dir="$(module_dir "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}")"
   if [[ -z "${dir}" || ! -f "${dir}/${crd}" ]]; then
     echo "prometheus-operator ${PROMETHEUS_OPERATOR_VERSION}: no ${crd} in the module download" >&2
     exit 1
@@ -338,22 +344,19 @@ download_prometheus_operator() {
   log "prometheus-operator ${PROMETHEUS_OPERATOR_VERSION} ServiceMonitor CRD: ${dir}/${crd}"
 }
 
-# --- aggapi import's upstream installations (module downloads) --------------------
-# TestImportedExamplesAreFresh re-imports examples/metrics-server and
-# examples/custom-metrics-adapter from these modules' manifests (hack/import/upstream.sh)
-# and reads the module cache only.
+# aggapi import's upstream installations: TestImportedExamplesAreFresh re-imports
+# examples/metrics-server and examples/custom-metrics-adapter from these modules'
+# manifests (hack/import/upstream.sh) and reads the module cache only.
 IMPORT_UPSTREAM_MODULES=(
   "sigs.k8s.io/metrics-server@${METRICS_SERVER_VERSION}"
   "sigs.k8s.io/prometheus-adapter@v0.12.0"
   "sigs.k8s.io/custom-metrics-apiserver@${CUSTOM_METRICS_APISERVER_VERSION}"
 )
 download_import_upstream() {
-  local tmp m
-  tmp="$(mktemp -d)"
+  local m
   for m in "${IMPORT_UPSTREAM_MODULES[@]}"; do
-    (cd "${tmp}" && GOFLAGS= go mod download "${m}")
+    [[ -n "$(module_dir "${m}")" ]] || { echo "${m}: no module directory after download" >&2; exit 1; }
   done
-  rmdir "${tmp}"
   log "aggapi import's upstream modules: ${IMPORT_UPSTREAM_MODULES[*]}"
 }
 
